@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
+#
+# simple_cache: a SLAB-cache kernel module written in C#.
+#
+#   make                 build simple_cache.ko for the running kernel
+#   make KDIR=<dir>      build it for the kernel whose headers (kbuild tree) are in <dir>
+#   make demo            build, boot a throwaway VM, load the module and show what it does
+#   make test            run every test (the VM tests on each installed Debian kernel included)
+#   make sign            sign simple_cache.ko (Secure Boot): KEY=... CERT=... (default ~/kernel_keys/MOK.*)
+#   make deps            install what the build and the tests need (Debian packages, as root)
+#   make clean           remove everything built
+#
+# The C# module (module/SimpleCache.cs) is compiled once by NativeAOT into a freestanding object
+# (build/csharp/simple_cache.o); kbuild then links it with the C glue for each kernel, in
+# build/kernel/<kernel release>/.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KEY ?= $(HOME)/kernel_keys/MOK.key
+CERT ?= $(HOME)/kernel_keys/MOK.crt
+DOTNET ?= dotnet
+
+CSHARP_OBJ := $(ROOT)/build/csharp/simple_cache.o
+CSHARP_SRC := $(wildcard $(ROOT)/module/*.cs $(ROOT)/include/linux/*.cs $(ROOT)/arch/kernel/corelib/*.cs \
+                         $(ROOT)/arch/kernel/bindings/*.cs) $(ROOT)/arch/kernel/SimpleCache.Kernel.csproj \
+                         $(ROOT)/Directory.Build.props
+GLUE_SRC := $(wildcard $(ROOT)/arch/kernel/glue/*) $(ROOT)/module/simple_cache.modinfo.c
+
+.PHONY: all module csharp demo test deps sign clean check-kdir
+
+all: module
+
+# --- the C# object -------------------------------------------------------------------------------
+
+csharp: $(CSHARP_OBJ)
+
+$(CSHARP_OBJ): $(CSHARP_SRC)
+	@echo "  DOTNET  NativeAOT: module/SimpleCache.cs -> $(patsubst $(ROOT)/%,%,$@)"
+	@command -v $(DOTNET) >/dev/null || { echo "error: the .NET SDK ('dotnet') is not on PATH; run 'make deps' or install .NET 10" >&2; exit 1; }
+	@mkdir -p $(ROOT)/build
+	@$(DOTNET) publish $(ROOT)/arch/kernel/SimpleCache.Kernel.csproj -c Release --nologo -v quiet \
+		-p:IlcGenerateMapFile=false > $(ROOT)/build/dotnet-publish.log 2>&1 || \
+		{ cat $(ROOT)/build/dotnet-publish.log >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	@cp $(ROOT)/build/dotnet/obj/SimpleCache.Kernel/Release/net10.0/linux-x64/native/simple_cache.o $@
+
+# --- the kernel module ---------------------------------------------------------------------------
+
+check-kdir:
+	@if [ ! -f "$(KDIR)/Makefile" ] || [ ! -f "$(KDIR)/include/generated/utsrelease.h" ]; then \
+		echo "error: no kernel headers at $(KDIR)" >&2; \
+		echo "  simple_cache.ko is built against the headers (kbuild tree) of the kernel it will load into." >&2; \
+		if [ "$(KDIR)" = "/lib/modules/$$(uname -r)/build" ]; then \
+			echo "  The running kernel is $$(uname -r) and has none installed here (in a container, that is usual)." >&2; \
+			echo "  On Debian: apt-get install linux-headers-$$(uname -r)" >&2; \
+		fi; \
+		echo "  Or build for another kernel: make KDIR=/usr/src/linux-headers-<release>" >&2; \
+		echo "  (make demo and make test need no headers for the running kernel: they use Debian's 6.1 and 6.12 in a VM.)" >&2; \
+		exit 2; \
+	fi
+
+module: check-kdir $(CSHARP_OBJ)
+	@set -e; rel=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h); \
+	out=$(ROOT)/build/kernel/$$rel; \
+	mkdir -p $$out; \
+	for f in $(GLUE_SRC); do cmp -s $$f $$out/$$(basename $$f) || cp $$f $$out/; done; \
+	cmp -s $(CSHARP_OBJ) $$out/csharp.o || cp $(CSHARP_OBJ) $$out/csharp.o; \
+	echo "  KBUILD  simple_cache.ko for $$rel"; \
+	$(MAKE) -C $(KDIR) M=$$out modules 2>&1 | $(ROOT)/tools/kbuild-filter.awk; \
+	cp $$out/simple_cache.ko $(ROOT)/simple_cache.ko; \
+	echo "  DONE    simple_cache.ko ($$rel, $$(stat -c %s $(ROOT)/simple_cache.ko) bytes)"
+
+# --- signing (Secure Boot) -----------------------------------------------------------------------
+
+sign: check-kdir
+	@test -f $(ROOT)/simple_cache.ko || { echo "error: no simple_cache.ko; run make first" >&2; exit 1; }
+	@test -r "$(KEY)" && test -r "$(CERT)" || { echo "error: need a signing key and certificate: make sign KEY=<key> CERT=<cert> (now $(KEY), $(CERT))" >&2; exit 1; }
+	$(KDIR)/scripts/sign-file sha256 "$(KEY)" "$(CERT)" $(ROOT)/simple_cache.ko
+	@echo "  SIGNED  simple_cache.ko: $$(modinfo -F signer $(ROOT)/simple_cache.ko)"
+
+# --- the quick start -----------------------------------------------------------------------------
+
+deps:
+	@$(ROOT)/tools/install-deps.sh
+
+demo: deps
+	@$(ROOT)/tools/vm/demo.sh
+
+test: deps
+	@$(ROOT)/tools/run-tests.sh
+
+clean:
+	rm -rf $(ROOT)/build $(ROOT)/simple_cache.ko

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// The real-kernel backend of the C# kernel API: each partial method declared in include/linux
+// is bound here to a small C wrapper in ../glue/kcs.c (DllImport("*") with SuppressGCTransition
+// compiles to a direct `call kcs_...`, resolved by the kernel's module loader).
+//
+// Why wrappers and not the kernel functions themselves: C# runs inside kernel_fpu_begin() /
+// kernel_fpu_end() (RyuJIT uses SSE registers for ordinary copies), which disables preemption.
+// A kernel function that may sleep (kmem_cache_create, a GFP_KERNEL allocation) must be called
+// outside that section, so its wrapper leaves the FPU section, calls it, and re-enters. Other
+// wrappers translate the API's own flag bits into the kernel's and expand macros (jiffies, HZ).
+
+using System.Runtime.InteropServices;
+
+namespace Kernel
+{
+    public static unsafe partial class Slab
+    {
+        [DllImport("*", EntryPoint = "kcs_kmem_cache_create"), SuppressGCTransition]
+        private static extern KmemCache* KcsKmemCacheCreate(byte* name, int nameLength, uint size, uint align, uint flags, void* ctor);
+
+        [DllImport("*", EntryPoint = "kcs_kmem_cache_alloc"), SuppressGCTransition]
+        private static extern void* KcsKmemCacheAlloc(KmemCache* cache, uint flags);
+
+        [DllImport("*", EntryPoint = "kcs_kmem_cache_free"), SuppressGCTransition]
+        private static extern void KcsKmemCacheFree(KmemCache* cache, void* obj);
+
+        [DllImport("*", EntryPoint = "kcs_kmem_cache_destroy"), SuppressGCTransition]
+        private static extern void KcsKmemCacheDestroy(KmemCache* cache);
+
+        [DllImport("*", EntryPoint = "kcs_kmem_cache_shrink"), SuppressGCTransition]
+        private static extern int KcsKmemCacheShrink(KmemCache* cache);
+
+        [DllImport("*", EntryPoint = "kcs_kmalloc"), SuppressGCTransition]
+        private static extern void* KcsKmalloc(nuint size, uint flags);
+
+        [DllImport("*", EntryPoint = "kcs_kfree"), SuppressGCTransition]
+        private static extern void KcsKfree(void* ptr);
+
+        public static partial KmemCache* KmemCacheCreate(System.ReadOnlySpan<byte> name, uint size, uint align, SlabFlags flags, delegate* unmanaged<void*, void> ctor)
+        {
+            fixed (byte* n = name)
+                return KcsKmemCacheCreate(n, name.Length, size, align, (uint)flags, ctor);
+        }
+
+        public static partial void* KmemCacheAlloc(KmemCache* cache, Gfp flags) => KcsKmemCacheAlloc(cache, (uint)flags);
+
+        public static partial void KmemCacheFree(KmemCache* cache, void* obj) => KcsKmemCacheFree(cache, obj);
+
+        public static partial void KmemCacheDestroy(KmemCache* cache) => KcsKmemCacheDestroy(cache);
+
+        public static partial int KmemCacheShrink(KmemCache* cache) => KcsKmemCacheShrink(cache);
+
+        public static partial void* Kmalloc(nuint size, Gfp flags) => KcsKmalloc(size, (uint)flags);
+
+        public static partial void Kfree(void* ptr) => KcsKfree(ptr);
+    }
+
+    public static unsafe partial class Printk
+    {
+        [DllImport("*", EntryPoint = "kcs_printk"), SuppressGCTransition]
+        private static extern void KcsPrintk(int level, byte* text, int length);
+
+        private static partial void Emit(LogLevel level, byte* text, int length) => KcsPrintk((int)level, text, length);
+    }
+
+    public static unsafe partial class Bug
+    {
+        [DllImport("*", EntryPoint = "kcs_warn"), SuppressGCTransition]
+        private static extern void KcsWarn(byte* text, int length);
+
+        private static partial void EmitWarning(byte* text, int length) => KcsWarn(text, length);
+    }
+
+    public static unsafe partial class ModuleParam
+    {
+        [DllImport("*", EntryPoint = "kcs_param_arg"), SuppressGCTransition]
+        private static extern void* KcsParamArg(byte* name, int nameLength);
+
+        public static partial byte* Charp(System.ReadOnlySpan<byte> name)
+        {
+            fixed (byte* n = name)
+            {
+                byte** arg = (byte**)KcsParamArg(n, name.Length);
+                return arg == null ? null : *arg;
+            }
+        }
+
+        public static partial int Int(System.ReadOnlySpan<byte> name)
+        {
+            fixed (byte* n = name)
+            {
+                int* arg = (int*)KcsParamArg(n, name.Length);
+                return arg == null ? 0 : *arg;
+            }
+        }
+    }
+
+    public static partial class Jiffies
+    {
+        [DllImport("*", EntryPoint = "kcs_jiffies"), SuppressGCTransition]
+        private static extern ulong KcsJiffies();
+
+        [DllImport("*", EntryPoint = "kcs_hz"), SuppressGCTransition]
+        private static extern uint KcsHz();
+
+        public static partial ulong Now() => KcsJiffies();
+
+        public static partial uint Hz() => KcsHz();
+    }
+}

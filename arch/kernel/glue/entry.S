@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
+/*
+ * Entry trampolines from the kernel's C into C#.
+ *
+ * The x86-64 kernel keeps the stack only 8-byte aligned (-mpreferred-stack-boundary=3) and, with
+ * CONFIG_RANDOMIZE_KSTACK_OFFSET, moves it by a random amount on every system call. Code from
+ * RyuJIT assumes the SysV ABI's 16-byte alignment and uses movaps on stack slots, which faults
+ * on a misaligned stack: a general protection fault, on some boots only. Every entry into C#
+ * therefore passes through one of these: save the frame, align %rsp down to 16, call the C#
+ * function directly (arguments stay in their registers), restore, return through the kernel's
+ * return thunk (RET). Only register arguments are supported: at most six integer arguments.
+ *
+ * The calls are direct: on a kernel with IBT an indirect branch into C# code, which has no
+ * ENDBR64, would fault.
+ */
+#include <linux/linkage.h>
+#include <asm/nospec-branch.h>
+
+.macro KCS_ENTRY name, target
+SYM_FUNC_START(\name)
+	push	%rbp
+	mov	%rsp, %rbp
+	and	$-16, %rsp
+	call	\target
+	leave
+	RET
+SYM_FUNC_END(\name)
+.endm
+
+	.weak	kcs_slab_ctor
+
+KCS_ENTRY kcs_enter_module_init, kcs_module_init
+KCS_ENTRY kcs_enter_module_exit, kcs_module_exit
+KCS_ENTRY kcs_enter_slab_ctor, kcs_slab_ctor

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+/*
+ * kcs: the real-kernel glue of the C# kernel API ("kernel C#").
+ *
+ * It holds no module logic. It provides:
+ *  - module_init/module_exit, which enter C# through the stack-realigning trampolines of
+ *    entry.S inside a kernel_fpu_begin()/kernel_fpu_end() section (RyuJIT code uses SSE
+ *    registers even without floating point, and the kernel does not save them for us);
+ *  - thin wrappers for the kernel functions and macros the C# bindings call (one kcs_* function
+ *    per binding in arch/kernel/bindings). A wrapper whose kernel function may sleep leaves the
+ *    FPU section first and re-enters it after, since the section disables preemption;
+ *  - the few symbols NativeAOT-compiled code expects from its runtime (RhpTrapThreads,
+ *    __security_cookie) and the fail-fast that stands in for exceptions.
+ * Everything the kernel calls back (init, exit, the slab constructor) is plain C, which then
+ * calls C# directly: no indirect branch ever lands in C# code (IBT, retpolines).
+ */
+#include <linux/bug.h>
+#include <linux/jiffies.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <asm/fpu/api.h>
+
+#include "kcs.h"
+
+/* Polled by NativeAOT code after each call into C; no GC, so never set. */
+u32 RhpTrapThreads;
+/* The stack-protector cookie of NativeAOT code; set to a random value at load. */
+u64 __security_cookie;
+
+/* Stands in for exceptions: a runtime check in C# failed (index out of range, ...). */
+void kcs_fail_fast(void)
+{
+	kernel_fpu_end();
+	pr_crit("kcs: a runtime check in C# code failed\n");
+	BUG();
+}
+
+/* --- printk.h, bug.h ------------------------------------------------------------------- */
+
+void kcs_printk(int level, const char *text, int len)
+{
+	switch (level) {
+	case 0: printk(KERN_EMERG "%.*s\n", len, text); break;
+	case 1: printk(KERN_ALERT "%.*s\n", len, text); break;
+	case 2: printk(KERN_CRIT "%.*s\n", len, text); break;
+	case 3: printk(KERN_ERR "%.*s\n", len, text); break;
+	case 4: printk(KERN_WARNING "%.*s\n", len, text); break;
+	case 5: printk(KERN_NOTICE "%.*s\n", len, text); break;
+	case 6: printk(KERN_INFO "%.*s\n", len, text); break;
+	default: printk(KERN_DEBUG "%.*s\n", len, text); break;
+	}
+}
+
+void kcs_warn(const char *text, int len)
+{
+	WARN(1, "%.*s\n", len, text);
+}
+
+/* --- slab.h ----------------------------------------------------------------------------- */
+
+static bool kcs_gfp(u32 flags, gfp_t *gfp)
+{
+	gfp_t g = 0;
+
+	if (flags & ~(KCS_GFP_KERNEL | KCS_GFP_ATOMIC | KCS_GFP_NOWAIT | KCS_GFP_ZERO | KCS_GFP_NOWARN))
+		return false;
+	if (flags & KCS_GFP_KERNEL)
+		g |= GFP_KERNEL;
+	if (flags & KCS_GFP_ATOMIC)
+		g |= GFP_ATOMIC;
+	if (flags & KCS_GFP_NOWAIT)
+		g |= GFP_NOWAIT;
+	if (flags & KCS_GFP_ZERO)
+		g |= __GFP_ZERO;
+	if (flags & KCS_GFP_NOWARN)
+		g |= __GFP_NOWARN;
+	*gfp = g;
+	return true;
+}
+
+static bool kcs_slab_flags(u32 flags, slab_flags_t *out)
+{
+	slab_flags_t f = 0;
+
+	if (flags & ~0x3ffu)
+		return false;
+	if (flags & KCS_SLAB_CONSISTENCY_CHECKS)
+		f |= SLAB_CONSISTENCY_CHECKS;
+	if (flags & KCS_SLAB_RED_ZONE)
+		f |= SLAB_RED_ZONE;
+	if (flags & KCS_SLAB_POISON)
+		f |= SLAB_POISON;
+	if (flags & KCS_SLAB_STORE_USER)
+		f |= SLAB_STORE_USER;
+	if (flags & KCS_SLAB_HWCACHE_ALIGN)
+		f |= SLAB_HWCACHE_ALIGN;
+	if (flags & KCS_SLAB_PANIC)
+		f |= SLAB_PANIC;
+	if (flags & KCS_SLAB_TYPESAFE_BY_RCU)
+		f |= SLAB_TYPESAFE_BY_RCU;
+	if (flags & KCS_SLAB_ACCOUNT)
+		f |= SLAB_ACCOUNT;
+	if (flags & KCS_SLAB_RECLAIM_ACCOUNT)
+		f |= SLAB_RECLAIM_ACCOUNT;
+#ifdef SLAB_NO_MERGE
+	if (flags & KCS_SLAB_NO_MERGE)
+		f |= SLAB_NO_MERGE;
+#endif
+	*out = f;
+	return true;
+}
+
+/* The kernel calls this C function; it calls the C# constructor directly. */
+static void kcs_ctor_thunk(void *obj)
+{
+	kernel_fpu_begin();
+	kcs_enter_slab_ctor(obj);
+	kernel_fpu_end();
+}
+
+struct kmem_cache *kcs_kmem_cache_create(const char *name, int len, u32 size, u32 align,
+					 u32 flags, void *ctor)
+{
+	char buf[64];
+	slab_flags_t sflags;
+	void (*kctor)(void *) = NULL;
+	struct kmem_cache *s;
+
+	if (len <= 0 || len >= (int)sizeof(buf) || !kcs_slab_flags(flags, &sflags))
+		return NULL;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	if (ctor) {
+		/* Only the module's exported constructor can be called without an indirect branch. */
+		if (ctor != (void *)kcs_slab_ctor) {
+			pr_err("kcs: %s: the constructor must be the module's ModuleEntry.SlabCtor\n", buf);
+			return NULL;
+		}
+		kctor = kcs_ctor_thunk;
+	}
+	kernel_fpu_end();
+	s = kmem_cache_create(buf, size, align, sflags, kctor);
+	kernel_fpu_begin();
+	return s;
+}
+
+void *kcs_kmem_cache_alloc(struct kmem_cache *s, u32 flags)
+{
+	gfp_t gfp;
+	void *p;
+
+	if (!kcs_gfp(flags, &gfp))
+		return NULL;
+	kernel_fpu_end();
+	p = kmem_cache_alloc(s, gfp);
+	kernel_fpu_begin();
+	return p;
+}
+
+void kcs_kmem_cache_free(struct kmem_cache *s, void *obj)
+{
+	kmem_cache_free(s, obj);
+}
+
+void kcs_kmem_cache_destroy(struct kmem_cache *s)
+{
+	kernel_fpu_end();
+	kmem_cache_destroy(s);
+	kernel_fpu_begin();
+}
+
+int kcs_kmem_cache_shrink(struct kmem_cache *s)
+{
+	int ret;
+
+	kernel_fpu_end();
+	ret = kmem_cache_shrink(s);
+	kernel_fpu_begin();
+	return ret;
+}
+
+void *kcs_kmalloc(size_t size, u32 flags)
+{
+	gfp_t gfp;
+	void *p;
+
+	if (!kcs_gfp(flags, &gfp))
+		return NULL;
+	kernel_fpu_end();
+	p = kmalloc(size, gfp);
+	kernel_fpu_begin();
+	return p;
+}
+
+void kcs_kfree(void *p)
+{
+	kfree(p);
+}
+
+/* --- moduleparam.h, jiffies.h ----------------------------------------------------------- */
+
+/* The address of the variable behind module parameter @name (see module_param()). */
+void *kcs_param_arg(const char *name, int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < THIS_MODULE->num_kp; i++) {
+		const struct kernel_param *kp = &THIS_MODULE->kp[i];
+
+		if (strlen(kp->name) == (size_t)len && !memcmp(kp->name, name, len))
+			return kp->arg;
+	}
+	return NULL;
+}
+
+u64 kcs_jiffies(void)
+{
+	return jiffies;
+}
+
+u32 kcs_hz(void)
+{
+	return HZ;
+}
+
+/* --- module.h ----------------------------------------------------------------------------- */
+
+static int __init kcs_init(void)
+{
+	int ret;
+
+	__security_cookie = get_random_u64();
+	kernel_fpu_begin();
+	ret = kcs_enter_module_init();
+	kernel_fpu_end();
+	return ret;
+}
+
+static void __exit kcs_exit(void)
+{
+	kernel_fpu_begin();
+	kcs_enter_module_exit();
+	kernel_fpu_end();
+}
+
+module_init(kcs_init);
+module_exit(kcs_exit);

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT OR GPL-2.0-only */
+/*
+ * The binary contract between the C# kernel API (include/linux, arch/kernel/bindings) and
+ * this glue. The flag bits are the C# API's own (include/linux/Flags.cs); the glue maps them to
+ * the kernel's, whose values change with the kernel version and configuration.
+ * tools/check-kcs-abi.sh checks that the two files agree.
+ */
+#ifndef KCS_H
+#define KCS_H
+
+/* enum Gfp (include/linux/Flags.cs) */
+#define KCS_GFP_KERNEL		0x01
+#define KCS_GFP_ATOMIC		0x02
+#define KCS_GFP_NOWAIT		0x04
+#define KCS_GFP_ZERO		0x100
+#define KCS_GFP_NOWARN		0x200
+
+/* enum SlabFlags (include/linux/Flags.cs) */
+#define KCS_SLAB_CONSISTENCY_CHECKS	0x01
+#define KCS_SLAB_RED_ZONE		0x02
+#define KCS_SLAB_POISON			0x04
+#define KCS_SLAB_STORE_USER		0x08
+#define KCS_SLAB_HWCACHE_ALIGN		0x10
+#define KCS_SLAB_PANIC			0x20
+#define KCS_SLAB_TYPESAFE_BY_RCU	0x40
+#define KCS_SLAB_ACCOUNT		0x80
+#define KCS_SLAB_RECLAIM_ACCOUNT	0x100
+#define KCS_SLAB_NO_MERGE		0x200
+
+/*
+ * Entry trampolines (entry.S): each realigns the stack to 16 bytes and calls one C# entry
+ * point (class ModuleEntry in include/linux/Module.cs) directly.
+ */
+int kcs_enter_module_init(void);
+void kcs_enter_module_exit(void);
+void kcs_enter_slab_ctor(void *obj);
+
+/* The C# entry points themselves; the module may lack a constructor, hence weak. */
+extern int kcs_module_init(void);
+extern void kcs_module_exit(void);
+extern void kcs_slab_ctor(void *obj) __attribute__((weak));
+
+/*
+ * The wrappers the C# bindings call (arch/kernel/bindings/Bindings.cs, one DllImport each).
+ * Callers run inside a kernel_fpu_begin() section.
+ */
+struct kmem_cache;
+void kcs_fail_fast(void);
+void kcs_printk(int level, const char *text, int len);
+void kcs_warn(const char *text, int len);
+struct kmem_cache *kcs_kmem_cache_create(const char *name, int len, u32 size, u32 align,
+					 u32 flags, void *ctor);
+void *kcs_kmem_cache_alloc(struct kmem_cache *s, u32 flags);
+void kcs_kmem_cache_free(struct kmem_cache *s, void *obj);
+void kcs_kmem_cache_destroy(struct kmem_cache *s);
+int kcs_kmem_cache_shrink(struct kmem_cache *s);
+void *kcs_kmalloc(size_t size, u32 flags);
+void kcs_kfree(void *p);
+void *kcs_param_arg(const char *name, int len);
+u64 kcs_jiffies(void);
+u32 kcs_hz(void);
+
+/* Expected by NativeAOT code. */
+extern u32 RhpTrapThreads;
+extern u64 __security_cookie;
+
+#endif /* KCS_H */

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// include/linux/list.h, ported to C#: the kernel's circular, doubly linked list with a sentinel
+// head. A ListHead is embedded in the object it links (struct cache_obj has one); ContainerOf
+// walks back from the embedded node to the object, as container_of() does.
+//
+// Shared source: both backends compile this file. The checks are those of lib/list_debug.c
+// (CONFIG_DEBUG_LIST, Linux 6.1-6.12): on corruption the operation is refused with a WARN and the
+// kernel's message, exactly as CHECK_DATA_CORRUPTION() does when CONFIG_BUG_ON_DATA_CORRUPTION
+// is off. list_del() poisons the removed entry with LIST_POISON1/2 (include/linux/poison.h).
+
+namespace Kernel
+{
+    /// <summary>
+    /// <c>struct list_head</c>: two pointers, next and prev. An empty list is a head that points
+    /// at itself in both directions; there are no NULL links anywhere in a live list.
+    /// </summary>
+    public unsafe struct ListHead
+    {
+        /// <summary><c>list_head.next</c>.</summary>
+        public ListHead* Next;
+
+        /// <summary><c>list_head.prev</c>.</summary>
+        public ListHead* Prev;
+    }
+
+    /// <summary>The operations of <c>include/linux/list.h</c> and their <c>lib/list_debug.c</c> checks.</summary>
+    public static unsafe class List
+    {
+        /// <summary><c>LIST_POISON1</c> on x86-64: <c>0x100 + POISON_POINTER_DELTA</c> (0xdead000000000000).</summary>
+        public static ListHead* Poison1 => (ListHead*)0xdead000000000100UL;
+
+        /// <summary><c>LIST_POISON2</c> on x86-64: <c>0x122 + POISON_POINTER_DELTA</c>.</summary>
+        public static ListHead* Poison2 => (ListHead*)0xdead000000000122UL;
+
+        /// <summary><c>INIT_LIST_HEAD(list)</c>: makes <paramref name="list"/> an empty list (or an unlinked entry).</summary>
+        public static void Init(ListHead* list)
+        {
+            list->Next = list;
+            list->Prev = list;
+        }
+
+        /// <summary><c>list_add(new, head)</c>: inserts <paramref name="entry"/> right after <paramref name="head"/> (a stack).</summary>
+        /// <returns>false if the list was corrupt and nothing was changed (the debug check fired).</returns>
+        public static bool Add(ListHead* entry, ListHead* head) => Insert(entry, head, head->Next);
+
+        /// <summary><c>list_add_tail(new, head)</c>: inserts <paramref name="entry"/> right before <paramref name="head"/> (a queue).</summary>
+        /// <returns>false if the list was corrupt and nothing was changed (the debug check fired).</returns>
+        public static bool AddTail(ListHead* entry, ListHead* head) => Insert(entry, head->Prev, head);
+
+        /// <summary>
+        /// <c>list_del(entry)</c>: unlinks <paramref name="entry"/> and poisons its pointers, so a
+        /// second list_del or a walk through a stale entry faults on a recognisable address.
+        /// </summary>
+        /// <returns>false if the entry or its neighbours were corrupt and nothing was changed.</returns>
+        public static bool Del(ListHead* entry)
+        {
+            if (!DelEntryValid(entry))
+                return false;
+            Link(entry->Prev, entry->Next);
+            entry->Next = Poison1;
+            entry->Prev = Poison2;
+            return true;
+        }
+
+        /// <summary><c>list_del_init(entry)</c>: unlinks <paramref name="entry"/> and leaves it as an empty list.</summary>
+        /// <returns>false if the entry or its neighbours were corrupt and nothing was changed.</returns>
+        public static bool DelInit(ListHead* entry)
+        {
+            if (!DelEntryValid(entry))
+                return false;
+            Link(entry->Prev, entry->Next);
+            Init(entry);
+            return true;
+        }
+
+        /// <summary><c>list_move_tail(list, head)</c>: moves <paramref name="entry"/> to the end of another list.</summary>
+        public static bool MoveTail(ListHead* entry, ListHead* head) => DelInit(entry) && AddTail(entry, head);
+
+        /// <summary><c>list_empty(head)</c>: whether the list has no entries.</summary>
+        public static bool Empty(ListHead* head) => head->Next == head;
+
+        /// <summary><c>list_is_singular(head)</c>: whether the list has exactly one entry.</summary>
+        public static bool IsSingular(ListHead* head) => !Empty(head) && head->Next == head->Prev;
+
+        /// <summary><c>list_is_last(entry, head)</c>: whether <paramref name="entry"/> is the last entry.</summary>
+        public static bool IsLast(ListHead* entry, ListHead* head) => entry->Next == head;
+
+        /// <summary><c>list_count_nodes(head)</c> (6.3+): counts the entries by walking the list.</summary>
+        public static int Count(ListHead* head)
+        {
+            int n = 0;
+            for (ListHead* p = head->Next; p != head; p = p->Next)
+                n++;
+            return n;
+        }
+
+        /// <summary>
+        /// <c>container_of(ptr, type, member)</c>: the address of the object that embeds
+        /// <paramref name="node"/> at byte offset <paramref name="offset"/>. C computes the offset
+        /// with offsetof(); C# code passes a constant checked against the struct layout by tests.
+        /// </summary>
+        public static void* ContainerOf(ListHead* node, int offset) => (byte*)node - offset;
+
+        private static bool Insert(ListHead* entry, ListHead* prev, ListHead* next)
+        {
+            if (!AddValid(entry, prev, next))
+                return false;
+            next->Prev = entry;
+            entry->Next = next;
+            entry->Prev = prev;
+            prev->Next = entry;
+            return true;
+        }
+
+        private static void Link(ListHead* prev, ListHead* next)
+        {
+            next->Prev = prev;
+            prev->Next = next;
+        }
+
+        // __list_add_valid_or_report() in lib/list_debug.c.
+        private static bool AddValid(ListHead* entry, ListHead* prev, ListHead* next)
+        {
+            if (prev == null || next == null)
+                return Corrupt("list_add corruption. prev or next is NULL. prev=%px, next=%px.\n"u8, prev, next, null);
+            if (next->Prev != prev)
+                return Corrupt("list_add corruption. next->prev should be prev (%px), but was %px. (next=%px).\n"u8, prev, next->Prev, next);
+            if (prev->Next != next)
+                return Corrupt("list_add corruption. prev->next should be next (%px), but was %px. (prev=%px).\n"u8, next, prev->Next, prev);
+            if (entry == prev || entry == next)
+                return Corrupt("list_add double add: new=%px, prev=%px, next=%px.\n"u8, entry, prev, next);
+            return true;
+        }
+
+        // __list_del_entry_valid_or_report() in lib/list_debug.c.
+        private static bool DelEntryValid(ListHead* entry)
+        {
+            ListHead* prev = entry->Prev;
+            ListHead* next = entry->Next;
+            if (next == null)
+                return Corrupt("list_del corruption, %px->next is NULL\n"u8, entry, null, null);
+            if (prev == null)
+                return Corrupt("list_del corruption, %px->prev is NULL\n"u8, entry, null, null);
+            if (next == Poison1)
+                return Corrupt("list_del corruption, %px->next is LIST_POISON1 (%px)\n"u8, entry, Poison1, null);
+            if (prev == Poison2)
+                return Corrupt("list_del corruption, %px->prev is LIST_POISON2 (%px)\n"u8, entry, Poison2, null);
+            if (prev->Next != entry)
+                return Corrupt("list_del corruption. prev->next should be %px, but was %px. (prev=%px)\n"u8, entry, prev->Next, prev);
+            if (next->Prev != entry)
+                return Corrupt("list_del corruption. next->prev should be %px, but was %px. (next=%px)\n"u8, entry, next->Prev, next);
+            return true;
+        }
+
+        // CHECK_DATA_CORRUPTION(): report with a WARN and refuse the operation.
+        private static bool Corrupt(System.ReadOnlySpan<byte> format, void* a, void* b, void* c)
+        {
+            Bug.Warn(format, (PrintkArg)a, (PrintkArg)b, (PrintkArg)c);
+            return false;
+        }
+    }
+}

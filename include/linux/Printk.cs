@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// printk(): the kernel's log. The formatting half (a subset of lib/vsprintf.c) is shared source;
+// each backend supplies Emit(), which hands a finished line to the real printk() or to the model's
+// ring buffer. Formatting happens in C# on the caller's stack: C# has no varargs that C could
+// read, and the kernel glue then only ever prints a plain "%s".
+
+namespace Kernel
+{
+    /// <summary>One printk argument: an integer, a C string (<c>char *</c>, NUL-terminated) or a pointer.</summary>
+    public unsafe struct PrintkArg
+    {
+        internal long Value;
+        internal byte* Pointer;
+        internal byte Kind; // 0 none, 1 signed, 2 unsigned, 3 string, 4 pointer
+
+        /// <summary>An <c>int</c> argument (%d, %u, %x).</summary>
+        public static implicit operator PrintkArg(int value) => new PrintkArg { Value = value, Kind = 1 };
+        /// <summary>A <c>long</c> argument (%ld).</summary>
+        public static implicit operator PrintkArg(long value) => new PrintkArg { Value = value, Kind = 1 };
+        /// <summary>An <c>unsigned int</c> argument (%u).</summary>
+        public static implicit operator PrintkArg(uint value) => new PrintkArg { Value = value, Kind = 2 };
+        /// <summary>An <c>unsigned long</c> argument (%lu).</summary>
+        public static implicit operator PrintkArg(ulong value) => new PrintkArg { Value = (long)value, Kind = 2 };
+        /// <summary>A NUL-terminated string (%s); NULL prints "(null)" as in the kernel.</summary>
+        public static implicit operator PrintkArg(byte* value) => new PrintkArg { Pointer = value, Kind = 3 };
+        /// <summary>A raw pointer (%px).</summary>
+        public static explicit operator PrintkArg(void* value) => new PrintkArg { Pointer = (byte*)value, Kind = 4 };
+    }
+
+    /// <summary>
+    /// A fixed-size text buffer on the stack, filled by <see cref="Printk.Format"/>. Lines longer
+    /// than <see cref="Capacity"/> bytes are truncated, as the kernel truncates at LOG_LINE_MAX.
+    /// </summary>
+    public unsafe struct TextBuffer
+    {
+        /// <summary>Bytes the buffer holds.</summary>
+        public const int Capacity = 256;
+
+        /// <summary>The bytes written so far; not NUL-terminated until <see cref="Terminate"/>.</summary>
+        public fixed byte Bytes[Capacity + 1];
+
+        /// <summary>How many bytes are used.</summary>
+        public int Length;
+
+        /// <summary>Appends one byte, dropping it if the buffer is full.</summary>
+        public void Put(byte b)
+        {
+            if (Length < Capacity)
+                Bytes[Length++] = b;
+        }
+
+        /// <summary>Writes the terminating NUL (there is always room for it).</summary>
+        public void Terminate() => Bytes[Length] = 0;
+    }
+
+    /// <summary><c>printk()</c> and the <c>pr_*()</c> helpers of include/linux/printk.h.</summary>
+    public static unsafe partial class Printk
+    {
+        /// <summary><c>pr_info(fmt, ...)</c>.</summary>
+        public static void PrInfo(System.ReadOnlySpan<byte> format, PrintkArg a = default, PrintkArg b = default, PrintkArg c = default, PrintkArg d = default)
+            => Log(LogLevel.Info, format, a, b, c, d);
+
+        /// <summary><c>pr_warn(fmt, ...)</c>.</summary>
+        public static void PrWarn(System.ReadOnlySpan<byte> format, PrintkArg a = default, PrintkArg b = default, PrintkArg c = default, PrintkArg d = default)
+            => Log(LogLevel.Warning, format, a, b, c, d);
+
+        /// <summary><c>pr_err(fmt, ...)</c>.</summary>
+        public static void PrErr(System.ReadOnlySpan<byte> format, PrintkArg a = default, PrintkArg b = default, PrintkArg c = default, PrintkArg d = default)
+            => Log(LogLevel.Err, format, a, b, c, d);
+
+        /// <summary><c>printk(KERN_&lt;level&gt; fmt, ...)</c>: formats and logs one message.</summary>
+        public static void Log(LogLevel level, System.ReadOnlySpan<byte> format, PrintkArg a = default, PrintkArg b = default, PrintkArg c = default, PrintkArg d = default)
+        {
+            TextBuffer line = default;
+            FormatRecord(ref line, format, a, b, c, d);
+            Emit(level, line.Bytes, line.Length);
+        }
+
+        /// <summary>
+        /// Formats one log record: like <see cref="Format"/>, then drops one trailing newline (the
+        /// record is the line, as in printk()) and NUL-terminates.
+        /// </summary>
+        internal static void FormatRecord(ref TextBuffer line, System.ReadOnlySpan<byte> format, PrintkArg a, PrintkArg b, PrintkArg c, PrintkArg d)
+        {
+            Format(ref line, format, a, b, c, d);
+            if (line.Length > 0 && line.Bytes[line.Length - 1] == (byte)'\n')
+                line.Length--;
+            line.Terminate();
+        }
+
+        /// <summary>
+        /// <c>snprintf()</c> (lib/vsprintf.c, subset): appends <paramref name="format"/> to
+        /// <paramref name="buffer"/>. Conversions: %d %i %u %x %X %c %s %px %%, with flags '-'
+        /// and '0', a field width, a precision (%.5s), and the length modifiers l, ll, z, h.
+        /// </summary>
+        public static void Format(ref TextBuffer buffer, System.ReadOnlySpan<byte> format, PrintkArg a = default, PrintkArg b = default, PrintkArg c = default, PrintkArg d = default)
+        {
+            int next = 0;
+            int i = 0;
+            while (i < format.Length)
+            {
+                byte ch = format[i++];
+                if (ch == 0)
+                    break;
+                if (ch != (byte)'%')
+                {
+                    buffer.Put(ch);
+                    continue;
+                }
+                if (i >= format.Length)
+                    break;
+                if (format[i] == (byte)'%')
+                {
+                    buffer.Put((byte)'%');
+                    i++;
+                    continue;
+                }
+
+                bool left = false, zero = false;
+                while (i < format.Length && (format[i] == (byte)'-' || format[i] == (byte)'0'))
+                {
+                    if (format[i] == (byte)'-') left = true; else zero = true;
+                    i++;
+                }
+                int width = 0;
+                while (i < format.Length && format[i] >= (byte)'0' && format[i] <= (byte)'9')
+                    width = width * 10 + (format[i++] - (byte)'0');
+                int precision = -1;
+                if (i < format.Length && format[i] == (byte)'.')
+                {
+                    i++;
+                    precision = 0;
+                    while (i < format.Length && format[i] >= (byte)'0' && format[i] <= (byte)'9')
+                        precision = precision * 10 + (format[i++] - (byte)'0');
+                }
+                while (i < format.Length && (format[i] == (byte)'l' || format[i] == (byte)'z' || format[i] == (byte)'h'))
+                    i++;
+                if (i >= format.Length)
+                    break;
+                byte conv = format[i++];
+
+                PrintkArg arg = next == 0 ? a : next == 1 ? b : next == 2 ? c : d;
+                next++;
+
+                TextBuffer field = default;
+                if (conv == (byte)'s')
+                {
+                    byte* s = arg.Kind == 3 && arg.Pointer != null ? arg.Pointer : null;
+                    if (s == null)
+                        AppendLiteral(ref field, "(null)"u8);
+                    else
+                        for (int k = 0; s[k] != 0 && (precision < 0 || k < precision); k++)
+                            field.Put(s[k]);
+                    zero = false;
+                }
+                else if (conv == (byte)'p')
+                {
+                    // %px: the raw address, 16 hex digits on 64-bit. (Plain %p prints a hashed
+                    // value in the kernel; only %px is offered so both backends print the same.)
+                    if (i < format.Length && format[i] == (byte)'x')
+                        i++;
+                    AppendUnsigned(ref field, (ulong)arg.Pointer, 16, false);
+                    while (field.Length < 16)
+                        Prepend(ref field, (byte)'0');
+                }
+                else if (conv == (byte)'c')
+                {
+                    field.Put((byte)arg.Value);
+                }
+                else if (conv == (byte)'d' || conv == (byte)'i')
+                {
+                    long v = arg.Value;
+                    if (v < 0)
+                    {
+                        field.Put((byte)'-');
+                        AppendUnsigned(ref field, (ulong)(-(v + 1)) + 1, 10, false);
+                    }
+                    else
+                        AppendUnsigned(ref field, (ulong)v, 10, false);
+                }
+                else if (conv == (byte)'u')
+                    AppendUnsigned(ref field, (ulong)arg.Value, 10, false);
+                else if (conv == (byte)'x' || conv == (byte)'X')
+                    AppendUnsigned(ref field, (ulong)arg.Value, 16, conv == (byte)'X');
+                else
+                {
+                    buffer.Put((byte)'%');
+                    buffer.Put(conv);
+                    continue;
+                }
+
+                int pad = width - field.Length;
+                if (!left)
+                    for (; pad > 0; pad--)
+                        buffer.Put(zero ? (byte)'0' : (byte)' ');
+                for (int k = 0; k < field.Length; k++)
+                    buffer.Put(field.Bytes[k]);
+                for (; pad > 0; pad--)
+                    buffer.Put((byte)' ');
+            }
+        }
+
+        private static void AppendLiteral(ref TextBuffer buffer, System.ReadOnlySpan<byte> text)
+        {
+            for (int k = 0; k < text.Length; k++)
+                buffer.Put(text[k]);
+        }
+
+        private static void AppendUnsigned(ref TextBuffer buffer, ulong value, uint radix, bool upper)
+        {
+            byte* digits = stackalloc byte[24];
+            int n = 0;
+            do
+            {
+                uint digit = (uint)(value % radix);
+                digits[n++] = (byte)(digit < 10 ? '0' + digit : (upper ? 'A' : 'a') + digit - 10);
+                value /= radix;
+            } while (value != 0);
+            while (n > 0)
+                buffer.Put(digits[--n]);
+        }
+
+        private static void Prepend(ref TextBuffer buffer, byte b)
+        {
+            if (buffer.Length >= TextBuffer.Capacity)
+                return;
+            for (int k = buffer.Length; k > 0; k--)
+                buffer.Bytes[k] = buffer.Bytes[k - 1];
+            buffer.Bytes[0] = b;
+            buffer.Length++;
+        }
+
+        /// <summary>Backend: hands one formatted record (no trailing newline) to the kernel log.</summary>
+        private static partial void Emit(LogLevel level, byte* text, int length);
+    }
+
+    /// <summary><c>WARN()</c> and friends (include/asm-generic/bug.h).</summary>
+    public static unsafe partial class Bug
+    {
+        /// <summary><c>WARN(1, fmt, ...)</c>: logs the message and a warning with a backtrace; execution goes on.</summary>
+        public static void Warn(System.ReadOnlySpan<byte> format, PrintkArg a = default, PrintkArg b = default, PrintkArg c = default, PrintkArg d = default)
+        {
+            TextBuffer line = default;
+            Printk.FormatRecord(ref line, format, a, b, c, d);
+            EmitWarning(line.Bytes, line.Length);
+        }
+
+        /// <summary>Backend: the kernel's WARN with the given message (a "WARNING: ... at ..." report).</summary>
+        private static partial void EmitWarning(byte* text, int length);
+    }
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// include/linux/slab.h: the slab allocator's interface. These are partial declarations: the
+// contract both backends implement (arch/kernel/bindings binds them to the real kernel, the model
+// implements them in user space). A backend that drifts from this contract does not compile.
+
+namespace Kernel
+{
+    /// <summary><c>struct kmem_cache</c>: opaque to callers, as it is to a kernel module.</summary>
+    public struct KmemCache
+    {
+    }
+
+    /// <summary>The object-cache half of <c>include/linux/slab.h</c>, plus kmalloc/kfree.</summary>
+    public static unsafe partial class Slab
+    {
+        /// <summary>
+        /// <c>kmem_cache_create(name, size, align, flags, ctor)</c>: creates a cache of objects of
+        /// <paramref name="size"/> bytes. The constructor, if any, runs once for each object when
+        /// the allocator populates a new slab, not on every allocation; objects must be freed back
+        /// in their constructed state. May sleep.
+        /// </summary>
+        /// <param name="name">Shown in /proc/slabinfo; copied by the kernel.</param>
+        /// <param name="size">Object size in bytes.</param>
+        /// <param name="align">Minimum alignment, or 0.</param>
+        /// <param name="flags">Cache flags (SLAB_HWCACHE_ALIGN, debug flags...).</param>
+        /// <param name="ctor">The constructor, an [UnmanagedCallersOnly] function, or null.</param>
+        /// <returns>The cache, or null on failure.</returns>
+        public static partial KmemCache* KmemCacheCreate(System.ReadOnlySpan<byte> name, uint size, uint align, SlabFlags flags, delegate* unmanaged<void*, void> ctor);
+
+        /// <summary><c>kmem_cache_alloc(cachep, flags)</c>: one object from the cache, or null. May sleep with <see cref="Gfp.Kernel"/>.</summary>
+        public static partial void* KmemCacheAlloc(KmemCache* cache, Gfp flags);
+
+        /// <summary><c>kmem_cache_free(cachep, obj)</c>: returns an object to its cache.</summary>
+        public static partial void KmemCacheFree(KmemCache* cache, void* obj);
+
+        /// <summary>
+        /// <c>kmem_cache_destroy(cachep)</c>: destroys an empty cache. With objects still
+        /// allocated the kernel reports "Slab cache still has objects" and leaks the cache.
+        /// </summary>
+        public static partial void KmemCacheDestroy(KmemCache* cache);
+
+        /// <summary><c>kmem_cache_shrink(cachep)</c>: releases empty slabs; 0 if all slabs were released.</summary>
+        public static partial int KmemCacheShrink(KmemCache* cache);
+
+        /// <summary><c>kmalloc(size, flags)</c>: a general-purpose allocation, or null.</summary>
+        public static partial void* Kmalloc(nuint size, Gfp flags);
+
+        /// <summary><c>kfree(ptr)</c>: frees a kmalloc allocation; null is ignored.</summary>
+        public static partial void Kfree(void* ptr);
+    }
+}

@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
+#
+# The build check of the C# object (arch/kernel/glue/check-csharp-object.sh) must accept the real
+# object and reject each kind of object the kernel would refuse or an IBT kernel would crash on.
+# The bad objects are made here from small C and assembly files.
+
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CHECK=$ROOT/arch/kernel/glue/check-csharp-object.sh
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# A stand-in for the glue: defines kcs_printk.
+printf 'void kcs_printk(int l, const char *t, int n) { (void)l; (void)t; (void)n; }\n' > "$tmp/glue.c"
+gcc -c -O2 -o "$tmp/glue.o" "$tmp/glue.c"
+
+expect() { # expect accept|reject NAME OBJECT [MESSAGE]
+	local want=$1 name=$2 obj=$3 msg=${4:-} out rc=0
+	out=$("$CHECK" "$obj" "$tmp/glue.o" 2>&1) || rc=$?
+	if [ "$want" = accept ] && [ $rc -eq 0 ]; then
+		echo "PASS object check accepts $name"
+	elif [ "$want" = reject ] && [ $rc -ne 0 ] && grep -q -- "$msg" <<<"$out"; then
+		echo "PASS object check rejects $name ($msg)"
+	else
+		echo "FAIL object check on $name: exit $rc, wanted $want${msg:+ with '$msg'}"
+		sed 's/^/    | /' <<<"$out"
+	fi
+}
+
+mk() { # mk NAME: compile $tmp/NAME.c or .s to $tmp/NAME.o
+	if [ -f "$tmp/$1.c" ]; then gcc -c -O2 -fno-pic -mcmodel=kernel -fcf-protection=none -o "$tmp/$1.o" "$tmp/$1.c"
+	else gcc -c -o "$tmp/$1.o" "$tmp/$1.s"; fi
+}
+
+cat > "$tmp/good.c" <<'C'
+void kcs_printk(int, const char *, int);
+void f(void) { kcs_printk(6, "x", 1); }
+C
+mk good; expect accept "an object that calls only the glue" "$tmp/good.o"
+
+cat > "$tmp/undef.c" <<'C'
+void printk(const char *);
+void f(void) { printk("x"); }
+C
+mk undef; expect reject "a call to a symbol the glue does not define" "$tmp/undef.o" "undefined symbol 'printk'"
+
+cat > "$tmp/indirect.c" <<'C'
+void g(void (*fn)(void)) { fn(); fn(); }
+C
+mk indirect; expect reject "an indirect call (function pointer)" "$tmp/indirect.o" "indirect calls or jumps"
+
+cat > "$tmp/table.s" <<'S'
+	.text
+	.globl f
+f:	lea 1f(%rip), %rax
+	jmp *(%rax,%rdi,8)
+	.section .rodata
+1:	.quad f
+S
+mk table; expect reject "an indirect jump (switch jump table)" "$tmp/table.o" "indirect calls or jumps"
+
+cat > "$tmp/abs32.s" <<'S'
+	.text
+	.globl f
+f:	movl $data, %eax
+	ret
+	.data
+data:	.long 0
+S
+mk abs32; expect reject "an R_X86_64_32 relocation (cannot reach module addresses)" "$tmp/abs32.o" "R_X86_64_32 "
+
+cat > "$tmp/tls.c" <<'C'
+__thread int counter;
+int f(void) { return ++counter; }
+C
+gcc -c -O2 -fno-pic -o "$tmp/tls.o" "$tmp/tls.c"
+expect reject "a thread-local variable (TLS relocation)" "$tmp/tls.o" "R_X86_64_TPOFF32"
+
+cat > "$tmp/hydrated.s" <<'S'
+	.section .hydrated,"aw",@nobits
+	.zero 16
+	.text
+	.globl f
+f:	ret
+S
+mk hydrated; expect reject "a .hydrated section" "$tmp/hydrated.o" "IlcDehydrate=false"
+
+if [ -f "$ROOT/build/csharp/simple_cache.o" ]; then
+	glue=$(ls "$ROOT"/build/kernel/*/kcs.o 2>/dev/null | head -n 1)
+	entry=${glue%/kcs.o}/entry.o
+	if [ -n "$glue" ] && "$CHECK" "$ROOT/build/csharp/simple_cache.o" "$glue" "$entry"; then
+		echo "PASS object check accepts the real C# module object with the real glue"
+	else
+		echo "FAIL object check rejects the real C# module object (or no kernel build to take the glue from)"
+	fi
+else
+	echo "FAIL no build/csharp/simple_cache.o to check (run make first)"
+fi

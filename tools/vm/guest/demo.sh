@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
+#
+# The walk through the brief, inside the VM: each command as a learner would type it on a real
+# machine, then what it printed.
+
+. /lib.sh
+dmesg -c >/dev/null   # the boot messages are not the module's
+
+run() {
+	echo
+	echo "\$ $*"
+	eval "$@" 2>&1
+}
+
+echo "Inside a throwaway VM running Linux $(uname -r)."
+run "modinfo simple_cache.ko"
+run "insmod simple_cache.ko"
+run "lsmod | grep -E '^(Module|simple_cache)'"
+run "dmesg | grep CACHE"
+run "grep -E '^(# name|simple_cache)' /proc/slabinfo"
+run "rmmod simple_cache"
+run "dmesg | grep CACHE"
+echo
+echo "Module parameters: names=... (your own objects) and fail_nth=N (the Nth allocation fails):"
+dmesg -c >/dev/null
+run "insmod simple_cache.ko names=inode,dentry,socket"
+run "rmmod simple_cache"
+run "insmod simple_cache.ko fail_nth=3"
+run "dmesg | grep CACHE"
+run "lsmod | grep -c '^simple_cache' # nothing left behind"

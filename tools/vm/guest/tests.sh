@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
+#
+# The real-kernel checks of simple_cache.ko, run inside the VM (busybox sh) by tools/vm/test.sh.
+# One PASS or FAIL line per check, the kernel log on failure, and a RESULT line at the end.
+
+. /lib.sh
+KO=/simple_cache.ko
+klog >/dev/null   # start with an empty log: boot messages are not the module's
+
+# --- load and unload, as the brief shows them ---------------------------------------------
+
+check "insmod simple_cache.ko succeeds" insmod $KO
+expect_lines "load logs the brief's lines, in order" \
+"CACHE: created object 1 alpha
+CACHE: created object 2 beta" "$(cache_lines)"
+check "lsmod lists simple_cache" in_lsmod
+check "/proc/slabinfo has the simple_cache cache" in_slabinfo
+grep '^simple_cache ' /proc/slabinfo | sed 's/^/    slabinfo: /'
+# SLUB counts every object of a CPU's active slab as in use, so active_objs is not 2: check
+# that the cache has room for at least the 2 objects (num_objs, column 3).
+check "the cache holds the 2 objects (num_objs >= 2)" test "$(grep '^simple_cache ' /proc/slabinfo | awk '{ print $3 }')" -ge 2
+check "rmmod simple_cache succeeds" rmmod simple_cache
+expect_lines "unload logs the cleanup lines, in order" \
+"CACHE: freeing object 1
+CACHE: freeing object 2
+CACHE: cache destroyed" "$(cache_lines)"
+check "the cache is gone from /proc/slabinfo" eval "! in_slabinfo"
+check "lsmod no longer lists simple_cache" eval "! in_lsmod"
+check "kernel log clean after load/unload (no BUG, WARNING, Oops, leaks)" log_is_clean
+
+# --- 50 cycles ------------------------------------------------------------------------------
+
+cycles_ok=0
+i=0
+while [ $i -lt 50 ]; do
+	i=$((i + 1))
+	insmod $KO || break
+	rmmod simple_cache || break
+	cycles_ok=$i
+done
+check "50 insmod/rmmod cycles succeed ($cycles_ok done)" test "$cycles_ok" -eq 50
+created=$(klog | grep -c '^CACHE: created object' || true)
+check "the cycles created and freed 100 objects ($created created)" test "$created" -eq 100
+check "no module and no cache left after the cycles" nothing_loaded
+check "kernel log clean after 50 cycles" log_is_clean
+
+# --- fault injection at every allocation point -------------------------------------------------
+
+# fault_points NAMES: fails each allocation in turn (fail_nth=1, 2, ...) until a load succeeds.
+fault_points() {
+	local names=$1 count n=1 out
+	count=$(($(echo "$names" | tr ',' '\n' | wc -l) + 1))   # the cache, then one per object
+	while [ $n -le $((count + 1)) ]; do
+		if out=$(insmod $KO names=$names fail_nth=$n 2>&1); then
+			rmmod simple_cache
+			klog >/dev/null
+			check "fail_nth=$n (past the last allocation) loads normally [$names]" test $n -eq $((count + 1))
+			return
+		fi
+		check "fail_nth=$n: insmod fails with 'Cannot allocate memory' [$names]" contains "$out" 'Cannot allocate memory'
+		log=$(cache_lines)
+		check "fail_nth=$n: the injected failure is logged [$names]" contains "$log" "fault injection: failing allocation $n\$"
+		if [ $n -gt 1 ]; then
+			check "fail_nth=$n: the cache is destroyed last [$names]" last_line_is "$log" "CACHE: cache destroyed"
+		fi
+		freed=$(printf '%s\n' "$log" | grep -c 'freeing object' || true)
+		check "fail_nth=$n: every object made before the failure is freed ($freed of $((n - 2 > 0 ? n - 2 : 0))) [$names]" \
+			test "$freed" -eq $((n - 2 > 0 ? n - 2 : 0))
+		check "fail_nth=$n: no module and no cache left behind [$names]" nothing_loaded
+		n=$((n + 1))
+	done
+	fail "fault injection never let the module load [$names]"
+}
+fault_points alpha,beta
+fault_points one,two,three,four
+check "kernel log clean after fault injection" log_is_clean
+
+# --- custom names -------------------------------------------------------------------------------
+
+check "names=gamma,delta,epsilon loads" insmod $KO names=gamma,delta,epsilon
+expect_lines "custom names are created in order" \
+"CACHE: created object 1 gamma
+CACHE: created object 2 delta
+CACHE: created object 3 epsilon" "$(cache_lines)"
+check "rmmod after custom names" rmmod simple_cache
+expect_lines "custom names are freed in order" \
+"CACHE: freeing object 1
+CACHE: freeing object 2
+CACHE: freeing object 3
+CACHE: cache destroyed" "$(cache_lines)"
+
+n31=abcdefghijklmnopqrstuvwxyz01234     # 31 bytes: fits in name[32] with its NUL
+n32=abcdefghijklmnopqrstuvwxyz012345    # 32 bytes: does not
+check "a 31-byte name loads" insmod $KO names=alpha,$n31
+expect_lines "the 31-byte name is kept whole" \
+"CACHE: created object 1 alpha
+CACHE: created object 2 $n31" "$(cache_lines)"
+check "rmmod after the 31-byte name" rmmod simple_cache
+klog >/dev/null
+
+# bad_names NAMES MESSAGE: insmod must fail with EINVAL, say why, and create nothing.
+bad_names() {
+	local out log
+	out=$(insmod $KO "names=$1" 2>&1) && { rmmod simple_cache; fail "names=$1 was accepted"; return; }
+	check "names=$1: insmod fails with EINVAL ('Invalid parameters', kmod's words for it)" contains "$out" 'Invalid parameters'
+	log=$(cache_lines)
+	check "names=$1: the log says why ($2)" contains "$log" "$2"
+	check "names=$1: no object was created" eval '! contains "$log" "created object"'
+	check "names=$1: no module and no cache left behind" nothing_loaded
+}
+bad_names "alpha,$n32" "object name 2 is 32 bytes, longer than the 31 that fit in name\[32\]"
+bad_names "alpha,,beta" "object name 2 is empty"
+bad_names "," "object name 1 is empty"
+check "kernel log clean after custom names" log_is_clean
+
+summary
