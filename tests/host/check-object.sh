@@ -86,14 +86,17 @@ f:	ret
 S
 mk hydrated; expect reject "a .hydrated section" "$tmp/hydrated.o" "IlcDehydrate=false"
 
-if [ -f "$ROOT/build/csharp/simple_cache.o" ]; then
-	glue=$(ls "$ROOT"/build/kernel/*/kcs.o 2>/dev/null | head -n 1)
-	entry=${glue%/kcs.o}/entry.o
-	if [ -n "$glue" ] && "$CHECK" "$ROOT/build/csharp/simple_cache.o" "$glue" "$entry"; then
-		echo "PASS object check accepts the real C# module object with the real glue"
-	else
-		echo "FAIL object check rejects the real C# module object (or no kernel build to take the glue from)"
-	fi
+# The real thing: the module's C# object against the glue built for an installed kernel.
+. "$ROOT/tools/vm/vm.sh"
+rel=$(vm_kernels | tail -n 1)
+if [ -z "$rel" ]; then
+	echo "FAIL no kernel headers installed to build the glue against (run make deps)"
+elif ! make -s -C "$ROOT" module KDIR="$(vm_kdir "$rel")" >"$tmp/build.log" 2>&1; then
+	echo "FAIL the module does not build for $rel"
+	tail -n 20 "$tmp/build.log" | sed 's/^/    | /'
+elif out=$("$CHECK" "$ROOT/build/csharp/simple_cache.o" "$ROOT/build/kernel/$rel/kcs.o" "$ROOT/build/kernel/$rel/entry.o" 2>&1); then
+	echo "PASS object check accepts the real C# module object with the real glue ($rel)"
 else
-	echo "FAIL no build/csharp/simple_cache.o to check (run make first)"
+	echo "FAIL object check rejects the real C# module object"
+	sed 's/^/    | /' <<<"$out"
 fi

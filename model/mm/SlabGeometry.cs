@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// Slab geometry: how SLUB lays out a cache's objects, computed as the kernel computes it.
+//   calculate_alignment()   mm/slab_common.c
+//   calculate_sizes()       mm/slub.c   (free-pointer placement, debug metadata, slot size)
+//   calculate_order()       mm/slub.c   (slab order and objects per slab)
+//   set_min_partial()       mm/slub.c
+// Two kernel generations differ in calculate_order(): up to 6.7 it lowers min_objects when no
+// order fits; 6.8 (commit "mm/slub: attempt to find layouts up to 1/2 waste in
+// calculate_order()") keeps min_objects and accepts more waste instead. The VM harness checks
+// the results against /proc/slabinfo and /sys/kernel/slab of Debian's 6.1 and 6.12
+// (tests/kernel/slab_matrix.c).
+
+using System;
+using System.Numerics;
+
+namespace SimpleCache.Model.Mm
+{
+    /// <summary>Which kernel's SLUB to follow.</summary>
+    public enum KernelVersion
+    {
+        /// <summary>Linux 6.1 (Debian 12's kernel).</summary>
+        V6_1,
+        /// <summary>Linux 6.12 (Debian 12's backports and security kernel, Debian 13's).</summary>
+        V6_12,
+    }
+
+    /// <summary>The flags that change a cache's layout, in the model's own encoding (include/linux/Flags.cs).</summary>
+    [Flags]
+    public enum CacheFlags : uint
+    {
+        /// <summary>None.</summary>
+        None = 0,
+        /// <summary><c>SLAB_CONSISTENCY_CHECKS</c> (slub_debug F).</summary>
+        ConsistencyChecks = 0x01,
+        /// <summary><c>SLAB_RED_ZONE</c> (slub_debug Z).</summary>
+        RedZone = 0x02,
+        /// <summary><c>SLAB_POISON</c> (slub_debug P).</summary>
+        Poison = 0x04,
+        /// <summary><c>SLAB_STORE_USER</c> (slub_debug U).</summary>
+        StoreUser = 0x08,
+        /// <summary><c>SLAB_HWCACHE_ALIGN</c>.</summary>
+        HwcacheAlign = 0x10,
+        /// <summary><c>SLAB_PANIC</c>.</summary>
+        Panic = 0x20,
+        /// <summary><c>SLAB_TYPESAFE_BY_RCU</c>.</summary>
+        TypesafeByRcu = 0x40,
+        /// <summary><c>SLAB_ACCOUNT</c>.</summary>
+        Account = 0x80,
+        /// <summary><c>SLAB_RECLAIM_ACCOUNT</c>.</summary>
+        ReclaimAccount = 0x100,
+        /// <summary><c>SLAB_NO_MERGE</c>.</summary>
+        NoMerge = 0x200,
+        /// <summary><c>SLAB_TRACE</c> (slub_debug T); model-internal bit.</summary>
+        Trace = 0x10000,
+        /// <summary><c>SLAB_FAILSLAB</c> (slub_debug A); model-internal bit.</summary>
+        FailSlab = 0x20000,
+        /// <summary><c>__OBJECT_POISON</c>: poison the object bytes (set by calculate_sizes).</summary>
+        ObjectPoison = 0x40000,
+
+        /// <summary>The debug flags: any of them sends every allocation through the checked slow path.</summary>
+        DebugFlags = ConsistencyChecks | RedZone | Poison | StoreUser | Trace,
+    }
+
+    /// <summary>The layout of one cache: what <c>struct kmem_cache</c> holds after kmem_cache_open().</summary>
+    public sealed record SlabLayout
+    {
+        /// <summary><c>s->object_size</c>: the size the caller asked for.</summary>
+        public required uint ObjectSize { get; init; }
+        /// <summary><c>s->size</c>: the slot size, object plus metadata and padding (slabinfo's objsize).</summary>
+        public required uint Size { get; init; }
+        /// <summary><c>s->align</c>.</summary>
+        public required uint Align { get; init; }
+        /// <summary><c>s->inuse</c>: where the metadata after the object starts.</summary>
+        public required uint Inuse { get; init; }
+        /// <summary><c>s->offset</c>: where the free pointer is stored, from the start of the object.</summary>
+        public required uint Offset { get; init; }
+        /// <summary><c>s->red_left_pad</c>: bytes of left red zone before each object.</summary>
+        public required uint RedLeftPad { get; init; }
+        /// <summary>Slab order: each slab is 2^order pages.</summary>
+        public required int Order { get; init; }
+        /// <summary>Objects per slab.</summary>
+        public required uint ObjectsPerSlab { get; init; }
+        /// <summary><c>s->min_partial</c>: empty slabs kept on the node partial list.</summary>
+        public required uint MinPartial { get; init; }
+        /// <summary>The flags after calculate_sizes() (with <see cref="CacheFlags.ObjectPoison"/> when set).</summary>
+        public required CacheFlags Flags { get; init; }
+        /// <summary>Pages per slab.</summary>
+        public int PagesPerSlab => 1 << Order;
+        /// <summary>Bytes per slab.</summary>
+        public uint SlabBytes => SlabGeometry.PageSize << Order;
+        /// <summary>Whether the free pointer lives after the object rather than inside it.</summary>
+        public bool FreePointerOutside => Offset >= Inuse;
+    }
+
+    /// <summary>The kernel's geometry computations, for a chosen kernel version and machine.</summary>
+    public static class SlabGeometry
+    {
+        /// <summary><c>PAGE_SIZE</c> on x86-64.</summary>
+        public const uint PageSize = 4096;
+        /// <summary><c>cache_line_size()</c> on x86-64 (L1_CACHE_BYTES).</summary>
+        public const uint CacheLineSize = 64;
+        /// <summary><c>ARCH_SLAB_MINALIGN</c>: <c>__alignof__(unsigned long long)</c>.</summary>
+        public const uint ArchSlabMinAlign = 8;
+        /// <summary><c>sizeof(void *)</c>.</summary>
+        public const uint PointerSize = 8;
+        /// <summary><c>slub_max_order</c> default: PAGE_ALLOC_COSTLY_ORDER.</summary>
+        public const int SlubMaxOrder = 3;
+        /// <summary><c>slub_min_order</c> default.</summary>
+        public const int SlubMinOrder = 0;
+        /// <summary>The largest buddy order (MAX_ORDER - 1 in 6.1, MAX_PAGE_ORDER in 6.12).</summary>
+        public const int MaxPageOrder = 10;
+        /// <summary><c>MAX_OBJS_PER_PAGE</c>: slab->objects is 15 bits.</summary>
+        public const uint MaxObjsPerPage = 32767;
+        /// <summary><c>MIN_PARTIAL</c>.</summary>
+        public const uint MinPartial = 5;
+        /// <summary><c>MAX_PARTIAL</c>.</summary>
+        public const uint MaxPartial = 10;
+
+        /// <summary>
+        /// <c>sizeof(struct track)</c> with CONFIG_STACKDEPOT (Debian): unsigned long addr;
+        /// depot_stack_handle_t handle; int cpu; int pid; unsigned long when = 8+4+4+4(+4 pad)+8.
+        /// </summary>
+        public const uint TrackSize = 32;
+
+        /// <summary>
+        /// <c>calculate_alignment(flags, align, size)</c>: with SLAB_HWCACHE_ALIGN, the cache line,
+        /// halved while the object still fits in half of it; never below the caller's alignment
+        /// or ARCH_SLAB_MINALIGN; rounded up to a multiple of the pointer size.
+        /// </summary>
+        public static uint CalculateAlignment(CacheFlags flags, uint align, uint size)
+        {
+            if ((flags & CacheFlags.HwcacheAlign) != 0)
+            {
+                uint ralign = CacheLineSize;
+                while (size <= ralign / 2)
+                    ralign /= 2;
+                align = Math.Max(align, ralign);
+            }
+            align = Math.Max(align, ArchSlabMinAlign);
+            return AlignUp(align, PointerSize);
+        }
+
+        /// <summary>
+        /// Computes a cache's whole layout: <c>kmem_cache_open()</c>'s calculate_sizes(),
+        /// calculate_order() and set_min_partial() for an object of <paramref name="objectSize"/>
+        /// bytes on a machine with <paramref name="cpus"/> present CPUs.
+        /// </summary>
+        /// <returns>The layout, or null where the kernel fails (-ENOSYS: no order fits).</returns>
+        public static SlabLayout Calculate(KernelVersion version, uint objectSize, uint align, CacheFlags flags, bool hasCtor, int cpus)
+        {
+            align = CalculateAlignment(flags, align, objectSize);
+            uint size = AlignUp(objectSize, PointerSize);
+
+            // Poison the object only when nothing else owns its bytes while it is free.
+            if ((flags & CacheFlags.Poison) != 0 && (flags & CacheFlags.TypesafeByRcu) == 0 && !hasCtor)
+                flags |= CacheFlags.ObjectPoison;
+            else
+                flags &= ~CacheFlags.ObjectPoison;
+
+            // A right red zone: if the object fills its words exactly, add a word for it.
+            if ((flags & CacheFlags.RedZone) != 0 && size == objectSize)
+                size += PointerSize;
+
+            uint inuse = size;
+            uint offset;
+            if ((flags & (CacheFlags.TypesafeByRcu | CacheFlags.Poison)) != 0 || hasCtor
+                || ((flags & CacheFlags.RedZone) != 0 && objectSize < PointerSize))
+            {
+                // The free pointer may not overwrite the object: after it, in its own word.
+                offset = size;
+                size += PointerSize;
+            }
+            else
+            {
+                // Near the middle of the object, away from the edges that overflows hit first.
+                offset = AlignDown(objectSize / 2, PointerSize);
+            }
+
+            if ((flags & CacheFlags.StoreUser) != 0)
+                size += 2 * TrackSize;
+
+            uint redLeftPad = 0;
+            if ((flags & CacheFlags.RedZone) != 0)
+            {
+                // One word of padding after everything (so over-long writes hit it), and a left
+                // red zone before the object, a multiple of the alignment.
+                size += PointerSize;
+                redLeftPad = AlignUp(PointerSize, align);
+                size += redLeftPad;
+            }
+
+            size = AlignUp(size, align);
+            int order = CalculateOrder(version, size, cpus);
+            if (order < 0)
+                return null;
+
+            return new SlabLayout
+            {
+                ObjectSize = objectSize,
+                Size = size,
+                Align = align,
+                Inuse = inuse,
+                Offset = offset,
+                RedLeftPad = redLeftPad,
+                Order = order,
+                ObjectsPerSlab = OrderObjects(order, size),
+                MinPartial = MinPartialFor(size),
+                Flags = flags,
+            };
+        }
+
+        /// <summary><c>order_objects(order, size)</c>: how many objects fit in a slab of that order.</summary>
+        public static uint OrderObjects(int order, uint size) => (PageSize << order) / size;
+
+        /// <summary><c>set_min_partial()</c>: ilog2(size) / 2, clamped to [MIN_PARTIAL, MAX_PARTIAL].</summary>
+        public static uint MinPartialFor(uint size)
+        {
+            uint minPartial = (uint)BitOperations.Log2(size) / 2;
+            return Math.Clamp(minPartial, MinPartial, MaxPartial);
+        }
+
+        /// <summary>The default <c>slub_min_objects</c>: 4 * (fls(nr_cpus) + 1).</summary>
+        public static uint MinObjects(int cpus) => 4 * ((uint)Fls((uint)Math.Max(cpus, 1)) + 1);
+
+        /// <summary><c>calculate_order(size)</c> of the given kernel version.</summary>
+        public static int CalculateOrder(KernelVersion version, uint size, int cpus)
+        {
+            uint minObjects = MinObjects(cpus);
+            if (version == KernelVersion.V6_1)
+            {
+                uint maxObjects = OrderObjects(SlubMaxOrder, size);
+                minObjects = Math.Min(minObjects, maxObjects);
+                while (minObjects > 1)
+                {
+                    for (uint fraction = 16; fraction >= 4; fraction /= 2)
+                    {
+                        int o = CalcSlabOrder61(size, minObjects, SlubMaxOrder, fraction);
+                        if (o <= SlubMaxOrder)
+                            return o;
+                    }
+                    minObjects--;
+                }
+                int order = CalcSlabOrder61(size, 1, SlubMaxOrder, 1);
+                if (order <= SlubMaxOrder)
+                    return order;
+                order = CalcSlabOrder61(size, 1, MaxPageOrder + 1, 1);
+                return order < MaxPageOrder + 1 ? order : -1;
+            }
+            else
+            {
+                uint maxObjects = Math.Max(OrderObjects(SlubMaxOrder, size), 1u);
+                minObjects = Math.Min(minObjects, maxObjects);
+                int minOrder = Math.Max(SlubMinOrder, GetOrder((ulong)minObjects * size));
+                if (OrderObjects(minOrder, size) > MaxObjsPerPage)
+                    return GetOrder((ulong)size * MaxObjsPerPage) - 1;
+                for (uint fraction = 16; fraction > 1; fraction /= 2)
+                {
+                    int o = CalcSlabOrder612(size, minOrder, SlubMaxOrder, fraction);
+                    if (o <= SlubMaxOrder)
+                        return o;
+                }
+                int order = GetOrder(size);
+                return order <= MaxPageOrder ? order : -1;
+            }
+        }
+
+        // calc_slab_order() up to 6.7: the smallest order that holds min_objects with at most
+        // 1/fract_leftover of the slab wasted.
+        private static int CalcSlabOrder61(uint size, uint minObjects, int maxOrder, uint fractLeftover)
+        {
+            if (OrderObjects(SlubMinOrder, size) > MaxObjsPerPage)
+                return GetOrder((ulong)size * MaxObjsPerPage) - 1;
+            int order;
+            for (order = Math.Max(SlubMinOrder, GetOrder((ulong)minObjects * size)); order <= maxOrder; order++)
+            {
+                uint slabSize = PageSize << order;
+                uint rem = slabSize % size;
+                if (rem <= slabSize / fractLeftover)
+                    break;
+            }
+            return order;
+        }
+
+        // calc_slab_order() from 6.8: the search starts at a precomputed min_order.
+        private static int CalcSlabOrder612(uint size, int minOrder, int maxOrder, uint fractLeftover)
+        {
+            int order;
+            for (order = minOrder; order <= maxOrder; order++)
+            {
+                uint slabSize = PageSize << order;
+                uint rem = slabSize % size;
+                if (rem <= slabSize / fractLeftover)
+                    break;
+            }
+            return order;
+        }
+
+        /// <summary><c>get_order(size)</c>: the smallest order whose 2^order pages hold <paramref name="size"/> bytes.</summary>
+        public static int GetOrder(ulong size)
+        {
+            if (size <= PageSize)
+                return 0;
+            return 64 - BitOperations.LeadingZeroCount((size - 1) >> 12);
+        }
+
+        /// <summary><c>fls(x)</c>: the 1-based index of the highest set bit, 0 for 0.</summary>
+        public static int Fls(uint x) => x == 0 ? 0 : 32 - BitOperations.LeadingZeroCount(x);
+
+        /// <summary><c>ALIGN(x, a)</c> for a power-of-two <paramref name="a"/>.</summary>
+        public static uint AlignUp(uint x, uint a) => (x + a - 1) & ~(a - 1);
+
+        /// <summary><c>ALIGN_DOWN(x, a)</c>.</summary>
+        public static uint AlignDown(uint x, uint a) => x & ~(a - 1);
+    }
+}
