@@ -68,7 +68,9 @@ namespace SimpleCache
         // static struct kmem_cache *cachep; static LIST_HEAD(objects); and the fault-injection
         // counter. Plain unmanaged statics with no initialiser: they live in the module's .bss.
         private static KmemCache* s_cache;
+#pragma warning disable CS0649 // written through its address (INIT_LIST_HEAD), which the compiler does not see
         private static ListHead s_objects;
+#pragma warning restore CS0649
         private static int s_allocations;
         private static int s_failNth;
 

@@ -6,7 +6,13 @@
 namespace Kernel
 {
     /// <summary>Error numbers, as in <c>include/uapi/asm-generic/errno-base.h</c> (x86-64 values).</summary>
+#if KCS_INTERNAL_ERRNO
+    // The model library compiles this file too, for its own use: internal there, so that the
+    // modules built on the model see one Kernel.Errno, their own.
+    internal static class Errno
+#else
     public static class Errno
+#endif
     {
         /// <summary><c>EPERM</c>: operation not permitted.</summary>
         public const int EPERM = 1;

@@ -140,7 +140,8 @@ namespace Kernel
                     break;
                 byte conv = format[i++];
 
-                PrintkArg arg = next == 0 ? a : next == 1 ? b : next == 2 ? c : d;
+                // Conversions beyond the fourth argument get an empty one (0, or "(null)").
+                PrintkArg arg = next == 0 ? a : next == 1 ? b : next == 2 ? c : next == 3 ? d : default;
                 next++;
 
                 TextBuffer field = default;

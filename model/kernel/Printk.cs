@@ -3,8 +3,8 @@
 // The kernel log: kernel/printk/printk.c's ring buffer of records, each with a sequence number,
 // a timestamp (nanoseconds since boot), a level and the text, and dmesg's rendering of it
 // ("[%5lu.%06lu] text", util-linux dmesg and the kernel's console format). The buffer keeps the
-// newest records up to a byte budget, as the kernel's does (CONFIG_LOG_BUF_SHIFT, 2^18 bytes
-// in Debian's config).
+// newest records up to a byte budget, as the kernel's does (CONFIG_LOG_BUF_SHIFT=17 in Debian's
+// config: 128 KiB).
 
 using System;
 using System.Collections.Generic;
@@ -32,8 +32,8 @@ namespace SimpleCache.Model.Kernel
     /// <summary>The printk ring buffer and its readers (<c>dmesg</c>, <c>dmesg -c</c>, <c>dmesg -w</c>).</summary>
     public sealed class PrintkLog
     {
-        /// <summary>Bytes of text the buffer keeps: 2^18, Debian's CONFIG_LOG_BUF_SHIFT.</summary>
-        public const int DefaultCapacityBytes = 1 << 18;
+        /// <summary>Bytes of text the buffer keeps: 2^17, Debian's CONFIG_LOG_BUF_SHIFT.</summary>
+        public const int DefaultCapacityBytes = 1 << 17;
 
         private readonly object _lock = new();
         private readonly LinkedList<LogRecord> _records = new();

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// The model backend of the C# kernel API: each partial method declared in include/linux is
+// implemented here on the user-space kernel model (model/), in the kernel the calling code runs
+// in (ModelKernel.Current) and for the module whose code is running (ModuleHost.Current).
+// The module source compiled against these is the very file that kbuild links into
+// simple_cache.ko; only this folder differs from arch/kernel/bindings.
+
+using System.Diagnostics;
+using System.Text;
+using SimpleCache.Model;
+using SimpleCache.Model.Kernel;
+using SimpleCache.Model.Mm;
+
+namespace Kernel
+{
+    public static unsafe partial class Slab
+    {
+        public static partial KmemCache* KmemCacheCreate(System.ReadOnlySpan<byte> name, uint size, uint align, SlabFlags flags, delegate* unmanaged<void*, void> ctor)
+        {
+            SlabCache cache = ModelKernel.Current.Slab.Create(Encoding.UTF8.GetString(name), size, align, (CacheFlags)(uint)flags, (nint)ctor);
+            return (KmemCache*)(cache?.Handle ?? 0);
+        }
+
+        public static partial void* KmemCacheAlloc(KmemCache* cache, Gfp flags) =>
+            SlabCache.FromHandle((nint)cache).Alloc(mayWait: (flags & Gfp.Kernel) != 0, zero: (flags & Gfp.Zero) != 0);
+
+        public static partial void KmemCacheFree(KmemCache* cache, void* obj) => SlabCache.FromHandle((nint)cache).Free(obj);
+
+        public static partial void KmemCacheDestroy(KmemCache* cache)
+        {
+            if (cache != null)
+                ModelKernel.Current.Slab.Destroy(SlabCache.FromHandle((nint)cache), Caller());
+        }
+
+        public static partial int KmemCacheShrink(KmemCache* cache) => SlabCache.FromHandle((nint)cache).Shrink();
+
+        public static partial void* Kmalloc(nuint size, Gfp flags) =>
+            ModelKernel.Current.Slab.Kmalloc(size, mayWait: (flags & Gfp.Kernel) != 0, zero: (flags & Gfp.Zero) != 0);
+
+        public static partial void Kfree(void* ptr) => ModelKernel.Current.Slab.Kfree(ptr);
+
+        // %pS of the caller, with the module's name as the kernel prints it: "fn+0x0/0x0 [module]".
+        private static string Caller()
+        {
+            var frame = new StackTrace(2, false).GetFrame(0);
+            var method = frame?.GetMethod();
+            string module = ModuleHost.Current?.Name;
+            return $"{method?.DeclaringType?.Name}.{method?.Name}+0x0/0x0" + (module != null ? $" [{module}]" : "");
+        }
+    }
+
+    public static unsafe partial class Printk
+    {
+        private static partial void Emit(LogLevel level, byte* text, int length) =>
+            ModelKernel.Current.Printk((int)level, Encoding.UTF8.GetString(text, length));
+    }
+
+    public static unsafe partial class Bug
+    {
+        private static partial void EmitWarning(byte* text, int length)
+        {
+            var method = new StackTrace(2, false).GetFrame(0)?.GetMethod();
+            ModelKernel.Current.Warn(Encoding.UTF8.GetString(text, length), $"{method?.DeclaringType?.Name}.{method?.Name}+0x0/0x0");
+        }
+    }
+
+    public static unsafe partial class ModuleParam
+    {
+        public static partial byte* Charp(System.ReadOnlySpan<byte> name)
+        {
+            byte** arg = (byte**)ModuleHost.Current?.ParamArg(Encoding.UTF8.GetString(name));
+            return arg == null ? null : *arg;
+        }
+
+        public static partial int Int(System.ReadOnlySpan<byte> name)
+        {
+            int* arg = (int*)ModuleHost.Current?.ParamArg(Encoding.UTF8.GetString(name));
+            return arg == null ? 0 : *arg;
+        }
+    }
+
+    public static partial class Jiffies
+    {
+        public static partial ulong Now() => ModelKernel.Current.Clock.Jiffies;
+
+        public static partial uint Hz() => ModelKernel.Current.Clock.Hz;
+    }
+}

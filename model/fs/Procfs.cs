@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// The files of procfs, sysfs and debugfs that concern slabs and modules, read and written as a
+// shell would: /proc/slabinfo (mm/slab_common.c), /proc/modules (kernel/module/procfs.c),
+// /sys/kernel/slab/<cache>/* (mm/slub.c's sysfs attributes), /sys/kernel/debug/failslab/*
+// (lib/fault-inject.c) and /sys/module/<module>/parameters/*.
+
+using System;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using SimpleCache.Model.Kernel;
+using SimpleCache.Model.Mm;
+using Errno = global::Kernel.Errno;
+
+namespace SimpleCache.Model.Fs
+{
+    /// <summary>Reads and writes the model kernel's pseudo-files.</summary>
+    public sealed class Procfs
+    {
+        private readonly ModelKernel _kernel;
+
+        /// <summary>Creates the view of <paramref name="kernel"/>'s files.</summary>
+        public Procfs(ModelKernel kernel) => _kernel = kernel;
+
+        /// <summary>Reads a file; null with <paramref name="error"/> set (negative errno) when it cannot.</summary>
+        public string Read(string path, out int error)
+        {
+            error = 0;
+            string[] p = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            switch (p)
+            {
+                case ["proc", "slabinfo"]:
+                    return _kernel.Slab.SlabinfoText();
+                case ["proc", "modules"]:
+                    return string.Concat(_kernel.Modules.Loaded.Select(m =>
+                        $"{m.Name} {m.Image.Size} {m.RefCount} - {(m.Live ? "Live" : "Loading")} 0x0000000000000000 (OE)\n"));
+                case ["sys", "kernel", "slab"]:
+                    return string.Join("\n", _kernel.Slab.Caches.Select(c => c.Name).Order()) + "\n";
+                case ["sys", "kernel", "slab", var name]:
+                    return _kernel.Slab.Find(name) is null ? Missing(out error) : string.Join("\n", SlabAttributes) + "\n";
+                case ["sys", "kernel", "slab", var name, var attribute]:
+                    return _kernel.Slab.Find(name) is { } cache ? SlabAttribute(cache, attribute, out error) : Missing(out error);
+                case ["sys", "kernel", "debug", "failslab", var knob]:
+                    return FailslabKnob(knob, out error);
+                case ["sys", "module", var module, "parameters", var param]:
+                    return _kernel.Modules.Find(module)?.ParamValue(param) is { } v ? v + "\n" : Missing(out error);
+                default:
+                    return Missing(out error);
+            }
+        }
+
+        /// <summary>Writes a file (as <c>echo VALUE &gt; PATH</c>); 0 or a negative errno.</summary>
+        public int Write(string path, string value)
+        {
+            value = value.Trim();
+            string[] p = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            switch (p)
+            {
+                case ["sys", "kernel", "slab", var name, var attribute]:
+                    SlabCache cache = _kernel.Slab.Find(name);
+                    if (cache == null)
+                        return -Errno.ENOENT;
+                    switch (attribute)
+                    {
+                        case "validate":
+                            if (value != "1")
+                                return -Errno.EINVAL;
+                            cache.Validate();
+                            return 0;
+                        case "shrink":
+                            if (value != "1")
+                                return -Errno.EINVAL;
+                            cache.Shrink();
+                            return 0;
+                        case "failslab":
+                            if (value is not ("0" or "1"))
+                                return -Errno.EINVAL;
+                            cache.FailslabMarked = value == "1";
+                            return 0;
+                        default:
+                            return -Errno.EPERM;
+                    }
+                case ["sys", "kernel", "debug", "failslab", var knob]:
+                    return SetFailslab(knob, value);
+                default:
+                    return -Errno.ENOENT;
+            }
+        }
+
+        /// <summary>The attributes /sys/kernel/slab/&lt;cache&gt;/ offers here.</summary>
+        public static readonly string[] SlabAttributes =
+        [
+            "align", "ctor", "failslab", "min_partial", "object_size", "objects", "objects_partial", "objs_per_slab",
+            "order", "partial", "poison", "red_zone", "sanity_checks", "shrink", "slab_size", "slabs",
+            "store_user", "total_objects", "trace", "validate",
+        ];
+
+        private static string SlabAttribute(SlabCache c, string attribute, out int error)
+        {
+            error = 0;
+            SlabLayout l = c.Layout;
+            SlabInfo info = c.GetSlabInfo();
+            string Flag(CacheFlags f) => (l.Flags & f) != 0 ? "1\n" : "0\n";
+            string Num(long n) => n.ToString(CultureInfo.InvariantCulture) + "\n";
+            return attribute switch
+            {
+                "align" => Num(l.Align),
+                "object_size" => Num(l.ObjectSize),
+                "slab_size" => Num(l.Size),
+                "objs_per_slab" => Num(l.ObjectsPerSlab),
+                "order" => Num(l.Order),
+                "min_partial" => Num(l.MinPartial),
+                "ctor" => c.HasCtor ? "kcs_slab_ctor+0x0/0x0\n" : "",
+                "sanity_checks" => Flag(CacheFlags.ConsistencyChecks),
+                "red_zone" => Flag(CacheFlags.RedZone),
+                "poison" => Flag(CacheFlags.Poison),
+                "store_user" => Flag(CacheFlags.StoreUser),
+                "trace" => Flag(CacheFlags.Trace),
+                "failslab" => c.FailslabMarked || (l.Flags & CacheFlags.FailSlab) != 0 ? "1\n" : "0\n",
+                "total_objects" => $"{info.NumObjs} N0={info.NumObjs}\n",
+                "objects" => $"{info.ActiveObjs} N0={info.ActiveObjs}\n",
+                "slabs" => $"{info.NumSlabs} N0={info.NumSlabs}\n",
+                "partial" => $"{c.PartialSlabs} N0={c.PartialSlabs}\n",
+                "objects_partial" => $"{c.PartialObjects} N0={c.PartialObjects}\n",
+                "validate" or "shrink" => "",
+                _ => Missing(out error),
+            };
+        }
+
+        private string FailslabKnob(string knob, out int error)
+        {
+            error = 0;
+            Failslab f = _kernel.Slab.Failslab;
+            return knob switch
+            {
+                "probability" => $"{f.Probability}\n",
+                "interval" => $"{f.Interval}\n",
+                "times" => $"{f.Times}\n",
+                "space" => $"{f.Space}\n",
+                "verbose" => $"{f.Verbose}\n",
+                "ignore-gfp-wait" => f.IgnoreGfpWait ? "Y\n" : "N\n",
+                "cache-filter" => f.CacheFilter ? "Y\n" : "N\n",
+                _ => Missing(out error),
+            };
+        }
+
+        private int SetFailslab(string knob, string value)
+        {
+            Failslab f = _kernel.Slab.Failslab;
+            bool isBool = value is "Y" or "y" or "1" or "N" or "n" or "0";
+            bool flag = value is "Y" or "y" or "1";
+            bool isNumber = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n);
+            switch (knob)
+            {
+                case "probability" when isNumber && n >= 0 && n <= 100: f.Probability = (int)n; return 0;
+                case "interval" when isNumber && n >= 1: f.Interval = (ulong)n; return 0;
+                case "times" when isNumber && n >= -1 && n <= int.MaxValue: f.Times = (int)n; return 0;
+                case "space" when isNumber && n >= 0 && n <= int.MaxValue: f.Space = (int)n; return 0;
+                case "verbose" when isNumber && n >= 0 && n <= 2: f.Verbose = (int)n; return 0;
+                case "ignore-gfp-wait" when isBool: f.IgnoreGfpWait = flag; return 0;
+                case "cache-filter" when isBool: f.CacheFilter = flag; return 0;
+                case "probability" or "interval" or "times" or "space" or "verbose" or "ignore-gfp-wait" or "cache-filter":
+                    return -Errno.EINVAL;
+                default:
+                    return -Errno.ENOENT;
+            }
+        }
+
+        private static string Missing(out int error)
+        {
+            error = -Errno.ENOENT;
+            return null;
+        }
+
+        /// <summary>strerror() for the errno values the model returns.</summary>
+        public static string StrError(int errno) => Math.Abs(errno) switch
+        {
+            Errno.EPERM => "Operation not permitted",
+            Errno.ENOENT => "No such file or directory",
+            Errno.EIO => "Input/output error",
+            Errno.E2BIG => "Argument list too long",
+            Errno.EAGAIN => "Resource temporarily unavailable",
+            Errno.ENOMEM => "Cannot allocate memory",
+            Errno.EFAULT => "Bad address",
+            Errno.EBUSY => "Device or resource busy",
+            Errno.EEXIST => "File exists",
+            Errno.EINVAL => "Invalid argument",
+            Errno.ENOSPC => "No space left on device",
+            Errno.ERANGE => "Numerical result out of range",
+            Errno.ENAMETOOLONG => "File name too long",
+            var e => $"Unknown error {e}",
+        };
+
+        /// <summary>kmod's mod_strerror(): insmod's wording of an init_module() error.</summary>
+        public static string ModStrError(int errno) => Math.Abs(errno) switch
+        {
+            8 => "Invalid module format",               // ENOEXEC
+            Errno.ENOENT => "Unknown symbol in module",
+            3 => "Module has wrong symbol version",     // ESRCH
+            Errno.EINVAL => "Invalid parameters",
+            _ => StrError(errno),
+        };
+    }
+}

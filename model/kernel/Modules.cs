@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// Module loading: kernel/module/main.c's load_module() and delete_module(), kernel/params.c's
+// parsing of insmod arguments, and what kmod's insmod, rmmod, lsmod and modinfo print.
+//
+// A model module is a .NET assembly built from a C# module source with the model backend
+// (arch/model). Its entry points are the same [UnmanagedCallersOnly] methods the real kernel's
+// glue calls (ModuleEntry in include/linux/Module.cs), and its module information comes from
+// the same <name>.modinfo.c that kbuild compiles, embedded in the assembly.
+
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+using Errno = global::Kernel.Errno;
+
+namespace SimpleCache.Model.Kernel
+{
+    /// <summary>A module parameter as module_param() declares it.</summary>
+    /// <param name="Name">The parameter's name.</param>
+    /// <param name="Type">Its type: charp, int, uint, bool...</param>
+    /// <param name="Perm">Its sysfs permissions.</param>
+    /// <param name="Description">MODULE_PARM_DESC's text.</param>
+    public sealed record ModuleParamInfo(string Name, string Type, int Perm, string Description);
+
+    /// <summary>What a module's .modinfo section says (read from its <c>.modinfo.c</c>).</summary>
+    public sealed partial class ModInfo
+    {
+        /// <summary>MODULE_LICENSE.</summary>
+        public string License { get; private set; }
+        /// <summary>MODULE_AUTHOR.</summary>
+        public string Author { get; private set; }
+        /// <summary>MODULE_DESCRIPTION.</summary>
+        public string Description { get; private set; }
+        /// <summary>module_param declarations, in order.</summary>
+        public IReadOnlyList<ModuleParamInfo> Params { get; private set; } = [];
+
+        /// <summary>Reads the MODULE_* and module_param lines of a modinfo C file.</summary>
+        public static ModInfo Parse(string source)
+        {
+            var info = new ModInfo();
+            var descriptions = new Dictionary<string, string>();
+            foreach (Match m in ParamDescRegex().Matches(source))
+                descriptions[m.Groups[1].Value] = Unescape(m.Groups[2].Value);
+            var parameters = new List<ModuleParamInfo>();
+            foreach (Match m in ParamRegex().Matches(source))
+            {
+                string name = m.Groups[1].Value;
+                parameters.Add(new ModuleParamInfo(name, m.Groups[2].Value, Convert.ToInt32(m.Groups[3].Value, 8),
+                    descriptions.GetValueOrDefault(name)));
+            }
+            info.Params = parameters;
+            info.License = Macro(source, "MODULE_LICENSE");
+            info.Author = Macro(source, "MODULE_AUTHOR");
+            info.Description = Macro(source, "MODULE_DESCRIPTION");
+            return info;
+        }
+
+        private static string Macro(string source, string macro)
+        {
+            Match m = Regex.Match(source, macro + @"\(\s*""((?:[^""\\]|\\.)*)""\s*\)");
+            return m.Success ? Unescape(m.Groups[1].Value) : null;
+        }
+
+        private static string Unescape(string s) => s.Replace("\\\"", "\"").Replace("\\\\", "\\");
+
+        [GeneratedRegex(@"module_param\(\s*(\w+)\s*,\s*(\w+)\s*,\s*(0[0-7]*)\s*\)")]
+        private static partial Regex ParamRegex();
+
+        [GeneratedRegex(@"MODULE_PARM_DESC\(\s*(\w+)\s*,\s*""((?:[^""\\]|\\.)*)""\s*\)")]
+        private static partial Regex ParamDescRegex();
+    }
+
+    /// <summary>A module file: an assembly with the module's entry points and modinfo.</summary>
+    public sealed unsafe class ModuleImage
+    {
+        private ModuleImage(string name, Assembly assembly, ModInfo info, nint init, nint exit, long size)
+        {
+            Name = name;
+            Assembly = assembly;
+            Info = info;
+            Init = init;
+            Exit = exit;
+            Size = size;
+        }
+
+        /// <summary>The module's name (KBUILD_MODNAME).</summary>
+        public string Name { get; }
+        /// <summary>The assembly it was built into.</summary>
+        public Assembly Assembly { get; }
+        /// <summary>Its module information.</summary>
+        public ModInfo Info { get; }
+        /// <summary>The module_init function (<c>int (*)(void)</c>).</summary>
+        public nint Init { get; }
+        /// <summary>The module_exit function (<c>void (*)(void)</c>), or 0.</summary>
+        public nint Exit { get; }
+        /// <summary>The size lsmod shows: the assembly's size rounded up to whole pages.</summary>
+        public long Size { get; }
+
+        /// <summary>
+        /// Finds a module in an assembly: the entry points by their symbol names, the modinfo
+        /// in the embedded resource named <c>&lt;module&gt;.modinfo.c</c>.
+        /// </summary>
+        public static ModuleImage FromAssembly(Assembly assembly)
+        {
+            string resource = assembly.GetManifestResourceNames().FirstOrDefault(n => n.EndsWith(".modinfo.c", StringComparison.Ordinal))
+                ?? throw new ArgumentException($"{assembly.GetName().Name} embeds no <module>.modinfo.c: not a module");
+            string name = resource[..^".modinfo.c".Length];
+            string source;
+            using (var reader = new StreamReader(assembly.GetManifestResourceStream(resource)!))
+                source = reader.ReadToEnd();
+            nint init = EntryPoint(assembly, "kcs_module_init");
+            if (init == 0)
+                throw new ArgumentException($"module {name} has no init entry point (kcs_module_init)");
+            long size = 4096;
+            if (!string.IsNullOrEmpty(assembly.Location) && File.Exists(assembly.Location))
+                size = (new FileInfo(assembly.Location).Length + 4095) / 4096 * 4096;
+            return new ModuleImage(name, assembly, ModInfo.Parse(source), init, EntryPoint(assembly, "kcs_module_exit"), size);
+        }
+
+        /// <summary>The native entry of the [UnmanagedCallersOnly] method exported as <paramref name="symbol"/>, or 0.</summary>
+        public static nint EntryPoint(Assembly assembly, string symbol)
+        {
+            foreach (Type type in assembly.GetTypes())
+                foreach (MethodInfo method in type.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
+                {
+                    var attribute = method.GetCustomAttribute<UnmanagedCallersOnlyAttribute>();
+                    if (attribute?.EntryPoint == symbol)
+                        return method.MethodHandle.GetFunctionPointer();
+                }
+            return 0;
+        }
+    }
+
+    /// <summary>A loaded module (<c>struct module</c>) with its parameter storage.</summary>
+    public sealed unsafe class LoadedModule
+    {
+        private readonly Dictionary<string, nint> _paramArgs = new();
+        private readonly List<nint> _allocations = new();
+
+        internal LoadedModule(ModuleImage image) => Image = image;
+
+        /// <summary>The module file.</summary>
+        public ModuleImage Image { get; }
+        /// <summary>The module's name.</summary>
+        public string Name => Image.Name;
+        /// <summary>Other modules using this one (lsmod's "Used by").</summary>
+        public int RefCount { get; internal set; }
+        /// <summary>MODULE_STATE_LIVE once init has returned 0.</summary>
+        public bool Live { get; internal set; }
+
+        /// <summary>
+        /// The address of the variable behind parameter <paramref name="name"/> (kernel_param.arg):
+        /// a <c>char *</c> for charp, an <c>int</c> for int, or null if there is no such parameter.
+        /// </summary>
+        public void* ParamArg(string name) => (void*)_paramArgs.GetValueOrDefault(name);
+
+        /// <summary>The value a parameter has now, as /sys/module/&lt;m&gt;/parameters/&lt;p&gt; shows it.</summary>
+        public string ParamValue(string name)
+        {
+            var info = Image.Info.Params.FirstOrDefault(p => p.Name == name);
+            void* arg = ParamArg(name);
+            if (info == null || arg == null)
+                return null;
+            return info.Type switch
+            {
+                "charp" => *(byte**)arg == null ? "(null)" : Marshal.PtrToStringUTF8((nint)(*(byte**)arg)),
+                "bool" => *(bool*)arg ? "Y" : "N",
+                "uint" => (*(uint*)arg).ToString(CultureInfo.InvariantCulture),
+                _ => (*(int*)arg).ToString(CultureInfo.InvariantCulture),
+            };
+        }
+
+        internal void AllocateParams()
+        {
+            foreach (ModuleParamInfo p in Image.Info.Params)
+            {
+                nint arg = (nint)NativeMemory.AllocZeroed(8);
+                _paramArgs[p.Name] = arg;
+                _allocations.Add(arg);
+            }
+        }
+
+        // param_set_charp / param_set_int / param_set_bool (kernel/params.c)
+        internal int SetParam(ModuleParamInfo p, string value)
+        {
+            void* arg = ParamArg(p.Name);
+            switch (p.Type)
+            {
+                case "charp":
+                    if (Encoding.UTF8.GetByteCount(value) > 1024)
+                        return -Errno.ENOSPC;
+                    byte* copy = (byte*)Marshal.StringToCoTaskMemUTF8(value);
+                    _allocations.Add((nint)copy);
+                    *(byte**)arg = copy;
+                    return 0;
+                case "int":
+                case "uint":
+                    if (!Kstrtoll(value, out long v) || (p.Type == "int" ? v < int.MinValue || v > int.MaxValue : v < 0 || v > uint.MaxValue))
+                        return -Errno.EINVAL;
+                    *(int*)arg = unchecked((int)v);
+                    return 0;
+                case "bool":
+                    switch (value)
+                    {
+                        case "" or "1" or "y" or "Y": *(bool*)arg = true; return 0;
+                        case "0" or "n" or "N": *(bool*)arg = false; return 0;
+                        default: return -Errno.EINVAL;
+                    }
+                default:
+                    return -Errno.EINVAL;
+            }
+        }
+
+        /// <summary><c>kstrtoll(s, 0, &amp;v)</c>: decimal, 0x hex or 0 octal, an optional sign and trailing newline.</summary>
+        public static bool Kstrtoll(string s, out long value)
+        {
+            value = 0;
+            s = s.EndsWith('\n') ? s[..^1] : s;
+            bool negative = s.StartsWith('-');
+            if (negative || s.StartsWith('+'))
+                s = s[1..];
+            int radix = 10;
+            if (s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && s.Length > 2) { radix = 16; s = s[2..]; }
+            else if (s.Length > 1 && s[0] == '0') { radix = 8; s = s[1..]; }
+            if (s.Length == 0)
+                return false;
+            try
+            {
+                ulong u = Convert.ToUInt64(s, radix);
+                if (u > (negative ? 1UL << 63 : long.MaxValue))
+                    return false;
+                value = negative ? unchecked(-(long)u) : (long)u;
+                return s.All(Uri.IsHexDigit);
+            }
+            catch (FormatException) { return false; }
+            catch (OverflowException) { return false; }
+            catch (ArgumentException) { return false; }
+        }
+
+        internal void FreeParams()
+        {
+            foreach (nint p in _allocations)
+            {
+                if (_paramArgs.ContainsValue(p))
+                    NativeMemory.Free((void*)p);
+                else
+                    Marshal.FreeCoTaskMem(p);
+            }
+            _allocations.Clear();
+            _paramArgs.Clear();
+        }
+    }
+
+    /// <summary>The kernel's module list and the insmod/rmmod/lsmod/modinfo commands.</summary>
+    public sealed unsafe class ModuleHost
+    {
+        private static readonly AsyncLocal<LoadedModule> s_current = new();
+        private readonly ModelKernel _kernel;
+        private readonly object _mutex = new();   // module_mutex
+        private readonly List<LoadedModule> _modules = new();
+
+        internal ModuleHost(ModelKernel kernel) => _kernel = kernel;
+
+        /// <summary>The module whose code is running in this flow (set around init, exit and callbacks).</summary>
+        public static LoadedModule Current => s_current.Value;
+
+        /// <summary>Loaded modules, newest first (the order of /proc/modules and lsmod).</summary>
+        public IReadOnlyList<LoadedModule> Loaded
+        {
+            get { lock (_mutex) return _modules.AsEnumerable().Reverse().ToList(); }
+        }
+
+        /// <summary>Finds a loaded module by name.</summary>
+        public LoadedModule Find(string name)
+        {
+            lock (_mutex)
+                return _modules.FirstOrDefault(m => m.Name == name);
+        }
+
+        /// <summary>
+        /// <c>insmod module args</c>: loads the module, parses its parameters and runs its init.
+        /// </summary>
+        /// <returns>0, or the negative errno that init_module() would return.</returns>
+        public int Insmod(ModuleImage image, string args = "")
+        {
+            lock (_mutex)
+            {
+                if (_modules.Any(m => m.Name == image.Name))
+                    return -Errno.EEXIST;
+                var module = new LoadedModule(image);
+                module.AllocateParams();
+                int err = ParseArgs(module, args ?? "");
+                if (err != 0)
+                {
+                    module.FreeParams();
+                    return err;
+                }
+
+                // The first out-of-tree, unsigned module taints the kernel, and says so.
+                if (!_kernel.Taint.Contains('O'))
+                {
+                    _kernel.Printk(4, $"{image.Name}: loading out-of-tree module taints kernel.");
+                    _kernel.AddTaint('O');
+                }
+                if (!_kernel.Taint.Contains('E'))
+                {
+                    _kernel.Printk(4, $"{image.Name}: module verification failed: signature and/or required key missing - tainting kernel");
+                    _kernel.AddTaint('E');
+                }
+
+                _modules.Add(module);
+                int ret = Call(module, () => ((delegate* unmanaged<int>)image.Init)());
+                if (ret > 0)
+                {
+                    _kernel.Printk(4, $"do_init_module: '{image.Name}'->init suspiciously returned {ret}, it should follow 0/-E convention");
+                    ret = 0;
+                }
+                if (ret < 0)
+                {
+                    _modules.Remove(module);
+                    module.FreeParams();
+                    return ret;
+                }
+                module.Live = true;
+                return 0;
+            }
+        }
+
+        /// <summary><c>rmmod name</c>: runs the module's exit and unloads it.</summary>
+        /// <returns>0, -ENOENT if it is not loaded, -EBUSY if it is in use or has no exit.</returns>
+        public int Rmmod(string name)
+        {
+            lock (_mutex)
+            {
+                LoadedModule module = _modules.FirstOrDefault(m => m.Name == name);
+                if (module == null)
+                    return -Errno.ENOENT;
+                if (module.RefCount > 0 || module.Image.Exit == 0)
+                    return -Errno.EBUSY;
+                Call(module, () => { ((delegate* unmanaged<void>)module.Image.Exit)(); return 0; });
+                _modules.Remove(module);
+                module.FreeParams();
+                return 0;
+            }
+        }
+
+        /// <summary>Runs module code with this kernel and module as the current ones.</summary>
+        public int Call(LoadedModule module, Func<int> code)
+        {
+            LoadedModule previousModule = s_current.Value;
+            _kernel.Enter();
+            s_current.Value = module;
+            try
+            {
+                return code();
+            }
+            finally
+            {
+                s_current.Value = previousModule;
+            }
+        }
+
+        /// <summary>lsmod's output (kmod): "Module  Size  Used by", then one line per module, newest first.</summary>
+        public string Lsmod()
+        {
+            var sb = new StringBuilder("Module                  Size  Used by\n");
+            foreach (LoadedModule m in Loaded)
+                sb.Append($"{m.Name,-19} {m.Image.Size,8}  {m.RefCount}\n");
+            return sb.ToString();
+        }
+
+        /// <summary>modinfo's output (kmod) for a module file.</summary>
+        public static string Modinfo(ModuleImage image, string filename)
+        {
+            var sb = new StringBuilder();
+            void Line(string key, string value) => sb.Append($"{key + ":",-16}{value}\n");
+            Line("filename", filename);
+            if (image.Info.Description != null) Line("description", image.Info.Description);
+            if (image.Info.Author != null) Line("author", image.Info.Author);
+            if (image.Info.License != null) Line("license", image.Info.License);
+            Line("depends", "");
+            Line("name", image.Name);
+            foreach (ModuleParamInfo p in image.Info.Params)
+                Line("parm", $"{p.Name}:{p.Description} ({p.Type})");
+            return sb.ToString();
+        }
+
+        // parse_args() over the module's parameters (kernel/params.c): "name=value" words,
+        // double quotes to keep spaces; unknown names are warned about and ignored.
+        private int ParseArgs(LoadedModule module, string args)
+        {
+            foreach (string word in SplitArgs(args))
+            {
+                int eq = word.IndexOf('=');
+                string name = eq < 0 ? word : word[..eq];
+                string value = eq < 0 ? null : word[(eq + 1)..];
+                string canonical = name.Replace('-', '_');
+                ModuleParamInfo p = module.Image.Info.Params.FirstOrDefault(x => x.Name == canonical);
+                if (p == null)
+                {
+                    _kernel.Printk(4, $"{module.Name}: unknown parameter '{name}' ignored");
+                    continue;
+                }
+                if (value == null && p.Type != "bool")
+                {
+                    _kernel.Printk(3, $"{module.Name}: `' invalid for parameter `{name}'");
+                    return -Errno.EINVAL;
+                }
+                int err = module.SetParam(p, value ?? "");
+                if (err == -Errno.ENOSPC)
+                {
+                    _kernel.Printk(3, $"{module.Name}: string parameter too long");
+                    _kernel.Printk(3, $"{module.Name}: `{value}' too large for parameter `{name}'");
+                    return err;
+                }
+                if (err != 0)
+                {
+                    _kernel.Printk(3, $"{module.Name}: `{value}' invalid for parameter `{name}'");
+                    return err;
+                }
+            }
+            return 0;
+        }
+
+        /// <summary>Splits an insmod argument string the way the kernel's next_arg() does.</summary>
+        public static IEnumerable<string> SplitArgs(string args)
+        {
+            var word = new StringBuilder();
+            bool quoted = false, any = false;
+            foreach (char c in args)
+            {
+                if (c == '"')
+                {
+                    quoted = !quoted;
+                    any = true;
+                    continue;
+                }
+                if (char.IsWhiteSpace(c) && !quoted)
+                {
+                    if (any)
+                        yield return word.ToString();
+                    word.Clear();
+                    any = false;
+                    continue;
+                }
+                word.Append(c);
+                any = true;
+            }
+            if (any)
+                yield return word.ToString();
+        }
+    }
+}

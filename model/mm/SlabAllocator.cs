@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// The cache registry and its kernel-facing operations: mm/slab_common.c's kmem_cache_create()
+// and kmem_cache_destroy() (with slab_mutex and the slab_caches list), /proc/slabinfo's
+// cache_show(), and the slub_debug= boot option that turns debug flags on for chosen caches.
+
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading;
+
+namespace SimpleCache.Model.Mm
+{
+    /// <summary>All slab caches of one model kernel, and the page allocator under them.</summary>
+    public sealed unsafe class SlabAllocator
+    {
+        private readonly object _slabMutex = new();
+        private readonly List<SlabCache> _caches = new();
+        private readonly SlubDebugOption _debugOption;
+        private int _nextCpu;
+
+        [ThreadStatic] private static int t_cpu;
+        [ThreadStatic] private static SlabAllocator t_cpuOwner;
+
+        /// <summary>Creates the allocator of <paramref name="kernel"/>.</summary>
+        public SlabAllocator(ModelKernel kernel, PageAllocator pages, int cpus, KernelVersion version, string slubDebug)
+        {
+            Kernel = kernel;
+            Pages = pages;
+            Cpus = cpus;
+            Version = version;
+            _debugOption = SlubDebugOption.Parse(slubDebug);
+            Failslab = new Failslab();
+            KmallocCaches();   // create_kmalloc_caches() at boot
+        }
+
+        /// <summary>The kernel this allocator belongs to (its log, its clock).</summary>
+        public ModelKernel Kernel { get; }
+        /// <summary>The page allocator slabs come from.</summary>
+        public PageAllocator Pages { get; }
+        /// <summary>Present CPUs (num_present_cpus()); sizes the per-CPU layer and calculate_order().</summary>
+        public int Cpus { get; }
+        /// <summary>The kernel version whose SLUB is followed.</summary>
+        public KernelVersion Version { get; }
+        /// <summary>The failslab fault injector (/sys/kernel/debug/failslab).</summary>
+        public Failslab Failslab { get; }
+        /// <summary>Names and stacks for SLAB_STORE_USER tracking.</summary>
+        public SymbolTable Symbols { get; } = new();
+
+        private bool _inKunit;
+        private long _errors;
+
+        /// <summary>Errors SLUB's debug checks have reported (each report and each fix counts once).</summary>
+        public long Errors => Interlocked.Read(ref _errors);
+
+        /// <summary>Whether a "kunit test" runs: reports are counted, not printed (slab_in_kunit_test()).</summary>
+        public bool InKunit => Volatile.Read(ref _inKunit);
+
+        /// <summary>Starts counting errors silently, as lib/slub_kunit.c's slab_errors resource does.</summary>
+        public void BeginKunit()
+        {
+            Interlocked.Exchange(ref _errors, 0);
+            Volatile.Write(ref _inKunit, true);
+        }
+
+        /// <summary>Ends a kunit test; returns the errors counted since <see cref="BeginKunit"/> or the last reset.</summary>
+        public long EndKunit()
+        {
+            Volatile.Write(ref _inKunit, false);
+            return Errors;
+        }
+
+        /// <summary>Sets the error count back to 0 (slab_errors = 0).</summary>
+        public void ResetErrors() => Interlocked.Exchange(ref _errors, 0);
+
+        // slab_add_kunit_errors(): counts; true (skip the printing) only inside a kunit test.
+        internal bool AddKunitError()
+        {
+            Interlocked.Increment(ref _errors);
+            return InKunit;
+        }
+
+        /// <summary>
+        /// The CPU the calling thread runs on. Each thread is given a CPU when it first allocates,
+        /// round robin, and keeps it (a thread pinned with sched_setaffinity, in kernel terms).
+        /// </summary>
+        public int CurrentCpu()
+        {
+            if (t_cpuOwner != this)
+            {
+                t_cpu = (Interlocked.Increment(ref _nextCpu) - 1) % Cpus;
+                t_cpuOwner = this;
+            }
+            return t_cpu;
+        }
+
+        /// <summary>The caches on the slab_caches list, oldest first.</summary>
+        public IReadOnlyList<SlabCache> Caches
+        {
+            get { lock (_slabMutex) return _caches.ToList(); }
+        }
+
+        /// <summary>Finds a cache by name, or null.</summary>
+        public SlabCache Find(string name)
+        {
+            lock (_slabMutex)
+                return _caches.LastOrDefault(c => c.Name == name);
+        }
+
+        /// <summary>
+        /// <c>kmem_cache_create(name, size, align, flags, ctor)</c>.
+        /// </summary>
+        /// <returns>The cache, or null with the kernel's message when it cannot be made.</returns>
+        public SlabCache Create(string name, uint size, uint align, CacheFlags flags, nint ctor)
+        {
+            lock (_slabMutex)
+            {
+                int err = 0;
+                SlabLayout layout = null;
+                if (string.IsNullOrEmpty(name) || size == 0 || size > KmallocMaxSize || (align & (align - 1)) != 0)
+                    err = -22;   // -EINVAL
+                else if (_caches.Any(c => c.Name == name))
+                    err = -17;   // sysfs_slab_add(): the name is taken in /sys/kernel/slab (-EEXIST)
+                else
+                {
+                    flags |= _debugOption.FlagsFor(name);
+                    layout = SlabGeometry.Calculate(Version, size, align, flags, ctor != 0, Cpus);
+                    if (layout == null)
+                        err = -22;
+                }
+                if (err != 0)
+                {
+                    if ((flags & CacheFlags.Panic) != 0)
+                        Kernel.Panic($"kmem_cache_create: Failed to create slab '{name}'. Error {err}");
+                    Kernel.Printk(4, $"kmem_cache_create({name}) failed with error {err}");
+                    return null;
+                }
+                var cache = new SlabCache(this, name, layout, ctor);
+                _caches.Add(cache);
+                return cache;
+            }
+        }
+
+        /// <summary><c>KMALLOC_MAX_SIZE</c> on x86-64 with 4 KiB pages: 2^(MAX_ORDER - 1 + PAGE_SHIFT).</summary>
+        public const uint KmallocMaxSize = 1u << (SlabGeometry.MaxPageOrder + 12);
+
+        /// <summary>
+        /// <c>kmem_cache_destroy(s)</c>. With objects still allocated the kernel reports them,
+        /// warns "Slab cache still has objects" and leaks the cache; so does the model: the
+        /// leaked cache stays on the list (and in /proc/slabinfo) and its memory is never reused.
+        /// </summary>
+        public void Destroy(SlabCache cache, string caller)
+        {
+            if (cache == null)
+                return;
+            lock (_slabMutex)
+            {
+                if (!_caches.Contains(cache) || cache.Leaked)
+                    return;
+                if (!cache.Shutdown())
+                {
+                    cache.Leaked = true;
+                    if (!InKunit)
+                        Kernel.Warn($"kmem_cache_destroy {cache.Name}: Slab cache still has objects when called from {caller}",
+                        Version == KernelVersion.V6_1 ? "mm/slab_common.c:493 kmem_cache_destroy" : "mm/slab_common.c:517 kmem_cache_destroy");
+                    if (Version != KernelVersion.V6_1)
+                        _caches.Remove(cache);   // 6.12 unlinks the cache first, then leaks it
+                    return;
+                }
+                _caches.Remove(cache);
+                cache.FreeHandle();
+            }
+        }
+
+        // ---------------------------------------------------------------- kmalloc
+
+        /// <summary>The kmalloc size classes of x86-64 (kmalloc_info[]), 8 bytes to KMALLOC_MAX_CACHE_SIZE.</summary>
+        private static readonly (uint Size, string Name)[] KmallocInfo =
+        [
+            (8, "kmalloc-8"), (16, "kmalloc-16"), (32, "kmalloc-32"), (64, "kmalloc-64"), (96, "kmalloc-96"),
+            (128, "kmalloc-128"), (192, "kmalloc-192"), (256, "kmalloc-256"), (512, "kmalloc-512"),
+            (1024, "kmalloc-1k"), (2048, "kmalloc-2k"), (4096, "kmalloc-4k"), (8192, "kmalloc-8k"),
+        ];
+
+        private SlabCache[] _kmallocCaches;
+
+        /// <summary>
+        /// <c>kmalloc(size, gfp)</c>: from the smallest kmalloc-N cache that fits, or whole pages
+        /// above KMALLOC_MAX_CACHE_SIZE (8 KiB), as kmalloc_large() does. Null for 0 bytes
+        /// (the kernel returns ZERO_SIZE_PTR) or when memory runs out.
+        /// </summary>
+        public void* Kmalloc(nuint size, bool mayWait = true, bool zero = false)
+        {
+            if (size == 0 || size > KmallocMaxSize)
+                return null;
+            if (size > 8192)
+            {
+                byte* pages = Pages.AllocPages(SlabGeometry.GetOrder(size));
+                if (pages != null && zero)
+                    new Span<byte>(pages, (int)size).Clear();
+                return pages;
+            }
+            SlabCache[] caches = KmallocCaches();
+            foreach (SlabCache cache in caches)
+                if (cache.Layout.ObjectSize >= size)
+                    return cache.Alloc(mayWait, zero);
+            return null;
+        }
+
+        /// <summary><c>kfree(p)</c>: to the object's cache, or back to the page allocator; null is ignored.</summary>
+        public void Kfree(void* p)
+        {
+            if (p == null)
+                return;
+            Slab slab = Pages.SlabOf(p);
+            if (slab != null)
+                slab.Cache.Free(p);
+            else
+                Pages.FreePages((byte*)p, Pages.PageOf(p).Order);
+        }
+
+        private SlabCache[] KmallocCaches()
+        {
+            if (Volatile.Read(ref _kmallocCaches) is { } caches)
+                return caches;
+            lock (_slabMutex)
+            {
+                _kmallocCaches ??= KmallocInfo.Select(k => Create(k.Name, k.Size, 0, CacheFlags.None, 0)).ToArray();
+                return _kmallocCaches;
+            }
+        }
+
+        /// <summary>Every slab of <paramref name="cache"/>, found through the page descriptors.</summary>
+        public List<Slab> SlabsOf(SlabCache cache)
+        {
+            var slabs = new List<Slab>();
+            byte* end = Pages.Base + (long)Pages.TotalPages * PageAllocator.PageSize;
+            for (byte* p = Pages.Base; p < end; p += PageAllocator.PageSize)
+            {
+                Slab slab = Pages.SlabOf(p);
+                if (slab != null && slab.Cache == cache && slab.Address == p)
+                    slabs.Add(slab);
+            }
+            return slabs;
+        }
+
+        /// <summary>/proc/slabinfo, version 2.1, as <c>slab_show()</c> prints it (newest cache last).</summary>
+        public string SlabinfoText()
+        {
+            var sb = new StringBuilder();
+            sb.Append("slabinfo - version: 2.1\n");
+            sb.Append("# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n");
+            foreach (SlabCache cache in Caches.Reverse())
+                sb.Append(FormatSlabinfoLine(cache.GetSlabInfo())).Append('\n');
+            return sb.ToString();
+        }
+
+        /// <summary>One slabinfo line: cache_show()'s "%-17s %6lu %6lu %6u %4u %4d : tunables %4u %4u %4u : slabdata %6lu %6lu %6lu".</summary>
+        public static string FormatSlabinfoLine(SlabInfo i) =>
+            $"{i.Name,-17} {i.ActiveObjs,6} {i.NumObjs,6} {i.ObjSize,6} {i.ObjPerSlab,4} {i.PagesPerSlab,4} : tunables {0,4} {0,4} {0,4} : slabdata {i.ActiveSlabs,6} {i.NumSlabs,6} {0,6}";
+    }
+
+    /// <summary>
+    /// The <c>slub_debug=</c> (or <c>slab_debug=</c>) boot option: blocks separated by ';', each
+    /// "OPTIONS[,cache,cache*...]". Options F Z P U T A, '-' for none, O is accepted and ignored;
+    /// no options means F, Z, P and U. Without a cache list a block applies to every cache.
+    /// </summary>
+    public sealed class SlubDebugOption
+    {
+        private readonly List<(CacheFlags Flags, string[] Caches)> _blocks = new();
+
+        /// <summary>Parses the option's value; null or empty means no debugging.</summary>
+        public static SlubDebugOption Parse(string value)
+        {
+            var option = new SlubDebugOption();
+            if (string.IsNullOrEmpty(value))
+                return option;
+            foreach (string block in value.Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                string[] parts = block.Split(',');
+                string letters = parts[0];
+                CacheFlags flags = 0;
+                if (letters.Length == 0)
+                    flags = CacheFlags.ConsistencyChecks | CacheFlags.RedZone | CacheFlags.Poison | CacheFlags.StoreUser;
+                foreach (char c in letters.ToLowerInvariant())
+                {
+                    flags |= c switch
+                    {
+                        'f' => CacheFlags.ConsistencyChecks,
+                        'z' => CacheFlags.RedZone,
+                        'p' => CacheFlags.Poison,
+                        'u' => CacheFlags.StoreUser,
+                        't' => CacheFlags.Trace,
+                        'a' => CacheFlags.FailSlab,
+                        _ => 0,
+                    };
+                }
+                option._blocks.Add((flags, parts.Skip(1).Where(p => p.Length > 0).ToArray()));
+            }
+            return option;
+        }
+
+        /// <summary>The debug flags the option gives the cache called <paramref name="name"/>.</summary>
+        public CacheFlags FlagsFor(string name)
+        {
+            CacheFlags global = 0;
+            foreach (var (flags, caches) in _blocks)
+            {
+                if (caches.Length == 0)
+                    global = flags;
+                else if (caches.Any(glob => glob.EndsWith('*') ? name.StartsWith(glob[..^1], StringComparison.Ordinal) : glob == name))
+                    return flags;
+            }
+            return global;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// Slab geometry, worked through by hand from mm/slub.c. The first two rows are what the VM's
+// /proc/slabinfo shows for simple_cache; the VM harness (tools/vm/geometry.sh) compares the
+// model with both real kernels for a whole matrix of caches on every run.
+
+using SimpleCache.Model.Mm;
+using Xunit;
+
+namespace SimpleCache.Model.Tests
+{
+    public class GeometryTests
+    {
+        [Theory]
+        // version, size, align, flags, ctor, cpus -> slot size, objects per slab, order
+        [InlineData(KernelVersion.V6_1, 64u, 0u, CacheFlags.HwcacheAlign, true, 1, 128u, 32u, 0)]    // simple_cache, as the VM's slabinfo shows it
+        [InlineData(KernelVersion.V6_12, 64u, 0u, CacheFlags.HwcacheAlign, true, 1, 128u, 32u, 0)]
+        [InlineData(KernelVersion.V6_12, 64u, 0u, CacheFlags.None, false, 2, 64u, 64u, 0)]
+        [InlineData(KernelVersion.V6_12, 24u, 0u, CacheFlags.HwcacheAlign, false, 2, 32u, 128u, 0)]
+        public void KnownLayouts(KernelVersion v, uint size, uint align, CacheFlags flags, bool ctor, int cpus, uint slot, uint perSlab, int order)
+        {
+            SlabLayout l = SlabGeometry.Calculate(v, size, align, flags, ctor, cpus);
+            Assert.Equal(slot, l.Size);
+            Assert.Equal(perSlab, l.ObjectsPerSlab);
+            Assert.Equal(order, l.Order);
+        }
+
+        [Theory]
+        [InlineData(1u, 8u)]
+        [InlineData(8u, 8u)]
+        [InlineData(9u, 16u)]
+        [InlineData(24u, 32u)]
+        [InlineData(32u, 32u)]
+        [InlineData(33u, 64u)]
+        [InlineData(100u, 64u)]
+        public void HwcacheAlignHalvesTheCacheLineWhileTheObjectFitsInHalf(uint size, uint expected) =>
+            Assert.Equal(expected, SlabGeometry.CalculateAlignment(CacheFlags.HwcacheAlign, 0, size));
+
+        [Fact]
+        public void AConstructorPoisonOrRcuMovesTheFreePointerOutOfTheObject()
+        {
+            Assert.Equal(32u, SlabGeometry.Calculate(KernelVersion.V6_12, 64, 0, 0, false, 2).Offset);
+            Assert.Equal(64u, SlabGeometry.Calculate(KernelVersion.V6_12, 64, 0, 0, true, 2).Offset);
+            Assert.Equal(64u, SlabGeometry.Calculate(KernelVersion.V6_12, 64, 0, CacheFlags.Poison, false, 2).Offset);
+            Assert.Equal(64u, SlabGeometry.Calculate(KernelVersion.V6_12, 64, 0, CacheFlags.TypesafeByRcu, false, 2).Offset);
+        }
+
+        [Fact]
+        public void FullDebuggingAddsRedZonesTracksAndPadding()
+        {
+            // 64 + 8 right red zone = 72 (inuse); +8 free pointer (poison); +64 tracks; +8 pad word;
+            // +8 left red zone = 160.
+            SlabLayout l = SlabGeometry.Calculate(KernelVersion.V6_12, 64, 0,
+                CacheFlags.ConsistencyChecks | CacheFlags.RedZone | CacheFlags.Poison | CacheFlags.StoreUser, false, 2);
+            Assert.Equal(72u, l.Inuse);
+            Assert.Equal(72u, l.Offset);
+            Assert.Equal(8u, l.RedLeftPad);
+            Assert.Equal(160u, l.Size);
+        }
+
+        [Fact]
+        public void The68OrderSearchDiffersFrom61ForLargeObjects()
+        {
+            // 6.1 lowers min_objects until a low-waste order fits; 6.8+ accepts more waste at the
+            // order that holds min_objects. Both stay within slub_max_order.
+            for (uint size = 8; size <= 8192; size += 8)
+            {
+                int o61 = SlabGeometry.CalculateOrder(KernelVersion.V6_1, size, 2);
+                int o612 = SlabGeometry.CalculateOrder(KernelVersion.V6_12, size, 2);
+                Assert.InRange(o61, 0, SlabGeometry.SlubMaxOrder);
+                Assert.InRange(o612, 0, SlabGeometry.SlubMaxOrder);
+            }
+        }
+
+        [Fact]
+        public void MinObjectsGrowsWithTheNumberOfCpus()
+        {
+            Assert.Equal(8u, SlabGeometry.MinObjects(1));
+            Assert.Equal(12u, SlabGeometry.MinObjects(2));
+            Assert.Equal(16u, SlabGeometry.MinObjects(4));
+            Assert.Equal(20u, SlabGeometry.MinObjects(8));
+        }
+    }
+}

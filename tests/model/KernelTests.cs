@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// printk and dmesg, jiffies, lsmod, modinfo, /proc/slabinfo and the other files, and the CLI.
+
+using System;
+using System.IO;
+using System.Linq;
+using SimpleCache.Cli;
+using SimpleCache.Model.Kernel;
+using SimpleCache.Model.Mm;
+using Xunit;
+
+namespace SimpleCache.Model.Tests
+{
+    public class KernelTests
+    {
+        [Fact]
+        public void DmesgRendersSecondsAndMicroseconds()
+        {
+            Assert.Equal("[    1.234567] hello", new LogRecord(0, 1_234_567_890, 6, "hello").Render());
+            Assert.Equal("[12345.000001] x", new LogRecord(0, 12_345_000_001_000, 6, "x").Render());
+        }
+
+        [Fact]
+        public void DmesgClearAndFollow()
+        {
+            using var k = K.Boot();
+            k.Printk(6, "one");
+            Assert.Single(k.Log.ReadClear());
+            Assert.Empty(k.Log.Read());
+            k.Printk(6, "two\nthree\n");
+            Assert.Equal(new[] { "two", "three" }, k.Log.Read().Select(r => r.Text));
+            long after = (long)k.Log.Read().Last().Sequence;
+            var waiter = System.Threading.Tasks.Task.Run(() => k.Log.WaitForNew(after, TimeSpan.FromSeconds(30)));
+            System.Threading.Thread.Sleep(50);
+            k.Printk(6, "four");
+            Assert.Equal("four", waiter.Result.Single().Text);
+        }
+
+        [Fact]
+        public void JiffiesStartFiveMinutesBeforeTheWrap()
+        {
+            using var k = K.Boot();
+            Assert.Equal(250u, k.Clock.Hz);
+            Assert.Equal(4294892296UL, k.Clock.Jiffies);   // (unsigned int)(-300 * 250)
+            k.Clock.Advance(TimeSpan.FromSeconds(2));
+            Assert.Equal(4294892296UL + 500, k.Clock.Jiffies);
+            k.Clock.Advance(TimeSpan.FromMinutes(5));
+            Assert.True(k.Clock.Jiffies > uint.MaxValue);   // past the 32-bit wrap, as on a real boot
+        }
+
+        [Fact]
+        public void SlabinfoHasTheVersion21FormatByteForByte()
+        {
+            using var k = K.Boot();
+            string[] lines = k.Fs.Read("/proc/slabinfo", out int err).Split('\n');
+            Assert.Equal(0, err);
+            Assert.Equal("slabinfo - version: 2.1", lines[0]);
+            Assert.Equal("# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>", lines[1]);
+            // The kernel's own line for a cache of this shape (dentry, from slab-facts):
+            Assert.Equal("dentry            1000729 1295994    192   21    1 : tunables    0    0    0 : slabdata  61714  61714      0",
+                SlabAllocator.FormatSlabinfoLine(new SlabInfo("dentry", 1000729, 1295994, 192, 21, 1, 61714, 61714)));
+            Assert.Contains(lines, l => l.StartsWith("kmalloc-64 "));
+        }
+
+        [Fact]
+        public void LsmodAndModinfoLookLikeKmods()
+        {
+            using var k = K.Boot();
+            Assert.Equal("Module                  Size  Used by\n", k.Modules.Lsmod());
+            k.Modules.Insmod(K.SimpleCache);
+            string row = k.Modules.Lsmod().Split('\n')[1];
+            Assert.Matches(@"^simple_cache\s{7,}\d+  0$", row);
+            string info = ModuleHost.Modinfo(K.SimpleCache, "simple_cache.ko");
+            Assert.Contains("license:        Dual MIT/GPL\n", info);
+            Assert.Contains("parm:           fail_nth:Fault injection: make the Nth allocation of the module fail (1 = the cache, 2 = the first object, ...; 0 = none) (int)\n", info);
+            Assert.Equal("0\n", k.Fs.Read("/sys/module/simple_cache/parameters/fail_nth", out _));
+        }
+
+        [Fact]
+        public void SysfsShowsTheCacheAndTakesWrites()
+        {
+            using var k = K.Boot();
+            k.Modules.Insmod(K.SimpleCache);
+            Assert.Equal("64\n", k.Fs.Read("/sys/kernel/slab/simple_cache/object_size", out _));
+            Assert.Equal("128\n", k.Fs.Read("/sys/kernel/slab/simple_cache/slab_size", out _));
+            Assert.Equal("32\n", k.Fs.Read("/sys/kernel/slab/simple_cache/objs_per_slab", out _));
+            Assert.Equal("64\n", k.Fs.Read("/sys/kernel/slab/simple_cache/align", out _));
+            Assert.Equal(0, k.Fs.Write("/sys/kernel/slab/simple_cache/validate", "1"));
+            Assert.Equal(-global::Kernel.Errno.EINVAL, k.Fs.Write("/sys/kernel/debug/failslab/probability", "101"));
+            Assert.Equal(0, k.Fs.Write("/sys/kernel/debug/failslab/probability", "10"));
+            Assert.Equal("10\n", k.Fs.Read("/sys/kernel/debug/failslab/probability", out _));
+            Assert.Null(k.Fs.Read("/sys/kernel/slab/nosuch/order", out int err));
+            Assert.Equal(-global::Kernel.Errno.ENOENT, err);
+        }
+
+        [Fact]
+        public void TheCliRunsTheBriefsSession()
+        {
+            using var k = K.Boot();
+            var output = new StringWriter();
+            var session = new Session(k, output);
+            foreach (string line in Session.BriefScript)
+                session.Execute(line, echo: true);
+            Assert.Equal(1, session.Execute("insmod simple_cache.ko fail_nth=2", echo: true));
+            Assert.Equal(1, session.Execute("rmmod simple_cache", echo: true));
+            string text = output.ToString();
+            Assert.Contains("\n$ insmod simple_cache.ko\n", text);
+            Assert.Contains("] CACHE: created object 1 alpha\n", text);
+            Assert.Contains("] CACHE: cache destroyed\n", text);
+            Assert.Contains("\nsimple_cache          ", text);
+            Assert.Contains("insmod: ERROR: could not insert module simple_cache.ko: Cannot allocate memory\n", text);
+            Assert.Contains("rmmod: ERROR: Module simple_cache is not currently loaded\n", text);
+        }
+    }
+}

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// A shell session in a model kernel: the commands a learner types on a real machine (insmod,
+// rmmod, lsmod, modinfo, dmesg, cat, echo > file), with kmod's and util-linux's output, and a
+// "| grep PATTERN" filter. Module files are found by name: simple_cache.ko is the model build of
+// module/SimpleCache.cs.
+
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using SimpleCache.Model;
+using SimpleCache.Model.Fs;
+using SimpleCache.Model.Kernel;
+
+namespace SimpleCache.Cli
+{
+    /// <summary>Runs shell-like commands against a model kernel.</summary>
+    public sealed class Session
+    {
+        /// <summary>The brief's walk-through, as <c>make demo</c> runs it in the VM.</summary>
+        public static readonly string[] BriefScript =
+        [
+            "modinfo simple_cache.ko",
+            "insmod simple_cache.ko",
+            "lsmod | grep -E '^(Module|simple_cache)'",
+            "dmesg | grep CACHE",
+            "grep -E '^(# name|simple_cache)' /proc/slabinfo",
+            "rmmod simple_cache",
+            "dmesg | grep CACHE",
+        ];
+
+        private readonly ModelKernel _kernel;
+        private readonly TextWriter _out;
+        private readonly Dictionary<string, ModuleImage> _files = new();
+
+        /// <summary>A session on <paramref name="kernel"/>, writing to <paramref name="output"/>.</summary>
+        public Session(ModelKernel kernel, TextWriter output)
+        {
+            _kernel = kernel;
+            _out = output;
+            ModuleImage simpleCache = ModuleImage.FromAssembly(typeof(SimpleCache.SimpleCacheModule).Assembly);
+            _files[simpleCache.Name + ".ko"] = simpleCache;
+        }
+
+        /// <summary>Runs one command line; returns its exit status.</summary>
+        public int Execute(string line, bool echo)
+        {
+            line = line.Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+                return 0;
+            if (echo)
+            {
+                _out.WriteLine();
+                _out.WriteLine($"$ {line}");
+            }
+            string filter = null;
+            int bar = line.IndexOf(" | ", StringComparison.Ordinal);
+            if (bar >= 0)
+            {
+                filter = line[(bar + 3)..].Trim();
+                line = line[..bar].Trim();
+            }
+            var output = new StringWriter();
+            int status;
+            try
+            {
+                status = Run(Words(line), output);
+            }
+            catch (KernelPanicException e)
+            {
+                output.WriteLine($"(the model kernel panicked: {e.Message})");
+                status = 1;
+            }
+            string text = output.ToString();
+            if (filter != null)
+                (text, status) = Filter(text, filter, status);
+            _out.Write(text);
+            return status;
+        }
+
+        private int Run(List<string> w, TextWriter o)
+        {
+            switch (w)
+            {
+                case []:
+                    return 0;
+                case ["help"]:
+                    o.WriteLine("insmod FILE [ARGS], rmmod NAME, lsmod, modinfo FILE, dmesg [-c|-C|-t], cat FILE, grep PATTERN FILE,");
+                    o.WriteLine("echo VALUE > FILE, ls DIR; files: /proc/slabinfo, /proc/modules, /sys/kernel/slab/<cache>/...,");
+                    o.WriteLine("/sys/kernel/debug/failslab/..., /sys/module/<module>/parameters/...");
+                    return 0;
+                case ["insmod", var file, .. var rest]:
+                    if (!_files.TryGetValue(Path.GetFileName(file), out ModuleImage image))
+                    {
+                        o.WriteLine($"insmod: ERROR: could not load module {file}: No such file or directory");
+                        return 1;
+                    }
+                    int err = _kernel.Modules.Insmod(image, string.Join(' ', rest.Select(Quote)));
+                    if (err != 0)
+                    {
+                        o.WriteLine($"insmod: ERROR: could not insert module {file}: {Procfs.ModStrError(err)}");
+                        return 1;
+                    }
+                    return 0;
+                case ["rmmod", var name]:
+                    name = Path.GetFileNameWithoutExtension(name);
+                    int rc = _kernel.Modules.Rmmod(name);
+                    if (rc == -Kernel.Errno.ENOENT)
+                        o.WriteLine($"rmmod: ERROR: Module {name} is not currently loaded");
+                    else if (rc != 0)
+                        o.WriteLine($"rmmod: ERROR: Module {name} is in use");
+                    return rc == 0 ? 0 : 1;
+                case ["lsmod"]:
+                    o.Write(_kernel.Modules.Lsmod());
+                    return 0;
+                case ["modinfo", var file]:
+                    if (!_files.TryGetValue(Path.GetFileName(file), out ModuleImage info))
+                    {
+                        o.WriteLine($"modinfo: ERROR: Module {file} not found.");
+                        return 1;
+                    }
+                    o.Write(ModuleHost.Modinfo(info, "/" + Path.GetFileName(file)));
+                    return 0;
+                case ["dmesg", .. var flags]:
+                    bool noTime = flags.Contains("-t") || flags.Contains("--notime");
+                    IReadOnlyList<LogRecord> records = flags.Contains("-C") ? [] : flags.Contains("-c") ? _kernel.Log.ReadClear() : _kernel.Log.Read();
+                    if (flags.Contains("-C"))
+                        _kernel.Log.Clear();
+                    foreach (LogRecord r in records)
+                        o.WriteLine(noTime ? r.Text : r.Render());
+                    return 0;
+                case ["cat", var path]:
+                    return Cat(path, o);
+                case ["grep", .. var args] when args.Count >= 2:
+                    string content = Read(args[^1], o, "grep");
+                    if (content == null)
+                        return 2;
+                    (string matched, int status) = Filter(content, "grep " + string.Join(' ', args.SkipLast(1).Select(Quote)), 0);
+                    o.Write(matched);
+                    return status;
+                case ["ls", var dir]:
+                    return Cat(dir, o);
+                case ["echo", .. var words]:
+                    int gt = words.IndexOf(">");
+                    if (gt < 0)
+                    {
+                        o.WriteLine(string.Join(' ', words));
+                        return 0;
+                    }
+                    if (gt != words.Count - 2)
+                    {
+                        o.WriteLine("sh: echo: usage: echo VALUE > FILE");
+                        return 2;
+                    }
+                    int werr = _kernel.Fs.Write(words[^1], string.Join(' ', words.Take(gt)));
+                    if (werr != 0)
+                    {
+                        o.WriteLine($"sh: write error: {Procfs.StrError(werr)}");
+                        return 1;
+                    }
+                    return 0;
+                default:
+                    o.WriteLine($"sh: {w[0]}: not found (try help)");
+                    return 127;
+            }
+        }
+
+        private int Cat(string path, TextWriter o)
+        {
+            string text = Read(path, o, "cat");
+            if (text == null)
+                return 1;
+            o.Write(text);
+            return 0;
+        }
+
+        private string Read(string path, TextWriter o, string tool)
+        {
+            string text = _kernel.Fs.Read(path, out int err);
+            if (text == null)
+                o.WriteLine($"{tool}: {path}: {Procfs.StrError(err)}");
+            return text;
+        }
+
+        // "grep [-E] [-c] [-v] PATTERN" as a filter; exit 1 when nothing matches, as grep does.
+        private static (string Text, int Status) Filter(string text, string filter, int status)
+        {
+            List<string> w = Words(filter);
+            if (w.Count == 0 || w[0] != "grep")
+                return ($"sh: only '| grep' is supported here, not '| {filter}'\n", 2);
+            bool count = w.Contains("-c"), invert = w.Contains("-v");
+            string pattern = w.Last(x => !x.StartsWith('-') || x == w[^1]);
+            if (pattern == "grep")
+                return ("grep: no pattern\n", 2);
+            var regex = new Regex(pattern);
+            var lines = text.Split('\n').SkipLast(text.EndsWith('\n') ? 1 : 0).Where(l => regex.IsMatch(l) != invert).ToList();
+            string result = count ? $"{lines.Count}\n" : string.Concat(lines.Select(l => l + "\n"));
+            return (result, lines.Count > 0 ? 0 : 1);
+        }
+
+        private static string Quote(string word) => word.Contains(' ') ? $"\"{word}\"" : word;
+
+        // Shell words: spaces separate, single or double quotes keep them.
+        private static List<string> Words(string line)
+        {
+            var words = new List<string>();
+            var current = new System.Text.StringBuilder();
+            char quote = '\0';
+            bool any = false;
+            foreach (char c in line)
+            {
+                if (quote != '\0')
+                {
+                    if (c == quote)
+                        quote = '\0';
+                    else
+                        current.Append(c);
+                }
+                else if (c is '\'' or '"')
+                {
+                    quote = c;
+                    any = true;
+                }
+                else if (char.IsWhiteSpace(c))
+                {
+                    if (any || current.Length > 0)
+                        words.Add(current.ToString());
+                    current.Clear();
+                    any = false;
+                }
+                else
+                    current.Append(c);
+            }
+            if (any || current.Length > 0)
+                words.Add(current.ToString());
+            return words;
+        }
+    }
+}
