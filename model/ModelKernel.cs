@@ -23,6 +23,13 @@ namespace SimpleCache.Model
         public int MemoryMiB { get; init; } = 256;
         /// <summary>The slub_debug= boot option (e.g. "FZPU"), or null.</summary>
         public string SlubDebug { get; init; }
+        /// <summary>
+        /// CONFIG_SLAB_FREELIST_RANDOM (on in Debian): a new slab hands out its objects in a
+        /// shuffled order. Off gives address order, easier to follow in a debugger.
+        /// </summary>
+        public bool FreelistRandom { get; init; } = true;
+        /// <summary>Seed of the kernel's random numbers (freelist order, hardened pointers, failslab); null for a random seed.</summary>
+        public int? RandomSeed { get; init; }
         /// <summary><c>CONFIG_HZ</c>: Debian's x86-64 kernels use 250.</summary>
         public uint Hz { get; init; } = 250;
         /// <summary>
@@ -48,12 +55,15 @@ namespace SimpleCache.Model
             Clock = new KernelClock(Options.Hz, Options.ManualClock);
             Log = new PrintkLog(() => Clock.NowNs);
             Pages = new PageAllocator(Options.MemoryMiB * 256);
+            Random = Options.RandomSeed is int seed ? new Random(seed) : new Random();
             Slab = new SlabAllocator(this, Pages, Options.Cpus, Options.Version, Options.SlubDebug);
             Slab.Failslab.Report += text => Printk(3, text);
             Modules = new ModuleHost(this);
             Fs = new Fs.Procfs(this);
         }
 
+        /// <summary>The kernel's random numbers (get_random_u32() and friends); lock it to use it.</summary>
+        public Random Random { get; }
         /// <summary>The options it was booted with.</summary>
         public KernelOptions Options { get; }
         /// <summary>Time since boot and jiffies.</summary>

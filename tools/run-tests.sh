@@ -25,8 +25,29 @@ for t in tests/host/*.sh; do
 	bash "$t" 2>&1 | tee -a "$log"
 done
 
+step "the user-space model's tests (dotnet test tests/model)"
+dotnet test tests/model/SimpleCache.Model.Tests.csproj -c Release --nologo -v quiet \
+	--logger "console;verbosity=normal" > build/dotnet-test.log 2>&1
+rc=$?
+# One PASS/FAIL line per xunit test, on the screen and for the tally.
+sed -n 's/^ *Passed \(.*\) \[[^]]*\]$/PASS model \1/p; s/^ *Failed \(.*\) \[[^]]*\]$/FAIL model \1/p' build/dotnet-test.log | tee -a "$log"
+if [ $rc -ne 0 ]; then
+	grep -E -A 12 '^ *Failed |error' build/dotnet-test.log | head -n 60
+	echo "FAIL the model's test run exited with $rc (build/dotnet-test.log)" | tee -a "$log"
+fi
+
 step "real-kernel tests in QEMU (tools/vm/test.sh)"
 tools/vm/test.sh 2>&1 | tee -a "$log"
+
+step "the same module in the model and in the VM (tools/vm/compare.sh)"
+tools/vm/compare.sh 2>&1 | tee -a "$log"
+
+step "the model's slab geometry against the real kernels' (tools/vm/geometry.sh)"
+# One PASS line per cache and kernel: thousands, so they go to the log and a count to the screen.
+tools/vm/geometry.sh > build/geometry-output.log 2>&1
+cat build/geometry-output.log >> "$log"
+grep -v '^PASS' build/geometry-output.log
+echo "$(grep -c '^PASS' build/geometry-output.log) caches have the same geometry in the model and the kernel; $(grep -c '^FAIL' build/geometry-output.log) differ"
 
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")

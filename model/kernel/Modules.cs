@@ -124,6 +124,21 @@ namespace SimpleCache.Model.Kernel
             return new ModuleImage(name, assembly, ModInfo.Parse(source), init, EntryPoint(assembly, "kcs_module_exit"), size);
         }
 
+        /// <summary>
+        /// Loads a fresh copy of the module's code, as every insmod does in the kernel: its
+        /// static fields start zeroed (.bss) and belong to this load alone, so two model kernels
+        /// can load the same module side by side. The copy lives in its own AssemblyLoadContext;
+        /// the kernel API it depends on (SimpleCache.Model) is shared with the host.
+        /// </summary>
+        internal (Assembly Assembly, nint Init, nint Exit) Instantiate()
+        {
+            if (string.IsNullOrEmpty(Assembly.Location))
+                return (Assembly, Init, Exit);   // no file to load again (single-file host): share the one copy
+            var context = new System.Runtime.Loader.AssemblyLoadContext($"module {Name}");
+            Assembly copy = context.LoadFromAssemblyPath(Assembly.Location);
+            return (copy, EntryPoint(copy, "kcs_module_init"), EntryPoint(copy, "kcs_module_exit"));
+        }
+
         /// <summary>The native entry of the [UnmanagedCallersOnly] method exported as <paramref name="symbol"/>, or 0.</summary>
         public static nint EntryPoint(Assembly assembly, string symbol)
         {
@@ -144,7 +159,16 @@ namespace SimpleCache.Model.Kernel
         private readonly Dictionary<string, nint> _paramArgs = new();
         private readonly List<nint> _allocations = new();
 
-        internal LoadedModule(ModuleImage image) => Image = image;
+        internal LoadedModule(ModuleImage image)
+        {
+            Image = image;
+            (Code, Init, Exit) = image.Instantiate();
+        }
+
+        /// <summary>This load's copy of the module's code.</summary>
+        public Assembly Code { get; }
+        internal nint Init { get; }
+        internal nint Exit { get; }
 
         /// <summary>The module file.</summary>
         public ModuleImage Image { get; }
@@ -316,7 +340,7 @@ namespace SimpleCache.Model.Kernel
                 }
 
                 _modules.Add(module);
-                int ret = Call(module, () => ((delegate* unmanaged<int>)image.Init)());
+                int ret = Call(module, () => ((delegate* unmanaged<int>)module.Init)());
                 if (ret > 0)
                 {
                     _kernel.Printk(4, $"do_init_module: '{image.Name}'->init suspiciously returned {ret}, it should follow 0/-E convention");
@@ -342,9 +366,9 @@ namespace SimpleCache.Model.Kernel
                 LoadedModule module = _modules.FirstOrDefault(m => m.Name == name);
                 if (module == null)
                     return -Errno.ENOENT;
-                if (module.RefCount > 0 || module.Image.Exit == 0)
+                if (module.RefCount > 0 || module.Exit == 0)
                     return -Errno.EBUSY;
-                Call(module, () => { ((delegate* unmanaged<void>)module.Image.Exit)(); return 0; });
+                Call(module, () => { ((delegate* unmanaged<void>)module.Exit)(); return 0; });
                 _modules.Remove(module);
                 module.FreeParams();
                 return 0;

@@ -17,8 +17,10 @@ namespace SimpleCache.Model.Mm
         private ulong _count;
         private Random _random = new();
 
+        private volatile int _probability;
+
         /// <summary><c>probability</c>: percent of eligible calls that fail (0 disables, unless fail-nth is set).</summary>
-        public int Probability { get; set; }
+        public int Probability { get => _probability; set => _probability = value; }
         /// <summary><c>interval</c>: only every interval-th eligible call may fail (default 1).</summary>
         public ulong Interval { get; set; } = 1;
         /// <summary><c>times</c>: failures left; -1 for no limit (default 1).</summary>
@@ -65,6 +67,9 @@ namespace SimpleCache.Model.Mm
                     return Fail(cache);
                 return false;
             }
+            // The common case, read without the lock: allocation fast paths must not contend here.
+            if (_probability == 0)
+                return false;
             lock (_lock)
             {
                 if (Probability == 0)

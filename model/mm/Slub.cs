@@ -129,6 +129,7 @@ namespace SimpleCache.Model.Mm
         private readonly Stack<Sheaf> _barnFull = new();
         private readonly Stack<Sheaf> _barnEmpty = new();
         private readonly ulong _random;              // s->random, for the hardened freelist
+        private readonly int[] _randomSeq;           // s->random_seq (CONFIG_SLAB_FREELIST_RANDOM)
         private readonly delegate* unmanaged<void*, void> _ctor;
         private long _nrSlabs;
         private long _totalObjects;
@@ -139,7 +140,22 @@ namespace SimpleCache.Model.Mm
             Name = name;
             Layout = layout;
             _ctor = (delegate* unmanaged<void*, void>)ctor;
-            _random = (ulong)Random.Shared.NextInt64() | 1;
+            lock (allocator.Kernel.Random)
+            {
+                _random = (ulong)allocator.Kernel.Random.NextInt64() | 1;
+                // init_cache_random_seq(): one shuffled order of the slots of a slab, per cache.
+                if (allocator.Kernel.Options.FreelistRandom)
+                {
+                    _randomSeq = new int[layout.ObjectsPerSlab];
+                    for (int i = 0; i < _randomSeq.Length; i++)
+                        _randomSeq[i] = i;
+                    for (int i = _randomSeq.Length - 1; i > 0; i--)
+                    {
+                        int j = allocator.Kernel.Random.Next(i + 1);
+                        (_randomSeq[i], _randomSeq[j]) = (_randomSeq[j], _randomSeq[i]);
+                    }
+                }
+            }
             IsDebug = (layout.Flags & CacheFlags.DebugFlags) != 0;
             SheafCapacity = IsDebug ? 0 : SheafCapacityFor(layout.Size);
             _pcs = new PerCpuSheaves[allocator.Cpus];
@@ -376,10 +392,25 @@ namespace SimpleCache.Model.Mm
             var slab = new Slab(this, address, order, objects);
             if (IsDebug)
                 SetupSlabDebug(slab);
+            // shuffle_freelist(): walk the cache's random sequence from a random start, skipping
+            // slots past the end of a smaller (fallback-order) slab; else address order.
+            int pos = 0;
+            if (_randomSeq != null)
+                lock (_allocator.Kernel.Random)
+                    pos = _allocator.Kernel.Random.Next(_randomSeq.Length);
             byte* prev = null;
             for (int i = 0; i < objects; i++)
             {
-                byte* obj = ObjectAt(slab, i);
+                int index = i;
+                if (_randomSeq != null)
+                {
+                    do
+                    {
+                        index = _randomSeq[pos];
+                        pos = (pos + 1) % _randomSeq.Length;
+                    } while (index >= objects);
+                }
+                byte* obj = ObjectAt(slab, index);
                 SetupObject(obj);
                 if (prev == null)
                     slab.Freelist = obj;

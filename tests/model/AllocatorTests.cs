@@ -41,6 +41,20 @@ namespace SimpleCache.Model.Tests
             Assert.True(pages.AllocPages(0) == null);
         }
 
+        [Theory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public void FreelistRandomShufflesANewSlabsObjects(bool random)
+        {
+            using var k = new ModelKernel(new KernelOptions { Cpus = 1, MemoryMiB = 16, FreelistRandom = random, RandomSeed = 7 }).Enter();
+            SlabCache s = k.Slab.Create("shuffled", 64, 0, CacheFlags.ConsistencyChecks, 0);   // no sheaves: slab order shows
+            var addresses = Enumerable.Range(0, 64).Select(_ => (long)s.Alloc()).ToList();
+            Assert.Equal(64, addresses.Distinct().Count());
+            Assert.Equal(63 * 64, addresses.Max() - addresses.Min());   // one whole slab
+            bool ascending = addresses.Zip(addresses.Skip(1)).All(p => p.Second == p.First + 64);
+            Assert.Equal(!random, ascending);
+        }
+
         [Fact]
         public void VirtToSlabIsAPageLookup()
         {

@@ -119,6 +119,21 @@ namespace SimpleCache.Model.Tests
         }
 
         [Fact]
+        public void EachLoadHasItsOwnStaticsSoTwoKernelsCanRunTheModule()
+        {
+            using var first = K.Boot();
+            using var second = new ModelKernel(new KernelOptions { Cpus = 2, MemoryMiB = 16, ManualClock = true });
+            Assert.Equal(0, first.Modules.Insmod(K.SimpleCache, "names=one"));
+            Assert.Equal(0, second.Modules.Insmod(K.SimpleCache, "names=two,three"));
+            Assert.NotSame(first.Modules.Find("simple_cache").Code, second.Modules.Find("simple_cache").Code);
+            Assert.Equal(0, first.Modules.Rmmod("simple_cache"));
+            Assert.Equal(new[] { "CACHE: created object 1 one", "CACHE: freeing object 1", "CACHE: cache destroyed" }, K.CacheLines(first));
+            Assert.Equal(0, second.Modules.Rmmod("simple_cache"));
+            Assert.Equal(new[] { "CACHE: created object 1 two", "CACHE: created object 2 three", "CACHE: freeing object 1",
+                "CACHE: freeing object 2", "CACHE: cache destroyed" }, K.CacheLines(second));
+        }
+
+        [Fact]
         public void ModuleParametersFollowTheKernelsParser()
         {
             using var k = K.Boot();

@@ -43,6 +43,7 @@ namespace SimpleCache.Cli
                     "run" => Run(args[1..], interactive: false),
                     "shell" => Run(args[1..], interactive: true),
                     "geometry" => Geometry.Run(args[1..]),
+                    "check-geometry" => CheckGeometry.Run(args[1..]),
                     _ => Fail($"unknown command '{args[0]}'"),
                 };
             }

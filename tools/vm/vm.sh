@@ -13,6 +13,8 @@
 
 VM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VM_TIMEOUT=${VM_TIMEOUT:-600}
+VM_SMP=${VM_SMP:-1}          # CPUs of the VM
+VM_EXTRA_FILES=${VM_EXTRA_FILES:-}   # more files to put in the VM's / (space-separated paths)
 
 # Kernel releases with both /boot/vmlinuz-RELEASE and a kbuild tree, oldest first.
 vm_kernels() {
@@ -36,13 +38,16 @@ vm_kdir() {
 
 # vm_initramfs OUT KO SCRIPT: builds a gzip'd cpio archive at OUT.
 vm_initramfs() {
-	local out=$1 ko=$2 script=$3 stage lib
+	local out=$1 ko=$2 script=$3 stage lib file
 	stage=$(mktemp -d)
 	mkdir -p "$stage"/{bin,sbin,proc,sys,dev,tmp,lib,lib64,etc}
 	cp /bin/busybox "$stage/bin/busybox"
-	# kmod is dynamically linked: bring its libraries and the dynamic loader along.
+	# kmod (insmod, rmmod, lsmod, modinfo) and util-linux's dmesg, as on a Debian system. They
+	# are dynamically linked: bring their libraries and the dynamic loader along.
+	mkdir -p "$stage/usr/bin"
 	cp /usr/bin/kmod "$stage/sbin/kmod"
-	for lib in $(ldd /usr/bin/kmod | grep -o '/[^ ]*'); do
+	cp /usr/bin/dmesg "$stage/usr/bin/dmesg"
+	for lib in $(ldd /usr/bin/kmod /usr/bin/dmesg | grep -o '/[^ ]*' | sort -u); do
 		mkdir -p "$stage$(dirname "$lib")"
 		cp -L "$lib" "$stage$lib"
 	done
@@ -50,6 +55,9 @@ vm_initramfs() {
 		ln -s kmod "$stage/sbin/$tool"
 	done
 	cp "$ko" "$stage/simple_cache.ko"
+	for file in $VM_EXTRA_FILES; do
+		cp "$file" "$stage/"
+	done
 	cp "$script" "$stage/guest.sh"
 	cp "$VM_ROOT/tools/vm/guest/lib.sh" "$stage/lib.sh"
 	cat > "$stage/init" <<'INIT'
@@ -74,7 +82,7 @@ vm_run() {
 	local rel=$1 ko=$2 script=$3 extra=${4:-} initrd rc=0
 	initrd=$(mktemp --suffix=.cpio.gz)
 	vm_initramfs "$initrd" "$ko" "$script"
-	timeout --foreground "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 512 \
+	timeout --foreground "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp "$VM_SMP" -m 512 \
 		-nographic -no-reboot -kernel "/boot/vmlinuz-$rel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 oops=panic loglevel=3 $extra" </dev/null | tr -d '\r' || rc=$?
 	rm -f "$initrd"

@@ -4,13 +4,14 @@
 # (read and clear), so each step sees only its own messages; every message is also appended to
 # /tmp/klog, the whole log of the run.
 
-# The module tools are kmod's, as on a Debian system. Busybox's shell would run its own applets
-# for these names whatever PATH says (and busybox insmod retries a failed load with
+# The module tools are kmod's and dmesg is util-linux's, as on a Debian system. Busybox's shell
+# would run its own applets for these names whatever PATH says (and busybox insmod retries a failed load with
 # init_module, which would run the module's init twice), so they are named explicitly.
 insmod() { /sbin/insmod "$@"; }
 rmmod() { /sbin/rmmod "$@"; }
 lsmod() { /sbin/lsmod; }
 modinfo() { /sbin/modinfo "$@"; }
+dmesg() { /usr/bin/dmesg "$@"; }
 
 : > /tmp/klog
 PASSED=0

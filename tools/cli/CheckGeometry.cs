@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// simple-cache check-geometry --kernel V --cpus N [--tag T] FILE|-
+//
+// Reads the "GEOM" lines that tools/vm/guest/geometry.sh prints in the VM (what the real kernel
+// made of each cache of tests/kernel/slab_matrix.c) and compares each figure with the model's
+// SlabGeometry. One PASS or FAIL line per cache; exit 1 if any differs.
+
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text.RegularExpressions;
+using SimpleCache.Model.Mm;
+
+namespace SimpleCache.Cli
+{
+    internal static partial class CheckGeometry
+    {
+        public static int Run(string[] args)
+        {
+            KernelVersion? version = null;
+            int cpus = 0;
+            string tag = null, file = null;
+            for (int i = 0; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                switch (args[i])
+                {
+                    case "--kernel": version = Program.ParseVersion(Next()); break;
+                    case "--cpus": cpus = Program.ParseInt("--cpus", Next(), 1); break;
+                    case "--tag": tag = Next(); break;
+                    default: file = file == null ? args[i] : throw new ArgumentException($"unexpected argument '{args[i]}'"); break;
+                }
+            }
+            if (version == null || cpus == 0 || file == null)
+                throw new ArgumentException("check-geometry needs --kernel, --cpus and a file of GEOM lines (- for stdin)");
+            tag ??= version == KernelVersion.V6_1 ? "6.1" : "6.12";
+
+            IEnumerable<string> lines = file == "-" ? ReadAll(Console.In) : File.ReadLines(file);
+            int passed = 0, failed = 0;
+            foreach (string line in lines)
+            {
+                string[] w = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (w.Length < 10 || w[0] != "GEOM")
+                    continue;
+                Match m = NameRegex().Match(w[1]);
+                if (!m.Success)
+                {
+                    Console.WriteLine($"FAIL [{tag}] geometry: cannot read the cache name '{w[1]}'");
+                    failed++;
+                    continue;
+                }
+                uint size = uint.Parse(m.Groups[1].Value), align = uint.Parse(m.Groups[2].Value);
+                var flags = (CacheFlags)uint.Parse(m.Groups[3].Value);
+                bool ctor = m.Groups[4].Value == "1";
+                SlabLayout l = SlabGeometry.Calculate(version.Value, size, align, flags, ctor, cpus);
+                long[] real = Array.ConvertAll(w[2..10], long.Parse);
+                long[] model = l == null ? new long[8]
+                    : [l.ObjectSize, l.Size, l.ObjectsPerSlab, l.Order, l.Align, l.Size, l.ObjectsPerSlab, l.PagesPerSlab];
+                string[] names = ["object_size", "slab_size", "objs_per_slab", "order", "align", "objsize", "objperslab", "pagesperslab"];
+                var diffs = new List<string>();
+                for (int i = 0; i < names.Length; i++)
+                    if (real[i] != model[i])
+                        diffs.Add($"{names[i]} kernel {real[i]} model {model[i]}");
+                if (diffs.Count == 0)
+                {
+                    Console.WriteLine($"PASS [{tag}] geometry of {w[1]}: {l.Size}-byte slots, {l.ObjectsPerSlab} per order-{l.Order} slab, align {l.Align}");
+                    passed++;
+                }
+                else
+                {
+                    Console.WriteLine($"FAIL [{tag}] geometry of {w[1]}: {string.Join("; ", diffs)}");
+                    failed++;
+                }
+            }
+            if (passed + failed == 0)
+            {
+                Console.WriteLine($"FAIL [{tag}] geometry: no GEOM lines to check");
+                return 1;
+            }
+            return failed == 0 ? 0 : 1;
+        }
+
+        private static IEnumerable<string> ReadAll(TextReader reader)
+        {
+            string line;
+            while ((line = reader.ReadLine()) != null)
+                yield return line;
+        }
+
+        [GeneratedRegex(@"^kcsm_s(\d+)_a(\d+)_f(\d+)_c([01])$")]
+        private static partial Regex NameRegex();
+    }
+}
