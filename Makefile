@@ -6,6 +6,8 @@
 #   make KDIR=<dir>      build it for the kernel whose headers (kbuild tree) are in <dir>
 #   make demo            build, boot a throwaway VM, load the module and show what it does
 #   make test            run every test (the VM tests on each installed Debian kernel included)
+#   make model           run the brief in the user-space model (no VM, no root): simple-cache run
+#   make bench           benchmarks of the model's slab allocator
 #   make sign            sign simple_cache.ko (Secure Boot): KEY=... CERT=... (default ~/kernel_keys/MOK.*)
 #   make deps            install what the build and the tests need (Debian packages, as root)
 #   make clean           remove everything built
@@ -28,7 +30,7 @@ CSHARP_SRC := $(wildcard $(ROOT)/module/*.cs $(ROOT)/include/linux/*.cs $(ROOT)/
                          $(ROOT)/Directory.Build.props
 GLUE_SRC := $(wildcard $(ROOT)/arch/kernel/glue/*) $(ROOT)/module/simple_cache.modinfo.c
 
-.PHONY: all module csharp demo test deps sign clean check-kdir
+.PHONY: all module csharp demo test deps sign clean check-kdir model bench
 
 all: module
 
@@ -90,6 +92,12 @@ demo: deps
 
 test: deps
 	@$(ROOT)/tools/run-tests.sh
+
+model:
+	@$(DOTNET) run -c Release --project $(ROOT)/tools/cli -- run
+
+bench:
+	@$(DOTNET) run -c Release --project $(ROOT)/tools/bench
 
 clean:
 	rm -rf $(ROOT)/build $(ROOT)/simple_cache.ko

@@ -74,6 +74,21 @@ namespace SimpleCache.Model.Mm
         public Sheaf Main;
         public Sheaf Spare;
         public readonly long[] Stats = new long[(int)SlubStat.Count];
+        private int _locked;
+
+        /// <summary><c>local_trylock()</c>: one compare-and-swap; fails if the CPU's sheaves are busy.</summary>
+        public bool TryLock() => Interlocked.CompareExchange(ref _locked, 1, 0) == 0;
+
+        /// <summary><c>local_unlock()</c>.</summary>
+        public void Unlock() => Volatile.Write(ref _locked, 0);
+
+        /// <summary>Takes the lock, waiting for it (flushes from other CPUs).</summary>
+        public void Lock()
+        {
+            var spin = new SpinWait();
+            while (!TryLock())
+                spin.SpinOnce();
+        }
     }
 
     /// <summary>The SLUB statistics the model keeps (CONFIG_SLUB_STATS names).</summary>
@@ -257,7 +272,7 @@ namespace SimpleCache.Model.Mm
         private void* AllocFromSheaf()
         {
             PerCpuSheaves pcs = _pcs[_allocator.CurrentCpu()];
-            if (!Monitor.TryEnter(pcs))
+            if (!pcs.TryLock())
                 return null;   // local_trylock() failed: take the slow path
             try
             {
@@ -268,12 +283,12 @@ namespace SimpleCache.Model.Mm
                     else if (!BarnExchangeForFull(pcs) && !RefillSheaf(pcs.Main))
                         return null;
                 }
-                Stat(pcs, SlubStat.AllocFastpath);
+                pcs.Stats[(int)SlubStat.AllocFastpath]++;   // under the per-CPU lock
                 return (void*)pcs.Main.Objects[--pcs.Main.Size];
             }
             finally
             {
-                Monitor.Exit(pcs);
+                pcs.Unlock();
             }
         }
 
@@ -458,7 +473,7 @@ namespace SimpleCache.Model.Mm
         private bool FreeToSheaf(void* obj)
         {
             PerCpuSheaves pcs = _pcs[_allocator.CurrentCpu()];
-            if (!Monitor.TryEnter(pcs))
+            if (!pcs.TryLock())
                 return false;
             try
             {
@@ -470,12 +485,12 @@ namespace SimpleCache.Model.Mm
                         FlushSheaf(pcs.Main);
                 }
                 pcs.Main.Objects[pcs.Main.Size++] = (nint)obj;
-                Stat(pcs, SlubStat.FreeFastpath);
+                pcs.Stats[(int)SlubStat.FreeFastpath]++;
                 return true;
             }
             finally
             {
-                Monitor.Exit(pcs);
+                pcs.Unlock();
             }
         }
 
@@ -596,11 +611,16 @@ namespace SimpleCache.Model.Mm
         {
             foreach (PerCpuSheaves pcs in _pcs)
             {
-                lock (pcs)
+                pcs.Lock();
+                try
                 {
                     FlushSheaf(pcs.Main);
                     if (pcs.Spare != null)
                         FlushSheaf(pcs.Spare);
+                }
+                finally
+                {
+                    pcs.Unlock();
                 }
             }
             lock (_barnLock)
@@ -718,8 +738,11 @@ namespace SimpleCache.Model.Mm
                     inUse += slab.InUse;
             long cached = 0;
             foreach (PerCpuSheaves pcs in _pcs)
-                lock (pcs)
-                    cached += pcs.Main.Size + (pcs.Spare?.Size ?? 0);
+            {
+                pcs.Lock();
+                cached += pcs.Main.Size + (pcs.Spare?.Size ?? 0);
+                pcs.Unlock();
+            }
             lock (_barnLock)
                 foreach (Sheaf s in _barnFull)
                     cached += s.Size;
