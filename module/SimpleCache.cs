@@ -20,11 +20,15 @@
 //   CACHE: created object 2 beta            CACHE: freeing object 2
 //                                           CACHE: cache destroyed
 //
+// Once loaded, /proc/simple_cache is a live registry of the objects: read it to list them,
+// write "add NAME", "del ID", "rename ID NAME" or "clear" to change them (see ProcWrite).
+//
 // Parameters (declared in simple_cache.modinfo.c, shown by modinfo):
 //   names=alpha,beta   the objects to create, comma-separated, each 1..31 printable bytes
 //   fail_nth=N         make the Nth allocation of this module fail (1 = the cache itself,
-//                      2 = the first object, ...), to exercise every error path on kernels
-//                      built without failslab
+//                      2 = the first object, ..., then the registry's lock and proc file, then
+//                      each object added through /proc), to exercise every error path on
+//                      kernels built without failslab
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -65,17 +69,26 @@ namespace SimpleCache
     /// <summary>The module: its state, its entry points and its cleanup.</summary>
     public static unsafe class SimpleCacheModule
     {
-        // static struct kmem_cache *cachep; static LIST_HEAD(objects); and the fault-injection
-        // counter. Plain unmanaged statics with no initialiser: they live in the module's .bss.
+        // static struct kmem_cache *cachep; static LIST_HEAD(objects); the registry's lock, proc
+        // entry and counters; the fault-injection counter. Plain unmanaged statics with no
+        // initialiser: they live in the module's .bss and start zeroed at every load.
         private static KmemCache* s_cache;
-#pragma warning disable CS0649 // written through its address (INIT_LIST_HEAD), which the compiler does not see
+#pragma warning disable CS0649 // written through their addresses, which the compiler does not see
         private static ListHead s_objects;
+        private static int s_writerOpen;
 #pragma warning restore CS0649
+        private static SpinlockT* s_lock;
+        private static ProcDirEntry* s_proc;
+        private static int s_count;
+        private static int s_lastId;
         private static int s_allocations;
         private static int s_failNth;
 
         /// <summary>The head of the module's object list.</summary>
         private static ListHead* Objects => (ListHead*)Unsafe.AsPointer(ref s_objects);
+
+        /// <summary>Set while a process holds /proc/simple_cache open for writing.</summary>
+        private static int* WriterOpen => (int*)Unsafe.AsPointer(ref s_writerOpen);
 
         /// <summary>
         /// The slab constructor, <c>cache_ctor()</c> in the brief. SLUB runs it once for every
@@ -96,8 +109,6 @@ namespace SimpleCache
         public static int Init()
         {
             Kernel.List.Init(Objects);
-            s_cache = null;
-            s_allocations = 0;
             s_failNth = ModuleParam.Int("fail_nth"u8);
 
             byte* names = ModuleParam.Charp("names"u8);
@@ -110,7 +121,7 @@ namespace SimpleCache
             return Load(names);
         }
 
-        /// <summary><c>module_exit(simple_cache_exit)</c>: frees everything <see cref="Init"/> made.</summary>
+        /// <summary><c>module_exit(simple_cache_exit)</c>: frees everything <see cref="Init"/> and the registry made.</summary>
         [UnmanagedCallersOnly(EntryPoint = ModuleEntry.Exit)]
         public static void Exit() => DestroyAll();
 
@@ -131,44 +142,55 @@ namespace SimpleCache
                 return -Errno.ENOMEM;
             }
 
-            int id = 0;
             byte* name = names;
             while (true)
             {
                 int length = NameLength(name);
-                id++;
-                CacheObj* obj = FaultInjected() ? null : (CacheObj*)Slab.KmemCacheAlloc(s_cache, Gfp.Kernel);
+                CacheObj* obj = AllocObject();
                 if (obj == null)
                 {
                     // Always check: dereferencing a failed allocation is a kernel crash. Then undo
                     // everything done so far, so a failed insmod leaves nothing behind.
-                    Printk.PrErr("CACHE: allocation of object %d failed, undoing\n"u8, id);
+                    Printk.PrErr("CACHE: allocation of object %d failed, undoing\n"u8, s_lastId + 1);
                     DestroyAll();
                     return -Errno.ENOMEM;
                 }
-
-                // The constructor ran when the slab was populated; set what belongs to this use.
-                obj->Id = id;
-                for (int i = 0; i < length; i++)
-                    obj->Name[i] = name[i];
-                obj->Name[length] = 0;
-                obj->Created = Jiffies.Now();
-                Kernel.List.AddTail(&obj->List, Objects);
+                // No lock yet: nothing else can see the list before /proc/simple_cache exists.
+                AddObject(obj, name, length);
                 Printk.PrInfo("CACHE: created object %d %s\n"u8, obj->Id, obj->Name);
 
                 if (name[length] == 0)
                     break;
                 name += length + 1;
             }
+
+            // The registry: its lock, then its file, which makes the list reachable from user space.
+            s_lock = FaultInjected() ? null : Sync.SpinLockCreate();
+            if (s_lock != null)
+                s_proc = FaultInjected() ? null : Proc.Create("simple_cache"u8, 0644);
+            if (s_proc == null)
+            {
+                Printk.PrErr("CACHE: cannot create /proc/simple_cache, undoing\n"u8);
+                DestroyAll();
+                return -Errno.ENOMEM;
+            }
             return 0;
         }
 
         /// <summary>
-        /// The brief's destroy_all(): walk the list with list_for_each_entry_safe (the next entry
-        /// is read before the current one is freed), free every object, destroy the cache.
+        /// The brief's destroy_all(): remove the proc file first (proc_remove waits for every
+        /// call in progress, and no new one can start), then walk the list with
+        /// list_for_each_entry_safe (the next entry is read before the current one is freed),
+        /// free every object, destroy the cache and the lock.
         /// </summary>
         private static void DestroyAll()
         {
+            if (s_proc != null)
+            {
+                Proc.Remove(s_proc);
+                s_proc = null;
+            }
+
             ListHead* head = Objects;
             for (ListHead* pos = head->Next, next = pos->Next; pos != head; pos = next, next = pos->Next)
             {
@@ -176,6 +198,7 @@ namespace SimpleCache
                 Printk.PrInfo("CACHE: freeing object %d\n"u8, obj->Id);
                 FreeObject(obj);
             }
+            s_count = 0;
 
             if (s_cache != null)
             {
@@ -183,6 +206,36 @@ namespace SimpleCache
                 s_cache = null;
                 Printk.PrInfo("CACHE: cache destroyed\n"u8);
             }
+            if (s_lock != null)
+            {
+                Sync.SpinLockDestroy(s_lock);
+                s_lock = null;
+            }
+        }
+
+        /// <summary>An object from the cache, or null (fault injection included).</summary>
+        private static CacheObj* AllocObject() =>
+            FaultInjected() ? null : (CacheObj*)Slab.KmemCacheAlloc(s_cache, Gfp.Kernel);
+
+        /// <summary>
+        /// Gives a new object its id, name and creation time and links it at the tail of the
+        /// list. The constructor ran when the slab was populated; this sets what belongs to this
+        /// use. Called with the lock held once the registry is live.
+        /// </summary>
+        private static void AddObject(CacheObj* obj, byte* name, int length)
+        {
+            obj->Id = ++s_lastId;
+            SetName(obj, name, length);
+            obj->Created = Jiffies.Now();
+            Kernel.List.AddTail(&obj->List, Objects);
+            s_count++;
+        }
+
+        private static void SetName(CacheObj* obj, byte* name, int length)
+        {
+            for (int i = 0; i < length; i++)
+                obj->Name[i] = name[i];
+            obj->Name[length] = 0;
         }
 
         /// <summary>
@@ -195,6 +248,253 @@ namespace SimpleCache
             Kernel.List.DelInit(&obj->List);
             obj->Id = -1;
             Slab.KmemCacheFree(s_cache, obj);
+        }
+
+        // ------------------------------------------------------------------ /proc/simple_cache
+        //
+        // Reading lists the objects; writing one command changes them:
+        //   add NAME          a new object; its id is one more than the last id ever given
+        //   del ID            free the object with that id
+        //   rename ID NAME    give an object another name
+        //   clear             free every object
+        // Words are separated by spaces or tabs; one trailing newline is allowed (echo adds it).
+        // A failed command changes nothing and returns the error to the writer:
+        //   -EINVAL  unknown command, missing or extra words, an empty name, a name longer than
+        //            31 bytes or with a byte that is not printable, a malformed id (not 1 to 9
+        //            decimal digits, or 0), a NUL byte in the command, a write of more than a page
+        //   -ENOENT  no object has that id (ids are never reused while the module is loaded)
+        //   -EFAULT  the kernel cannot read the writer's buffer (copy_from_user failed)
+        //   -ENOMEM  an allocation failed (fail_nth counts these too)
+        //   -ENOSPC  ids ran out (after 2^31 - 1 objects)
+        //   -EBUSY   (on open) another process has the file open for writing
+        //
+        // Locking. The C# part of the module runs between kernel_fpu_begin() and
+        // kernel_fpu_end(), that is with preemption disabled: it must never sleep. So the list
+        // is protected by a spinlock, held only for the few instructions that look at or change
+        // the list, and everything that may sleep happens outside it: copy_from_user (page
+        // faults) and the allocation of a new object before the lock is taken, kmem_cache_free
+        // after it is released. A mutex would let the critical section sleep, which it never
+        // needs to; a spinlock also lets readers print the whole list from seq_file's show
+        // callback, under the lock, so a read always sees one consistent list. Writers are
+        // also serialised one level up: only one process may have the file open for writing at a
+        // time (the exclusive-open pattern, an atomic flag set in open and cleared in release).
+
+        /// <summary>proc_ops.proc_open: readers always get in; a second writer gets -EBUSY.</summary>
+        [UnmanagedCallersOnly(EntryPoint = ModuleEntry.ProcOpen)]
+        public static int ProcOpen(int writable)
+        {
+            if (writable != 0 && Sync.AtomicCmpxchg(WriterOpen, 0, 1) != 0)
+                return -Errno.EBUSY;
+            return 0;
+        }
+
+        /// <summary>proc_ops.proc_release: the writer is gone.</summary>
+        [UnmanagedCallersOnly(EntryPoint = ModuleEntry.ProcRelease)]
+        public static void ProcRelease(int writable)
+        {
+            if (writable != 0)
+                Sync.AtomicSetRelease(WriterOpen, 0);
+        }
+
+        /// <summary>seq_file show: the whole registry, printed under the lock.</summary>
+        [UnmanagedCallersOnly(EntryPoint = ModuleEntry.ProcShow)]
+        public static int ProcShow(SeqFile* m)
+        {
+            uint hz = Jiffies.Hz();
+            Sync.SpinLock(s_lock);
+            ulong now = Jiffies.Now();
+            Proc.SeqPrintf(m, "objects: %d, last id: %d, cache: simple_cache, HZ: %u\n"u8, s_count, s_lastId, hz);
+            Proc.SeqPrintf(m, "id     name                            created      age_ms\n"u8);
+            ListHead* head = Objects;
+            for (ListHead* pos = head->Next; pos != head; pos = pos->Next)
+            {
+                CacheObj* obj = CacheObj.FromList(pos);
+                Proc.SeqPrintf(m, "%-6d %-31s %-12lu %lu\n"u8, obj->Id, obj->Name, obj->Created, (now - obj->Created) * 1000 / hz);
+            }
+            Sync.SpinUnlock(s_lock);
+            return 0;
+        }
+
+        /// <summary>proc_ops.proc_write: one command per write; the byte count, or a negative errno.</summary>
+        [UnmanagedCallersOnly(EntryPoint = ModuleEntry.ProcWrite)]
+        public static long ProcWrite(byte* user, nuint length)
+        {
+            if (length == 0)
+                return 0;
+            if (length > Uaccess.PageSize)
+                return -Errno.EINVAL;
+            // memdup_user_nul(): a kernel copy of the command, NUL-terminated.
+            byte* buf = (byte*)Slab.Kmalloc(length + 1, Gfp.Kernel);
+            if (buf == null)
+                return -Errno.ENOMEM;
+            long ret = Uaccess.CopyFromUser(buf, user, length) != 0 ? -Errno.EFAULT : Command(buf, (int)length);
+            Slab.Kfree(buf);
+            return ret == 0 ? (long)length : ret;
+        }
+
+        /// <summary>Parses and runs one command; 0 or a negative errno, with nothing changed on error.</summary>
+        private static int Command(byte* buf, int length)
+        {
+            if (length > 0 && buf[length - 1] == (byte)'\n')
+                length--;
+            for (int i = 0; i < length; i++)
+                if (buf[i] == 0)
+                    return -Errno.EINVAL;
+
+            // Split into at most 4 words (one more than any command takes, to notice extras).
+            byte** word = stackalloc byte*[4];
+            int* size = stackalloc int[4];
+            int words = 0;
+            for (int i = 0; i < length;)
+            {
+                while (i < length && (buf[i] == (byte)' ' || buf[i] == (byte)'\t'))
+                    i++;
+                if (i == length)
+                    break;
+                if (words == 4)
+                    return -Errno.EINVAL;
+                word[words] = buf + i;
+                while (i < length && buf[i] != (byte)' ' && buf[i] != (byte)'\t')
+                    i++;
+                size[words] = (int)(buf + i - word[words]);
+                words++;
+            }
+            if (words == 0)
+                return -Errno.EINVAL;
+
+            if (Is(word[0], size[0], "add"u8))
+                return words == 2 ? Add(word[1], size[1]) : -Errno.EINVAL;
+            if (Is(word[0], size[0], "del"u8))
+                return words == 2 ? Del(word[1], size[1]) : -Errno.EINVAL;
+            if (Is(word[0], size[0], "rename"u8))
+                return words == 3 ? Rename(word[1], size[1], word[2], size[2]) : -Errno.EINVAL;
+            if (Is(word[0], size[0], "clear"u8))
+                return words == 1 ? Clear() : -Errno.EINVAL;
+            return -Errno.EINVAL;
+        }
+
+        private static int Add(byte* name, int length)
+        {
+            if (!ValidName(name, length))
+                return -Errno.EINVAL;
+            CacheObj* obj = AllocObject();   // may sleep: before the lock
+            if (obj == null)
+                return -Errno.ENOMEM;
+            Sync.SpinLock(s_lock);
+            if (s_lastId == int.MaxValue)
+            {
+                Sync.SpinUnlock(s_lock);
+                FreeObject(obj);
+                return -Errno.ENOSPC;
+            }
+            AddObject(obj, name, length);
+            int id = obj->Id;
+            Sync.SpinUnlock(s_lock);
+            Printk.PrInfo("CACHE: created object %d %s\n"u8, id, obj->Name);
+            return 0;
+        }
+
+        private static int Del(byte* text, int length)
+        {
+            int id = ParseId(text, length);
+            if (id <= 0)
+                return -Errno.EINVAL;
+            Sync.SpinLock(s_lock);
+            CacheObj* obj = Find(id);
+            if (obj != null)
+            {
+                Kernel.List.DelInit(&obj->List);
+                s_count--;
+            }
+            Sync.SpinUnlock(s_lock);
+            if (obj == null)
+                return -Errno.ENOENT;
+            Printk.PrInfo("CACHE: freeing object %d\n"u8, id);
+            FreeObject(obj);
+            return 0;
+        }
+
+        private static int Rename(byte* text, int length, byte* name, int nameLength)
+        {
+            int id = ParseId(text, length);
+            if (id <= 0 || !ValidName(name, nameLength))
+                return -Errno.EINVAL;
+            Sync.SpinLock(s_lock);
+            CacheObj* obj = Find(id);
+            if (obj != null)
+                SetName(obj, name, nameLength);
+            Sync.SpinUnlock(s_lock);
+            if (obj == null)
+                return -Errno.ENOENT;
+            Printk.PrInfo("CACHE: renamed object %d\n"u8, id);
+            return 0;
+        }
+
+        private static int Clear()
+        {
+            // Move every object to a private list under the lock, free them after it.
+            ListHead doomed;
+            Kernel.List.Init(&doomed);
+            Sync.SpinLock(s_lock);
+            while (!Kernel.List.Empty(Objects))
+                Kernel.List.MoveTail(Objects->Next, &doomed);
+            int count = s_count;
+            s_count = 0;
+            Sync.SpinUnlock(s_lock);
+            for (ListHead* pos = doomed.Next, next = pos->Next; pos != &doomed; pos = next, next = pos->Next)
+            {
+                CacheObj* obj = CacheObj.FromList(pos);
+                Printk.PrInfo("CACHE: freeing object %d\n"u8, obj->Id);
+                FreeObject(obj);
+            }
+            Printk.PrInfo("CACHE: cleared %d objects\n"u8, count);
+            return 0;
+        }
+
+        /// <summary>The object with this id, or null. Called with the lock held.</summary>
+        private static CacheObj* Find(int id)
+        {
+            ListHead* head = Objects;
+            for (ListHead* pos = head->Next; pos != head; pos = pos->Next)
+                if (CacheObj.FromList(pos)->Id == id)
+                    return CacheObj.FromList(pos);
+            return null;
+        }
+
+        /// <summary>1 to 9 decimal digits, not 0: the id; anything else: -1.</summary>
+        private static int ParseId(byte* text, int length)
+        {
+            if (length < 1 || length > 9)
+                return -1;
+            int id = 0;
+            for (int i = 0; i < length; i++)
+            {
+                if (text[i] < (byte)'0' || text[i] > (byte)'9')
+                    return -1;
+                id = id * 10 + (text[i] - (byte)'0');
+            }
+            return id == 0 ? -1 : id;
+        }
+
+        private static bool Is(byte* word, int length, System.ReadOnlySpan<byte> keyword)
+        {
+            if (length != keyword.Length)
+                return false;
+            for (int i = 0; i < length; i++)
+                if (word[i] != keyword[i])
+                    return false;
+            return true;
+        }
+
+        /// <summary>A name fits <c>name[32]</c> with its NUL and every byte is printable, not a space.</summary>
+        private static bool ValidName(byte* name, int length)
+        {
+            if (length < 1 || length > CacheObj.NameSize - 1)
+                return false;
+            for (int i = 0; i < length; i++)
+                if (name[i] <= (byte)' ' || name[i] >= 0x7f)
+                    return false;
+            return true;
         }
 
         /// <summary>Checks the comma-separated name list: 0, or -EINVAL with a message.</summary>
@@ -245,10 +545,10 @@ namespace SimpleCache
         /// </summary>
         private static bool FaultInjected()
         {
-            s_allocations++;
-            if (s_allocations != s_failNth)
+            int n = ++s_allocations;
+            if (n != s_failNth)
                 return false;
-            Printk.PrWarn("CACHE: fault injection: failing allocation %d\n"u8, s_allocations);
+            Printk.PrWarn("CACHE: fault injection: failing allocation %d\n"u8, n);
             return true;
         }
     }

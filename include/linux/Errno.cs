@@ -6,7 +6,7 @@
 namespace Kernel
 {
     /// <summary>Error numbers, as in <c>include/uapi/asm-generic/errno-base.h</c> (x86-64 values).</summary>
-#if KCS_INTERNAL_ERRNO
+#if KCS_MODEL_LIBRARY
     // The model library compiles this file too, for its own use: internal there, so that the
     // modules built on the model see one Kernel.Errno, their own.
     internal static class Errno

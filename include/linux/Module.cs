@@ -20,6 +20,18 @@ namespace Kernel
 
         /// <summary>The slab constructor passed to <see cref="Slab.KmemCacheCreate"/>: <c>void ctor(void *obj)</c>.</summary>
         public const string SlabCtor = "kcs_slab_ctor";
+
+        /// <summary>The proc file's open: <c>int open(int writable)</c>, 0 or a negative errno (-EBUSY...).</summary>
+        public const string ProcOpen = "kcs_proc_open";
+
+        /// <summary>The proc file's seq_file show: <c>int show(struct seq_file *m)</c>.</summary>
+        public const string ProcShow = "kcs_proc_show";
+
+        /// <summary>The proc file's write: <c>long write(const char __user *buf, size_t len)</c>: bytes consumed or a negative errno.</summary>
+        public const string ProcWrite = "kcs_proc_write";
+
+        /// <summary>The proc file's release: <c>void release(int writable)</c>.</summary>
+        public const string ProcRelease = "kcs_proc_release";
     }
 
     /// <summary>

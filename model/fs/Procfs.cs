@@ -19,9 +19,47 @@ namespace SimpleCache.Model.Fs
     public sealed class Procfs
     {
         private readonly ModelKernel _kernel;
+        private readonly System.Collections.Generic.Dictionary<string, ProcEntry> _entries = new();
 
         /// <summary>Creates the view of <paramref name="kernel"/>'s files.</summary>
         public Procfs(ModelKernel kernel) => _kernel = kernel;
+
+        /// <summary><c>proc_create()</c>: a /proc file served by <paramref name="owner"/>'s callbacks, or null if the name is taken.</summary>
+        public ProcEntry CreateEntry(string name, ushort mode, LoadedModule owner)
+        {
+            lock (_entries)
+            {
+                if (_entries.ContainsKey(name) || name is "slabinfo" or "modules" || owner == null)
+                    return null;
+                var entry = new ProcEntry(name, mode, owner);
+                _entries[name] = entry;
+                return entry;
+            }
+        }
+
+        /// <summary><c>proc_remove()</c>: unlinks the file, then waits for calls in progress.</summary>
+        public void RemoveEntry(ProcEntry entry)
+        {
+            lock (_entries)
+                _entries.Remove(entry.Name);
+            entry.Remove();
+            Handles.Free(entry.Handle);
+        }
+
+        /// <summary><c>open("/proc/NAME", write ? O_WRONLY : O_RDONLY)</c>; null with the errno on failure.</summary>
+        public ProcFile Open(string path, bool write, out int error)
+        {
+            ProcEntry entry = null;
+            if (path.StartsWith("/proc/", StringComparison.Ordinal))
+                lock (_entries)
+                    _entries.TryGetValue(path["/proc/".Length..], out entry);
+            if (entry == null)
+            {
+                error = -Errno.ENOENT;
+                return null;
+            }
+            return ProcFile.Open(_kernel, entry, write, out error);
+        }
 
         /// <summary>Reads a file; null with <paramref name="error"/> set (negative errno) when it cannot.</summary>
         public string Read(string path, out int error)
@@ -32,6 +70,11 @@ namespace SimpleCache.Model.Fs
             {
                 case ["proc", "slabinfo"]:
                     return _kernel.Slab.SlabinfoText();
+                case ["proc", var name] when name is not ("slabinfo" or "modules"):
+                {
+                    using ProcFile file = Open(path, write: false, out error);
+                    return file?.Read();
+                }
                 case ["proc", "modules"]:
                     return string.Concat(_kernel.Modules.Loaded.Select(m =>
                         $"{m.Name} {m.Image.Size} {m.RefCount} - {(m.Live ? "Live" : "Loading")} 0x0000000000000000 (OE)\n"));
@@ -53,8 +96,17 @@ namespace SimpleCache.Model.Fs
         /// <summary>Writes a file (as <c>echo VALUE &gt; PATH</c>); 0 or a negative errno.</summary>
         public int Write(string path, string value)
         {
-            value = value.Trim();
             string[] p = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            if (p is ["proc", _])
+            {
+                // echo VALUE > /proc/FILE: open for writing, one write of VALUE and a newline, close.
+                using ProcFile file = Open(path, write: true, out int error);
+                if (file == null)
+                    return error;
+                long written = file.Write(Encoding.UTF8.GetBytes(value + "\n"));
+                return written < 0 ? (int)written : 0;
+            }
+            value = value.Trim();
             switch (p)
             {
                 case ["sys", "kernel", "slab", var name, var attribute]:

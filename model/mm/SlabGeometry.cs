@@ -25,35 +25,38 @@ namespace SimpleCache.Model.Mm
         V6_12,
     }
 
-    /// <summary>The flags that change a cache's layout, in the model's own encoding (include/linux/Flags.cs).</summary>
+    /// <summary>
+    /// A cache's flags: the C# kernel API's <c>SlabFlags</c> bits (include/linux/Flags.cs, the
+    /// one definition both backends share), plus the few the model keeps for itself.
+    /// </summary>
     [Flags]
     public enum CacheFlags : uint
     {
         /// <summary>None.</summary>
         None = 0,
         /// <summary><c>SLAB_CONSISTENCY_CHECKS</c> (slub_debug F).</summary>
-        ConsistencyChecks = 0x01,
+        ConsistencyChecks = global::Kernel.SlabFlags.ConsistencyChecks,
         /// <summary><c>SLAB_RED_ZONE</c> (slub_debug Z).</summary>
-        RedZone = 0x02,
+        RedZone = global::Kernel.SlabFlags.RedZone,
         /// <summary><c>SLAB_POISON</c> (slub_debug P).</summary>
-        Poison = 0x04,
+        Poison = global::Kernel.SlabFlags.Poison,
         /// <summary><c>SLAB_STORE_USER</c> (slub_debug U).</summary>
-        StoreUser = 0x08,
+        StoreUser = global::Kernel.SlabFlags.StoreUser,
         /// <summary><c>SLAB_HWCACHE_ALIGN</c>.</summary>
-        HwcacheAlign = 0x10,
+        HwcacheAlign = global::Kernel.SlabFlags.HwcacheAlign,
         /// <summary><c>SLAB_PANIC</c>.</summary>
-        Panic = 0x20,
+        Panic = global::Kernel.SlabFlags.Panic,
         /// <summary><c>SLAB_TYPESAFE_BY_RCU</c>.</summary>
-        TypesafeByRcu = 0x40,
+        TypesafeByRcu = global::Kernel.SlabFlags.TypesafeByRcu,
         /// <summary><c>SLAB_ACCOUNT</c>.</summary>
-        Account = 0x80,
+        Account = global::Kernel.SlabFlags.Account,
         /// <summary><c>SLAB_RECLAIM_ACCOUNT</c>.</summary>
-        ReclaimAccount = 0x100,
+        ReclaimAccount = global::Kernel.SlabFlags.ReclaimAccount,
         /// <summary><c>SLAB_NO_MERGE</c>.</summary>
-        NoMerge = 0x200,
-        /// <summary><c>SLAB_TRACE</c> (slub_debug T); model-internal bit.</summary>
+        NoMerge = global::Kernel.SlabFlags.NoMerge,
+        /// <summary><c>SLAB_TRACE</c> (slub_debug T); the model's own bit.</summary>
         Trace = 0x10000,
-        /// <summary><c>SLAB_FAILSLAB</c> (slub_debug A); model-internal bit.</summary>
+        /// <summary><c>SLAB_FAILSLAB</c> (slub_debug A); the model's own bit.</summary>
         FailSlab = 0x20000,
         /// <summary><c>__OBJECT_POISON</c>: poison the object bytes (set by calculate_sizes).</summary>
         ObjectPoison = 0x40000,

@@ -194,34 +194,18 @@ namespace SimpleCache.Model.Mm
             {
                 if (_handle == 0)
                 {
-                    nint h = (nint)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)sizeof(nint));
-                    *(nint*)h = System.Runtime.InteropServices.GCHandle.ToIntPtr(System.Runtime.InteropServices.GCHandle.Alloc(this));
+                    nint h = Kernel.Handles.Alloc(this);
                     if (Interlocked.CompareExchange(ref _handle, h, 0) != 0)
-                    {
-                        System.Runtime.InteropServices.GCHandle.FromIntPtr(*(nint*)h).Free();
-                        System.Runtime.InteropServices.NativeMemory.Free((void*)h);
-                    }
+                        Kernel.Handles.Free(h);
                 }
                 return _handle;
             }
         }
 
         /// <summary>The cache behind a <see cref="Handle"/>.</summary>
-        public static SlabCache FromHandle(nint handle)
-        {
-            if (handle == 0)
-                throw new ArgumentNullException(nameof(handle), "NULL struct kmem_cache * (the kernel would oops here)");
-            return (SlabCache)System.Runtime.InteropServices.GCHandle.FromIntPtr(*(nint*)handle).Target;
-        }
+        public static SlabCache FromHandle(nint handle) => Kernel.Handles.Get<SlabCache>(handle);
 
-        internal void FreeHandle()
-        {
-            nint h = Interlocked.Exchange(ref _handle, 0);
-            if (h == 0)
-                return;
-            System.Runtime.InteropServices.GCHandle.FromIntPtr(*(nint*)h).Free();
-            System.Runtime.InteropServices.NativeMemory.Free((void*)h);
-        }
+        internal void FreeHandle() => Kernel.Handles.Free(Interlocked.Exchange(ref _handle, 0));
 
         /// <summary>The cache's name (<c>s->name</c>).</summary>
         public string Name { get; }

@@ -92,6 +92,8 @@ namespace SimpleCache.Model.Tests
         [InlineData("alpha,beta", 1, new string[] { "CACHE: fault injection: failing allocation 1", "CACHE: kmem_cache_create failed" })]
         [InlineData("alpha,beta", 2, new string[] { "CACHE: fault injection: failing allocation 2", "CACHE: allocation of object 1 failed, undoing", "CACHE: cache destroyed" })]
         [InlineData("alpha,beta", 3, new string[] { "CACHE: created object 1 alpha", "CACHE: fault injection: failing allocation 3", "CACHE: allocation of object 2 failed, undoing", "CACHE: freeing object 1", "CACHE: cache destroyed" })]
+        [InlineData("alpha,beta", 4, new string[] { "CACHE: created object 1 alpha", "CACHE: created object 2 beta", "CACHE: fault injection: failing allocation 4", "CACHE: cannot create /proc/simple_cache, undoing", "CACHE: freeing object 1", "CACHE: freeing object 2", "CACHE: cache destroyed" })]
+        [InlineData("alpha,beta", 5, new string[] { "CACHE: created object 1 alpha", "CACHE: created object 2 beta", "CACHE: fault injection: failing allocation 5", "CACHE: cannot create /proc/simple_cache, undoing", "CACHE: freeing object 1", "CACHE: freeing object 2", "CACHE: cache destroyed" })]
         public void FaultInjectionAtEachAllocationUndoesEverything(string names, int nth, string[] expected)
         {
             using var k = K.Boot();
@@ -101,6 +103,7 @@ namespace SimpleCache.Model.Tests
             Assert.Empty(k.Modules.Loaded);
             Assert.Null(k.Slab.Find("simple_cache"));
             Assert.Equal(free, k.Pages.NrFreePages);
+            Assert.Null(k.Fs.Read("/proc/simple_cache", out _));
         }
 
         [Fact]

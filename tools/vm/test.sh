@@ -22,6 +22,11 @@ if [ "$(echo "$kernels" | wc -w)" -lt 2 ] && [ -z "${KERNELS:-}" ]; then
 	exit 1
 fi
 
+echo "== building simple-cache-ctl (NativeAOT) for the registry tests in the VM"
+dotnet publish "$VM_ROOT/tools/ctl" -c Release --nologo -v quiet -o "$VM_ROOT/build/ctl" >"$VM_ROOT/build/ctl-publish.log" 2>&1 ||
+	{ cat "$VM_ROOT/build/ctl-publish.log"; echo "FAIL simple-cache-ctl does not build"; exit 1; }
+export VM_EXTRA_FILES="$VM_ROOT/build/ctl/simple-cache-ctl"
+
 status=0
 for rel in $kernels; do
 	echo "== building simple_cache.ko for $rel"

@@ -57,6 +57,11 @@ vm_initramfs() {
 	cp "$ko" "$stage/simple_cache.ko"
 	for file in $VM_EXTRA_FILES; do
 		cp "$file" "$stage/"
+		# A dynamically linked program (simple-cache-ctl) needs its libraries too.
+		for lib in $(ldd "$file" 2>/dev/null | grep -o '/[^ ]*'); do
+			mkdir -p "$stage$(dirname "$lib")"
+			[ -e "$stage$lib" ] || cp -L "$lib" "$stage$lib"
+		done
 	done
 	cp "$script" "$stage/guest.sh"
 	cp "$VM_ROOT/tools/vm/guest/lib.sh" "$stage/lib.sh"

@@ -109,3 +109,69 @@ namespace Kernel
         public static partial uint Hz() => KcsHz();
     }
 }
+
+namespace Kernel
+{
+    public static unsafe partial class Proc
+    {
+        [DllImport("*", EntryPoint = "kcs_proc_create"), SuppressGCTransition]
+        private static extern ProcDirEntry* KcsProcCreate(byte* name, int nameLength, ushort mode);
+
+        [DllImport("*", EntryPoint = "kcs_proc_remove"), SuppressGCTransition]
+        private static extern void KcsProcRemove(ProcDirEntry* entry);
+
+        [DllImport("*", EntryPoint = "kcs_seq_write"), SuppressGCTransition]
+        private static extern void KcsSeqWrite(SeqFile* m, byte* data, int length);
+
+        public static partial ProcDirEntry* Create(System.ReadOnlySpan<byte> name, ushort mode)
+        {
+            fixed (byte* n = name)
+                return KcsProcCreate(n, name.Length, mode);
+        }
+
+        public static partial void Remove(ProcDirEntry* entry) => KcsProcRemove(entry);
+
+        public static partial void SeqWrite(SeqFile* m, byte* data, int length) => KcsSeqWrite(m, data, length);
+    }
+
+    public static unsafe partial class Uaccess
+    {
+        [DllImport("*", EntryPoint = "kcs_copy_from_user"), SuppressGCTransition]
+        private static extern nuint KcsCopyFromUser(void* to, void* from, nuint n);
+
+        public static partial nuint CopyFromUser(void* to, void* from, nuint n) => KcsCopyFromUser(to, from, n);
+    }
+
+    public static unsafe partial class Sync
+    {
+        [DllImport("*", EntryPoint = "kcs_spin_lock_create"), SuppressGCTransition]
+        private static extern SpinlockT* KcsSpinLockCreate();
+
+        [DllImport("*", EntryPoint = "kcs_spin_lock_destroy"), SuppressGCTransition]
+        private static extern void KcsSpinLockDestroy(SpinlockT* lockp);
+
+        [DllImport("*", EntryPoint = "kcs_spin_lock"), SuppressGCTransition]
+        private static extern void KcsSpinLock(SpinlockT* lockp);
+
+        [DllImport("*", EntryPoint = "kcs_spin_unlock"), SuppressGCTransition]
+        private static extern void KcsSpinUnlock(SpinlockT* lockp);
+
+        [DllImport("*", EntryPoint = "kcs_atomic_cmpxchg"), SuppressGCTransition]
+        private static extern int KcsAtomicCmpxchg(int* v, int expected, int value);
+
+        [DllImport("*", EntryPoint = "kcs_atomic_set_release"), SuppressGCTransition]
+        private static extern void KcsAtomicSetRelease(int* v, int value);
+
+        public static partial SpinlockT* SpinLockCreate() => KcsSpinLockCreate();
+
+        public static partial void SpinLockDestroy(SpinlockT* lockp) => KcsSpinLockDestroy(lockp);
+
+        public static partial void SpinLock(SpinlockT* lockp) => KcsSpinLock(lockp);
+
+        public static partial void SpinUnlock(SpinlockT* lockp) => KcsSpinUnlock(lockp);
+
+        public static partial int AtomicCmpxchg(int* v, int expected, int value) => KcsAtomicCmpxchg(v, expected, value);
+
+        public static partial void AtomicSetRelease(int* v, int value) => KcsAtomicSetRelease(v, value);
+    }
+}

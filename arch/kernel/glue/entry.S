@@ -28,7 +28,15 @@ SYM_FUNC_END(\name)
 .endm
 
 	.weak	kcs_slab_ctor
+	.weak	kcs_proc_open
+	.weak	kcs_proc_show
+	.weak	kcs_proc_write
+	.weak	kcs_proc_release
 
 KCS_ENTRY kcs_enter_module_init, kcs_module_init
 KCS_ENTRY kcs_enter_module_exit, kcs_module_exit
 KCS_ENTRY kcs_enter_slab_ctor, kcs_slab_ctor
+KCS_ENTRY kcs_enter_proc_open, kcs_proc_open
+KCS_ENTRY kcs_enter_proc_show, kcs_proc_show
+KCS_ENTRY kcs_enter_proc_write, kcs_proc_write
+KCS_ENTRY kcs_enter_proc_release, kcs_proc_release

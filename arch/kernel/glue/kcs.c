@@ -3,7 +3,8 @@
  * kcs: the real-kernel glue of the C# kernel API ("kernel C#").
  *
  * It holds no module logic. It provides:
- *  - module_init/module_exit, which enter C# through the stack-realigning trampolines of
+ *  - module_init/module_exit and the proc file's operations, which enter C# through the
+ *    stack-realigning trampolines of
  *    entry.S inside a kernel_fpu_begin()/kernel_fpu_end() section (RyuJIT code uses SSE
  *    registers even without floating point, and the kernel does not save them for us);
  *  - thin wrappers for the kernel functions and macros the C# bindings call (one kcs_* function
@@ -11,7 +12,7 @@
  *    FPU section first and re-enters it after, since the section disables preemption;
  *  - the few symbols NativeAOT-compiled code expects from its runtime (RhpTrapThreads,
  *    __security_cookie) and the fail-fast that stands in for exceptions.
- * Everything the kernel calls back (init, exit, the slab constructor) is plain C, which then
+ * Everything the kernel calls back (init, exit, the slab constructor, proc_ops) is plain C, which then
  * calls C# directly: no indirect branch ever lands in C# code (IBT, retpolines).
  */
 #include <linux/bug.h>
@@ -19,9 +20,13 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/proc_fs.h>
 #include <linux/random.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <asm/fpu/api.h>
 
 #include "kcs.h"
@@ -225,6 +230,148 @@ u64 kcs_jiffies(void)
 u32 kcs_hz(void)
 {
 	return HZ;
+}
+
+/* --- proc_fs.h, seq_file.h ------------------------------------------------------------------ */
+
+/*
+ * The proc file's operations: plain C functions the kernel calls (indirectly, through
+ * proc_ops), each entering C# through its trampoline inside an FPU section. Reads go through
+ * seq_file's single_open, so the C# show callback prints the whole file at once.
+ */
+static int kcs_seq_show(struct seq_file *m, void *v)
+{
+	int ret;
+
+	kernel_fpu_begin();
+	ret = kcs_enter_proc_show(m);
+	kernel_fpu_end();
+	return ret;
+}
+
+static int kcs_fops_open(struct inode *inode, struct file *file)
+{
+	int writable = (file->f_mode & FMODE_WRITE) != 0;
+	int ret;
+
+	kernel_fpu_begin();
+	ret = kcs_enter_proc_open(writable);
+	kernel_fpu_end();
+	if (ret)
+		return ret;
+	ret = single_open(file, kcs_seq_show, NULL);
+	if (ret) {
+		kernel_fpu_begin();
+		kcs_enter_proc_release(writable);
+		kernel_fpu_end();
+	}
+	return ret;
+}
+
+static ssize_t kcs_fops_write(struct file *file, const char __user *buf, size_t len, loff_t *ppos)
+{
+	long ret;
+
+	kernel_fpu_begin();
+	ret = kcs_enter_proc_write(buf, len);
+	kernel_fpu_end();
+	return ret;
+}
+
+static int kcs_fops_release(struct inode *inode, struct file *file)
+{
+	int writable = (file->f_mode & FMODE_WRITE) != 0;
+
+	kernel_fpu_begin();
+	kcs_enter_proc_release(writable);
+	kernel_fpu_end();
+	return single_release(inode, file);
+}
+
+static const struct proc_ops kcs_proc_ops = {
+	.proc_open = kcs_fops_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_write = kcs_fops_write,
+	.proc_release = kcs_fops_release,
+};
+
+void *kcs_proc_create(const char *name, int len, u16 mode)
+{
+	char buf[64];
+	struct proc_dir_entry *pde;
+
+	if (len <= 0 || len >= (int)sizeof(buf) || !kcs_proc_show)
+		return NULL;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	kernel_fpu_end();
+	pde = proc_create(buf, mode, NULL, &kcs_proc_ops);
+	kernel_fpu_begin();
+	return pde;
+}
+
+void kcs_proc_remove(void *pde)
+{
+	kernel_fpu_end();
+	proc_remove(pde);
+	kernel_fpu_begin();
+}
+
+void kcs_seq_write(struct seq_file *m, const char *data, int len)
+{
+	seq_write(m, data, len);
+}
+
+/* --- uaccess.h ------------------------------------------------------------------------------ */
+
+unsigned long kcs_copy_from_user(void *to, const void __user *from, unsigned long n)
+{
+	unsigned long left;
+
+	kernel_fpu_end();	/* a page fault may sleep */
+	left = copy_from_user(to, from, n);
+	kernel_fpu_begin();
+	return left;
+}
+
+/* --- spinlock.h, atomic.h ------------------------------------------------------------------- */
+
+void *kcs_spin_lock_create(void)
+{
+	spinlock_t *lock;
+
+	kernel_fpu_end();
+	lock = kmalloc(sizeof(*lock), GFP_KERNEL);
+	kernel_fpu_begin();
+	if (lock)
+		spin_lock_init(lock);
+	return lock;
+}
+
+void kcs_spin_lock_destroy(void *lock)
+{
+	kfree(lock);
+}
+
+void kcs_spin_lock(void *lock)
+{
+	spin_lock(lock);
+}
+
+void kcs_spin_unlock(void *lock)
+{
+	spin_unlock(lock);
+}
+
+int kcs_atomic_cmpxchg(int *v, int old, int new)
+{
+	return cmpxchg(v, old, new);
+}
+
+void kcs_atomic_set_release(int *v, int i)
+{
+	smp_store_release(v, i);
 }
 
 /* --- module.h ----------------------------------------------------------------------------- */

@@ -31,14 +31,20 @@
  * Entry trampolines (entry.S): each realigns the stack to 16 bytes and calls one C# entry
  * point (class ModuleEntry in include/linux/Module.cs) directly.
  */
+struct seq_file;
 int kcs_enter_module_init(void);
 void kcs_enter_module_exit(void);
 void kcs_enter_slab_ctor(void *obj);
+int kcs_enter_proc_open(int writable);
+int kcs_enter_proc_show(struct seq_file *m);
+long kcs_enter_proc_write(const char __user *buf, size_t len);
+void kcs_enter_proc_release(int writable);
 
-/* The C# entry points themselves; the module may lack a constructor, hence weak. */
+/* The C# entry points themselves; those a module may lack are weak. */
 extern int kcs_module_init(void);
 extern void kcs_module_exit(void);
 extern void kcs_slab_ctor(void *obj) __attribute__((weak));
+extern int kcs_proc_show(struct seq_file *m) __attribute__((weak));
 
 /*
  * The wrappers the C# bindings call (arch/kernel/bindings/Bindings.cs, one DllImport each).
@@ -59,6 +65,16 @@ void kcs_kfree(void *p);
 void *kcs_param_arg(const char *name, int len);
 u64 kcs_jiffies(void);
 u32 kcs_hz(void);
+void *kcs_proc_create(const char *name, int len, u16 mode);
+void kcs_proc_remove(void *pde);
+void kcs_seq_write(struct seq_file *m, const char *data, int len);
+unsigned long kcs_copy_from_user(void *to, const void __user *from, unsigned long n);
+void *kcs_spin_lock_create(void);
+void kcs_spin_lock_destroy(void *lock);
+void kcs_spin_lock(void *lock);
+void kcs_spin_unlock(void *lock);
+int kcs_atomic_cmpxchg(int *v, int old, int new);
+void kcs_atomic_set_release(int *v, int i);
 
 /* Expected by NativeAOT code. */
 extern u32 RhpTrapThreads;

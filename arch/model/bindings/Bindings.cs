@@ -87,3 +87,46 @@ namespace Kernel
         public static partial uint Hz() => ModelKernel.Current.Clock.Hz;
     }
 }
+
+namespace Kernel
+{
+    public static unsafe partial class Proc
+    {
+        public static partial ProcDirEntry* Create(System.ReadOnlySpan<byte> name, ushort mode)
+        {
+            var entry = ModelKernel.Current.Fs.CreateEntry(Encoding.UTF8.GetString(name), mode, ModuleHost.Current);
+            return (ProcDirEntry*)(entry?.Handle ?? 0);
+        }
+
+        public static partial void Remove(ProcDirEntry* entry)
+        {
+            if (entry != null)
+                ModelKernel.Current.Fs.RemoveEntry(Handles.Get<SimpleCache.Model.Fs.ProcEntry>((nint)entry));
+        }
+
+        public static partial void SeqWrite(SeqFile* m, byte* data, int length) =>
+            Handles.Get<SimpleCache.Model.Fs.SeqFileBuffer>((nint)m).Append(data, length);
+    }
+
+    public static unsafe partial class Uaccess
+    {
+        public static partial nuint CopyFromUser(void* to, void* from, nuint n) => UserSpace.CopyFromUser(to, from, n);
+    }
+
+    public static unsafe partial class Sync
+    {
+        // A spinlock in the model is a .NET monitor behind a handle: same mutual exclusion, and
+        // the holder must release it on the thread that took it, as with a real spinlock.
+        public static partial SpinlockT* SpinLockCreate() => (SpinlockT*)Handles.Alloc(new object());
+
+        public static partial void SpinLockDestroy(SpinlockT* lockp) => Handles.Free((nint)lockp);
+
+        public static partial void SpinLock(SpinlockT* lockp) => System.Threading.Monitor.Enter(Handles.Get<object>((nint)lockp));
+
+        public static partial void SpinUnlock(SpinlockT* lockp) => System.Threading.Monitor.Exit(Handles.Get<object>((nint)lockp));
+
+        public static partial int AtomicCmpxchg(int* v, int expected, int value) => System.Threading.Interlocked.CompareExchange(ref *v, value, expected);
+
+        public static partial void AtomicSetRelease(int* v, int value) => System.Threading.Volatile.Write(ref *v, value);
+    }
+}

@@ -18,6 +18,12 @@ run "insmod simple_cache.ko"
 run "lsmod | grep -E '^(Module|simple_cache)'"
 run "dmesg | grep CACHE"
 run "grep -E '^(# name|simple_cache)' /proc/slabinfo"
+echo
+echo "The registry in /proc/simple_cache: read it, write add NAME, del ID, rename ID NAME, clear:"
+run "cat /proc/simple_cache"
+run "echo add gamma > /proc/simple_cache"
+run "echo del 99 > /proc/simple_cache"
+run "cat /proc/simple_cache"
 run "rmmod simple_cache"
 run "dmesg | grep CACHE"
 echo

@@ -49,7 +49,7 @@ check "kernel log clean after 50 cycles" log_is_clean
 # fault_points NAMES: fails each allocation in turn (fail_nth=1, 2, ...) until a load succeeds.
 fault_points() {
 	local names=$1 count n=1 out
-	count=$(($(echo "$names" | tr ',' '\n' | wc -l) + 1))   # the cache, then one per object
+	count=$(($(echo "$names" | tr ',' '\n' | wc -l) + 3))   # the cache, one per object, the lock, the proc file
 	while [ $n -le $((count + 1)) ]; do
 		if out=$(insmod $KO names=$names fail_nth=$n 2>&1); then
 			rmmod simple_cache
@@ -63,9 +63,11 @@ fault_points() {
 		if [ $n -gt 1 ]; then
 			check "fail_nth=$n: the cache is destroyed last [$names]" last_line_is "$log" "CACHE: cache destroyed"
 		fi
+		made=$((n - 2 > 0 ? n - 2 : 0))
+		[ $made -gt $((count - 3)) ] && made=$((count - 3))
 		freed=$(printf '%s\n' "$log" | grep -c 'freeing object' || true)
-		check "fail_nth=$n: every object made before the failure is freed ($freed of $((n - 2 > 0 ? n - 2 : 0))) [$names]" \
-			test "$freed" -eq $((n - 2 > 0 ? n - 2 : 0))
+		check "fail_nth=$n: every object made before the failure is freed ($freed of $made) [$names]" \
+			test "$freed" -eq $made
 		check "fail_nth=$n: no module and no cache left behind [$names]" nothing_loaded
 		n=$((n + 1))
 	done
@@ -112,5 +114,23 @@ bad_names "alpha,$n32" "object name 2 is 32 bytes, longer than the 31 that fit i
 bad_names "alpha,,beta" "object name 2 is empty"
 bad_names "," "object name 1 is empty"
 check "kernel log clean after custom names" log_is_clean
+
+# --- /proc/simple_cache, the live registry ---------------------------------------------------------
+
+# fail_nth=6: the cache, alpha, beta, the lock and the file are allocations 1 to 5, so the first
+# object added through /proc fails with ENOMEM (the battery's first check).
+check "insmod with fail_nth=6 for the registry battery" insmod $KO fail_nth=6
+check "/proc/simple_cache lists alpha and beta" sh -c "grep -q ' alpha ' /proc/simple_cache && grep -q ' beta ' /proc/simple_cache"
+klog >/dev/null
+/simple-cache-ctl battery | sed "s/^\(PASS\|FAIL\) /\1 [$TAG] /" > /tmp/battery.out
+cat /tmp/battery.out
+PASSED=$((PASSED + $(grep -c '^PASS' /tmp/battery.out))); FAILED=$((FAILED + $(grep -c '^FAIL' /tmp/battery.out)))
+check "kernel log clean after the battery" log_is_clean
+/simple-cache-ctl stress 10000 2 1 | sed "s/^\(PASS\|FAIL\) /\1 [$TAG] /" > /tmp/stress.out
+cat /tmp/stress.out
+PASSED=$((PASSED + $(grep -c '^PASS' /tmp/stress.out))); FAILED=$((FAILED + $(grep -c '^FAIL' /tmp/stress.out)))
+check "rmmod after the registry tests" rmmod simple_cache
+check "no module and no cache left after the registry tests" nothing_loaded
+check "kernel log clean after the registry tests" log_is_clean
 
 summary

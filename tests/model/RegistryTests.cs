@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// /proc/simple_cache on the model: the same battery and concurrency checks that
+// simple-cache-ctl runs in the VM (tools/ctl/Registry.cs), through the model's ProcFile.
+
+using System;
+using System.Linq;
+using System.Runtime.InteropServices;
+using SimpleCache.Model.Fs;
+using SimpleCache.Registry;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace SimpleCache.Model.Tests
+{
+    /// <summary>IRegistry on the model: open, write, read and close through ProcFile.</summary>
+    internal sealed unsafe class ModelRegistry(ModelKernel kernel) : IRegistry
+    {
+        private const string Path = "/proc/simple_cache";
+
+        public long Write(ReadOnlySpan<byte> bytes)
+        {
+            using ProcFile file = kernel.Fs.Open(Path, write: true, out int error);
+            return file == null ? error : file.Write(bytes);
+        }
+
+        public long WriteUnreadable(int length)
+        {
+            using ProcFile file = kernel.Fs.Open(Path, write: true, out int error);
+            return file == null ? error : file.WriteFrom((void*)0x1000, (nuint)length);   // nothing is mapped there
+        }
+
+        public long WritePartlyReadable(int readable, int length)
+        {
+            using ProcFile file = kernel.Fs.Open(Path, write: true, out int error);
+            if (file == null)
+                return error;
+            byte* buffer = (byte*)NativeMemory.Alloc((nuint)length);
+            try
+            {
+                using var mapping = SimpleCache.Model.Kernel.UserSpace.Map(buffer, (nuint)readable);
+                return file.WriteFrom(buffer, (nuint)length);
+            }
+            finally
+            {
+                NativeMemory.Free(buffer);
+            }
+        }
+
+        public string Read() => kernel.Fs.Read(Path, out _);
+
+        public IDisposable OpenForWriting(out int error) => kernel.Fs.Open(Path, write: true, out error) ?? (IDisposable)new Nothing();
+
+        private sealed class Nothing : IDisposable
+        {
+            public void Dispose() { }
+        }
+    }
+
+    public class RegistryTests(ITestOutputHelper output)
+    {
+        [Theory]
+        [InlineData(SimpleCache.Model.Mm.KernelVersion.V6_1, null)]
+        [InlineData(SimpleCache.Model.Mm.KernelVersion.V6_12, "FZPU")]
+        public void TheBadInputBatteryGetsTheDocumentedErrnosAndChangesNothing(SimpleCache.Model.Mm.KernelVersion version, string slubDebug)
+        {
+            using var k = K.Boot(version, slubDebug: slubDebug);
+            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache, "fail_nth=6"));
+            Assert.True(RegistryChecks.BadInputs().Count() >= 40);
+            var failures = new System.Collections.Generic.List<string>();
+            var (passed, failed) = RegistryChecks.RunBattery(new ModelRegistry(k), (ok, what) =>
+            {
+                output.WriteLine($"{(ok ? "PASS" : "FAIL")} {what}");
+                if (!ok) failures.Add(what);
+            });
+            Assert.Empty(failures);
+            Assert.True(passed > 80);
+            Assert.Equal(0, k.Modules.Rmmod("simple_cache"));
+            Assert.DoesNotContain(K.AllLines(k), l => l.Contains("BUG") || l.Contains("WARNING") || l.Contains("Objects remaining"));
+            Assert.Null(k.Slab.Find("simple_cache"));
+        }
+
+        [Fact]
+        public void TwoWritersAtOnceLeaveAConsistentList()
+        {
+            using var k = K.Boot(cpus: 2);
+            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache));
+            var failures = new System.Collections.Generic.List<string>();
+            RegistryChecks.RunConcurrent(new ModelRegistry(k), writers: 2, operations: 10000, seed: 1, (ok, what) =>
+            {
+                output.WriteLine($"{(ok ? "PASS" : "FAIL")} {what}");
+                if (!ok) failures.Add(what);
+            });
+            Assert.Empty(failures);
+            Assert.Equal(0, k.Modules.Rmmod("simple_cache"));
+            Assert.Null(k.Slab.Find("simple_cache"));
+            // The write buffers came from kmalloc: all returned (the kmalloc caches keep their
+            // slabs, as the kernel's do).
+            Assert.All(k.Slab.Caches, c => Assert.Equal(0, c.ObjectsInUse()));
+        }
+
+        [Fact]
+        public void ReadingListsIdsNamesAndAges()
+        {
+            using var k = K.Boot();
+            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache));
+            k.Clock.Advance(TimeSpan.FromSeconds(2));
+            Assert.Equal(0, k.Fs.Write("/proc/simple_cache", "add gamma"));
+            string[] lines = k.Fs.Read("/proc/simple_cache", out _).Split('\n');
+            Assert.Equal("objects: 3, last id: 3, cache: simple_cache, HZ: 250", lines[0]);
+            Assert.Equal("id     name                            created      age_ms", lines[1]);
+            Assert.Equal("1      alpha                           4294892296   2000", lines[2]);
+            Assert.Equal("3      gamma                           4294892796   0", lines[4]);
+            Assert.Equal(0, k.Fs.Write("/proc/simple_cache", "del 1"));
+            Assert.Equal(-global::Kernel.Errno.ENOENT, k.Fs.Write("/proc/simple_cache", "del 1"));
+            Assert.Equal(0, k.Fs.Write("/proc/simple_cache", "add delta"));
+            Assert.Contains("4      delta ", k.Fs.Read("/proc/simple_cache", out _));   // ids are never reused
+        }
+    }
+}

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// simple-cache-ctl: drive /proc/simple_cache from a shell, and check it.
+//
+//   simple-cache-ctl list                      print the registry
+//   simple-cache-ctl add NAME                  add an object
+//   simple-cache-ctl del ID                    free an object
+//   simple-cache-ctl rename ID NAME            rename an object
+//   simple-cache-ctl clear                     free every object
+//   simple-cache-ctl write TEXT                write TEXT as it is (C escapes: \n \t \0 \xHH)
+//   simple-cache-ctl battery                   the bad-input battery: one PASS/FAIL line per check
+//   simple-cache-ctl stress [OPS] [WRITERS] [SEED]   concurrent writers (default 10000 2 1)
+// Options: --file PATH (default /proc/simple_cache). Errors print the errno's name and text, and
+// the exit status is the errno.
+
+using System;
+using System.Runtime.InteropServices;
+using System.Text;
+using SimpleCache.Registry;
+
+namespace SimpleCache.Ctl
+{
+    internal static unsafe class Program
+    {
+        private static int Main(string[] args)
+        {
+            string file = "/proc/simple_cache";
+            if (args.Length >= 2 && args[0] == "--file")
+            {
+                file = args[1];
+                args = args[2..];
+            }
+            var registry = new ProcRegistry(file);
+            switch (args)
+            {
+                case ["list"]:
+                    string text = registry.Read();
+                    if (text == null)
+                        return Fail("list", -Marshal.GetLastPInvokeError());
+                    Console.Write(text);
+                    return 0;
+                case ["add", var name]: return Run(registry, $"add {name}\n");
+                case ["del", var id]: return Run(registry, $"del {id}\n");
+                case ["rename", var id, var name]: return Run(registry, $"rename {id} {name}\n");
+                case ["clear"]: return Run(registry, "clear\n");
+                case ["write", var raw]: return Run(registry, Unescape(raw));
+                case ["battery"]:
+                {
+                    var (passed, failed) = RegistryChecks.RunBattery(registry, Report);
+                    Console.WriteLine($"battery: {passed} passed, {failed} failed");
+                    return failed == 0 ? 0 : 1;
+                }
+                case ["stress", .. var rest]:
+                {
+                    int ops = rest.Length > 0 ? int.Parse(rest[0]) : 10000;
+                    int writers = rest.Length > 1 ? int.Parse(rest[1]) : 2;
+                    int seed = rest.Length > 2 ? int.Parse(rest[2]) : 1;
+                    var (passed, failed) = RegistryChecks.RunConcurrent(registry, writers, ops, seed, Report);
+                    Console.WriteLine($"stress: {passed} passed, {failed} failed");
+                    return failed == 0 ? 0 : 1;
+                }
+                default:
+                    Console.Error.WriteLine("usage: simple-cache-ctl [--file PATH] list | add NAME | del ID | rename ID NAME | clear | write TEXT | battery | stress [OPS] [WRITERS] [SEED]");
+                    return 2;
+            }
+        }
+
+        private static void Report(bool ok, string what) => Console.WriteLine($"{(ok ? "PASS" : "FAIL")} registry: {what}");
+
+        private static int Run(ProcRegistry registry, string command)
+        {
+            byte[] bytes = Encoding.Latin1.GetBytes(command);
+            long ret = registry.Write(bytes);
+            return ret < 0 ? Fail(command.TrimEnd('\n'), ret) : 0;
+        }
+
+        private static int Fail(string what, long ret)
+        {
+            int errno = (int)-ret;
+            Console.Error.WriteLine($"simple-cache-ctl: {what}: {Marshal.GetPInvokeErrorMessage(errno)} ({RegistryChecks.Describe(ret)[1..]})");
+            return errno;
+        }
+
+        private static string Unescape(string s)
+        {
+            var sb = new StringBuilder();
+            for (int i = 0; i < s.Length; i++)
+            {
+                if (s[i] != '\\' || i + 1 == s.Length)
+                {
+                    sb.Append(s[i]);
+                    continue;
+                }
+                char c = s[++i];
+                if (c == 'x' && i + 2 < s.Length)
+                {
+                    sb.Append((char)Convert.ToByte(s.Substring(i + 1, 2), 16));
+                    i += 2;
+                }
+                else
+                    sb.Append(c switch { 'n' => '\n', 't' => '\t', '0' => '\0', _ => c });
+            }
+            return sb.ToString();
+        }
+    }
+
+    /// <summary>The registry through the real system calls (open, read, write, close, mmap).</summary>
+    internal sealed unsafe class ProcRegistry(string path) : IRegistry
+    {
+        private const int O_RDONLY = 0, O_WRONLY = 1, PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
+
+        [DllImport("libc", SetLastError = true)] private static extern int open(string path, int flags);
+        [DllImport("libc", SetLastError = true)] private static extern nint write(int fd, void* buf, nuint count);
+        [DllImport("libc", SetLastError = true)] private static extern nint read(int fd, void* buf, nuint count);
+        [DllImport("libc")] private static extern int close(int fd);
+        [DllImport("libc", SetLastError = true)] private static extern void* mmap(void* addr, nuint length, int prot, int flags, int fd, nint offset);
+        [DllImport("libc")] private static extern int mprotect(void* addr, nuint length, int prot);
+        [DllImport("libc")] private static extern int munmap(void* addr, nuint length);
+
+        private static int Errno() => Marshal.GetLastPInvokeError();
+
+        private long WriteFrom(void* buffer, int length)
+        {
+            int fd = open(path, O_WRONLY);
+            if (fd < 0)
+                return -Errno();
+            long ret = write(fd, buffer, (nuint)length);
+            if (ret < 0)
+                ret = -Errno();
+            close(fd);
+            return ret;
+        }
+
+        public long Write(ReadOnlySpan<byte> bytes)
+        {
+            fixed (byte* p = bytes)
+                return WriteFrom(p, bytes.Length);
+        }
+
+        public long WriteUnreadable(int length)
+        {
+            void* page = mmap(null, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            long ret = WriteFrom(page, length);
+            munmap(page, 4096);
+            return ret;
+        }
+
+        public long WritePartlyReadable(int readable, int length)
+        {
+            byte* pages = (byte*)mmap(null, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            mprotect(pages + 4096, 4096, PROT_NONE);
+            byte* start = pages + 4096 - readable;
+            Encoding.ASCII.GetBytes("add ", new Span<byte>(start, readable));
+            long ret = WriteFrom(start, length);
+            munmap(pages, 8192);
+            return ret;
+        }
+
+        public string Read()
+        {
+            int fd = open(path, O_RDONLY);
+            if (fd < 0)
+                return null;
+            var text = new StringBuilder();
+            byte* buffer = stackalloc byte[4096];
+            nint n;
+            while ((n = read(fd, buffer, 4096)) > 0)
+                text.Append(Encoding.Latin1.GetString(buffer, (int)n));
+            close(fd);
+            return n < 0 ? null : text.ToString();
+        }
+
+        public IDisposable OpenForWriting(out int error)
+        {
+            int fd = open(path, O_WRONLY);
+            error = fd < 0 ? -Errno() : 0;
+            return new Fd(fd);
+        }
+
+        private sealed class Fd(int fd) : IDisposable
+        {
+            public void Dispose()
+            {
+                if (fd >= 0)
+                    close(fd);
+            }
+        }
+    }
+}

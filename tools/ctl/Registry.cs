@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// The registry checks of /proc/simple_cache, written once and run against both backends: in
+// the VM by simple-cache-ctl (through the real open/write/read/close system calls) and in the
+// model by tests/model (through the model's ProcFile). Each side implements IRegistry.
+
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading;
+
+namespace SimpleCache.Registry
+{
+    /// <summary>What a process can do with /proc/simple_cache.</summary>
+    public interface IRegistry
+    {
+        /// <summary>open for writing, write these bytes in one write(), close: bytes written or a negative errno (of the open or the write).</summary>
+        long Write(ReadOnlySpan<byte> bytes);
+
+        /// <summary>open for writing, write(fd, address the kernel cannot read, length), close.</summary>
+        long WriteUnreadable(int length);
+
+        /// <summary>open for writing, write a buffer whose first <paramref name="readable"/> bytes are readable and the rest not.</summary>
+        long WritePartlyReadable(int readable, int length);
+
+        /// <summary>The whole file as read() returns it, or null if it cannot be opened.</summary>
+        string Read();
+
+        /// <summary>Opens for writing and keeps it open until disposed; the open's negative errno (0 on success) in <paramref name="error"/>.</summary>
+        IDisposable OpenForWriting(out int error);
+    }
+
+    /// <summary>One row of the registry.</summary>
+    public readonly record struct Entry(int Id, string Name);
+
+    /// <summary>Reads and checks what the registry file says.</summary>
+    public static class RegistryText
+    {
+        /// <summary>
+        /// The rows of a read, checked for consistency: the header's count equals the rows, ids
+        /// are unique and ascending (objects are appended with ever larger ids). Null if not.
+        /// </summary>
+        public static List<Entry> Parse(string text, out string problem)
+        {
+            problem = null;
+            var rows = new List<Entry>();
+            if (text == null)
+            {
+                problem = "the file cannot be read";
+                return null;
+            }
+            string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (lines.Length < 2 || !lines[0].StartsWith("objects: ", StringComparison.Ordinal))
+            {
+                problem = $"unexpected header: {lines.FirstOrDefault()}";
+                return null;
+            }
+            int count = int.Parse(lines[0]["objects: ".Length..lines[0].IndexOf(',')]);
+            foreach (string line in lines.Skip(2))
+            {
+                string[] w = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (w.Length != 4 || !int.TryParse(w[0], out int id))
+                {
+                    problem = $"malformed row: {line}";
+                    return null;
+                }
+                if (rows.Count > 0 && rows[^1].Id >= id)
+                {
+                    problem = $"ids out of order: {rows[^1].Id} then {id}";
+                    return null;
+                }
+                rows.Add(new Entry(id, w[1]));
+            }
+            if (rows.Count != count)
+            {
+                problem = $"the header says {count} objects, the list has {rows.Count}";
+                return null;
+            }
+            return rows;
+        }
+
+        /// <summary>The registry without the age column, which changes by itself: what a failed command must leave as it was.</summary>
+        public static string Snapshot(string text) => text == null ? null
+            : string.Join("\n", text.Split('\n').Select(l => l.StartsWith("objects: ", StringComparison.Ordinal) || l.StartsWith("id ", StringComparison.Ordinal)
+                ? l : string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(3))));
+    }
+
+    /// <summary>The bad-input battery and the concurrency test.</summary>
+    public static class RegistryChecks
+    {
+        /// <summary>errno values, as user space sees them.</summary>
+        public const int ENOENT = 2, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22;
+
+        private static byte[] B(string s) => Encoding.Latin1.GetBytes(s);
+
+        /// <summary>
+        /// The bad inputs: each with what it does and the errno the writer must get. The first
+        /// needs the module loaded with fail_nth set to fail the first object added through
+        /// /proc (fail_nth=6 for the default names: the cache, 2 objects, the lock, the file).
+        /// </summary>
+        public static IEnumerable<(string What, Func<IRegistry, long> Act, int Errno)> BadInputs()
+        {
+            (string, Func<IRegistry, long>, int) W(string what, byte[] bytes, int errno) => (what, r => r.Write(bytes), errno);
+            string n32 = new string('n', 32), n40 = new string('x', 40), n31 = new string('y', 31);
+
+            yield return W("add when the allocation fails (fail_nth)", B("add delta\n"), ENOMEM);
+            yield return W("a lone newline", B("\n"), EINVAL);
+            yield return W("only spaces", B("   "), EINVAL);
+            yield return W("a tab and a newline", B("\t\n"), EINVAL);
+            yield return W("an unknown command", B("foo\n"), EINVAL);
+            yield return W("a command in capitals", B("ADD gamma\n"), EINVAL);
+            yield return W("delete instead of del", B("delete 1\n"), EINVAL);
+            yield return W("add without a name", B("add\n"), EINVAL);
+            yield return W("add with a trailing space and no name", B("add \n"), EINVAL);
+            yield return W("add with two names", B("add a b\n"), EINVAL);
+            yield return W("add with a 32-byte name", B($"add {n32}\n"), EINVAL);
+            yield return W("add with a 40-byte name", B($"add {n40}\n"), EINVAL);
+            yield return W("add with a control byte in the name", B("add a\u0001b\n"), EINVAL);
+            yield return W("add with DEL (0x7f) in the name", B("add a\u007f\n"), EINVAL);
+            yield return W("add with a non-ASCII name", B("add caf\u00e9\n"), EINVAL);
+            yield return W("add with a NUL in the name", B("add a\0b\n"), EINVAL);
+            yield return W("add with a NUL after the command", B("add\0gamma\n"), EINVAL);
+            yield return W("a lone NUL byte", B("\0"), EINVAL);
+            yield return W("del without an id", B("del\n"), EINVAL);
+            yield return W("del with two ids", B("del 1 2\n"), EINVAL);
+            yield return W("del with a word for an id", B("del abc\n"), EINVAL);
+            yield return W("del with a negative id", B("del -1\n"), EINVAL);
+            yield return W("del with a plus sign", B("del +1\n"), EINVAL);
+            yield return W("del 0", B("del 0\n"), EINVAL);
+            yield return W("del with a suffix on the id", B("del 1x\n"), EINVAL);
+            yield return W("del with a hex id", B("del 0x1\n"), EINVAL);
+            yield return W("del with a 10-digit id", B("del 1234567890\n"), EINVAL);
+            yield return W("del with a 20-digit id", B("del 99999999999999999999\n"), EINVAL);
+            yield return W("del with a byte 0xff for an id", B("del \u00ff\n"), EINVAL);
+            yield return W("del of an id that does not exist", B("del 999\n"), ENOENT);
+            yield return W("del of an id past the last one", B("del 3\n"), ENOENT);
+            yield return W("rename without arguments", B("rename\n"), EINVAL);
+            yield return W("rename without a name", B("rename 1\n"), EINVAL);
+            yield return W("rename with two names", B("rename 1 a b\n"), EINVAL);
+            yield return W("rename with a malformed id", B("rename x newname\n"), EINVAL);
+            yield return W("rename with a 32-byte name", B($"rename 1 {n32}\n"), EINVAL);
+            yield return W("rename of id 0", B("rename 0 a\n"), EINVAL);
+            yield return W("rename of an id that does not exist", B("rename 999 zeta\n"), ENOENT);
+            yield return W("clear with an argument", B("clear now\n"), EINVAL);
+            yield return W("clear followed by a NUL", B("clear\0"), EINVAL);
+            yield return W("two commands in one write", B("add x\nadd y\n"), EINVAL);
+            yield return W($"a command of 4097 bytes", B("add " + new string('z', 4092) + "\n"), EINVAL);
+            yield return W("a write of 8192 bytes", new byte[8192], EINVAL);
+            yield return ("a write from an address the kernel cannot read", r => r.WriteUnreadable(10), EFAULT);
+            yield return ("a write whose buffer is readable only in part", r => r.WritePartlyReadable(4, 12), EFAULT);
+            yield return ("a second writer while one holds the file open", r =>
+            {
+                using IDisposable holder = r.OpenForWriting(out int first);
+                if (first != 0)
+                    return first;
+                using IDisposable second = r.OpenForWriting(out int error);
+                return error;
+            }, EBUSY);
+            yield return W($"a 31-byte name with a space inside", B($"add {n31[..15]} {n31[..15]}\n"), EINVAL);
+        }
+
+        /// <summary>
+        /// Runs the battery: each bad input must fail with its errno and leave the registry as it
+        /// was. Then a good command must still work. Reports one line per check.
+        /// </summary>
+        public static (int Passed, int Failed) RunBattery(IRegistry r, Action<bool, string> report)
+        {
+            var tally = new Tally(report);
+            var Check = tally.Check;
+
+            string before = RegistryText.Snapshot(r.Read());
+            Check(RegistryText.Parse(r.Read(), out string problem) != null, $"the registry reads consistently before the battery{(problem == null ? "" : ": " + problem)}");
+            foreach (var (what, act, errno) in BadInputs())
+            {
+                long ret = act(r);
+                string after = RegistryText.Snapshot(r.Read());
+                Check(ret == -errno, $"{what}: {Describe(-errno)} (got {Describe(ret)})");
+                Check(after == before, $"{what}: the registry is unchanged");
+                before = after;
+            }
+            Check(r.Write(B("add omega\n")) == "add omega\n".Length, "a good command still works after the battery");
+            List<Entry> rows = RegistryText.Parse(r.Read(), out problem);
+            Check(rows != null && rows.Count(e => e.Name == "omega") == 1, $"the good command's object is there{(problem == null ? "" : ": " + problem)}");
+            return (tally.Passed, tally.Failed);
+        }
+
+        /// <summary>
+        /// Two (or more) writers at once, each doing random adds and dels through open/write/close
+        /// (retrying on EBUSY), and reading the file to find the ids of its own objects. At the
+        /// end the registry must hold exactly the objects each writer still believes it has.
+        /// </summary>
+        public static (int Passed, int Failed) RunConcurrent(IRegistry r, int writers, int operations, int seed, Action<bool, string> report)
+        {
+            var tally = new Tally(report);
+            var Check = tally.Check;
+
+            var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var remaining = new HashSet<string>[writers];
+            long busy = 0, reads = 0;
+            var threads = new Thread[writers];
+            for (int w = 0; w < writers; w++)
+            {
+                int writer = w;
+                remaining[w] = new HashSet<string>();
+                threads[w] = new Thread(() =>
+                {
+                    var rng = new Random(seed * 31 + writer);
+                    var mine = new List<string>();
+                    int next = 0;
+                    for (int op = 0; op < operations / writers && errors.IsEmpty; op++)
+                    {
+                        bool add = mine.Count == 0 || rng.Next(100) < 55;
+                        string name;
+                        byte[] command;
+                        int index = -1;
+                        if (add)
+                        {
+                            name = $"w{writer}-{next++}";
+                            command = Encoding.ASCII.GetBytes($"add {name}\n");
+                        }
+                        else
+                        {
+                            index = rng.Next(mine.Count);
+                            name = mine[index];
+                            Interlocked.Increment(ref reads);
+                            List<Entry> rows = RegistryText.Parse(r.Read(), out string problem);
+                            if (rows == null) { errors.Enqueue($"writer {writer}: inconsistent read: {problem}"); break; }
+                            Entry[] found = rows.Where(e => e.Name == name).ToArray();
+                            if (found.Length != 1) { errors.Enqueue($"writer {writer}: {name} appears {found.Length} times"); break; }
+                            command = Encoding.ASCII.GetBytes($"del {found[0].Id}\n");
+                        }
+                        long ret;
+                        while ((ret = r.Write(command)) == -EBUSY)
+                        {
+                            Interlocked.Increment(ref busy);
+                            Thread.Yield();
+                        }
+                        if (ret != command.Length) { errors.Enqueue($"writer {writer}: '{Encoding.ASCII.GetString(command).Trim()}' returned {Describe(ret)}"); break; }
+                        if (add) mine.Add(name); else mine.RemoveAt(index);
+                    }
+                    remaining[writer].UnionWith(mine);
+                });
+                threads[w].Start();
+            }
+            foreach (Thread t in threads)
+                t.Join();
+
+            Check(errors.IsEmpty, $"{operations} random adds and dels from {writers} writers at once succeed ({busy} EBUSY retries, {reads} reads) {string.Join("; ", errors.Take(3))}");
+            List<Entry> final = RegistryText.Parse(r.Read(), out string finalProblem);
+            var expected = remaining.SelectMany(s => s).OrderBy(s => s).ToList();
+            Check(final != null, $"the final list is consistent{(finalProblem == null ? "" : ": " + finalProblem)}");
+            Check(final != null && final.Select(e => e.Name).Where(n => n.StartsWith('w')).OrderBy(s => s).SequenceEqual(expected),
+                $"the final list holds exactly the {expected.Count} objects the writers kept");
+            Check(final != null && final.Select(e => e.Id).Distinct().Count() == final.Count, "every id in the final list is unique");
+            Check(r.Write(B("clear\n")) == "clear\n".Length && RegistryText.Parse(r.Read(), out _)?.Count == 0, "clear empties the registry");
+            return (tally.Passed, tally.Failed);
+        }
+
+        /// <summary>Counts checks and reports each one.</summary>
+        private sealed class Tally(Action<bool, string> report)
+        {
+            public int Passed, Failed;
+
+            public void Check(bool ok, string what)
+            {
+                report(ok, what);
+                if (ok) Passed++; else Failed++;
+            }
+        }
+
+        /// <summary>"-EINVAL" for a negative errno, "N bytes" otherwise.</summary>
+        public static string Describe(long ret) => ret >= 0 ? $"{ret} bytes" : (-ret) switch
+        {
+            ENOENT => "-ENOENT",
+            ENOMEM => "-ENOMEM",
+            EFAULT => "-EFAULT",
+            EBUSY => "-EBUSY",
+            EINVAL => "-EINVAL",
+            var e => $"-{e}",
+        };
+    }
+}
