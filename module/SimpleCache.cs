@@ -166,8 +166,13 @@ namespace SimpleCache
 
             // The registry: its lock, then its file, which makes the list reachable from user space.
             s_lock = FaultInjected() ? null : Sync.SpinLockCreate();
-            if (s_lock != null)
-                s_proc = FaultInjected() ? null : Proc.Create("simple_cache"u8, 0644);
+            if (s_lock == null)
+            {
+                Printk.PrErr("CACHE: cannot allocate the registry's lock, undoing\n"u8);
+                DestroyAll();
+                return -Errno.ENOMEM;
+            }
+            s_proc = FaultInjected() ? null : Proc.Create("simple_cache"u8, 0644);
             if (s_proc == null)
             {
                 Printk.PrErr("CACHE: cannot create /proc/simple_cache, undoing\n"u8);

@@ -92,7 +92,7 @@ namespace SimpleCache.Model.Tests
         [InlineData("alpha,beta", 1, new string[] { "CACHE: fault injection: failing allocation 1", "CACHE: kmem_cache_create failed" })]
         [InlineData("alpha,beta", 2, new string[] { "CACHE: fault injection: failing allocation 2", "CACHE: allocation of object 1 failed, undoing", "CACHE: cache destroyed" })]
         [InlineData("alpha,beta", 3, new string[] { "CACHE: created object 1 alpha", "CACHE: fault injection: failing allocation 3", "CACHE: allocation of object 2 failed, undoing", "CACHE: freeing object 1", "CACHE: cache destroyed" })]
-        [InlineData("alpha,beta", 4, new string[] { "CACHE: created object 1 alpha", "CACHE: created object 2 beta", "CACHE: fault injection: failing allocation 4", "CACHE: cannot create /proc/simple_cache, undoing", "CACHE: freeing object 1", "CACHE: freeing object 2", "CACHE: cache destroyed" })]
+        [InlineData("alpha,beta", 4, new string[] { "CACHE: created object 1 alpha", "CACHE: created object 2 beta", "CACHE: fault injection: failing allocation 4", "CACHE: cannot allocate the registry's lock, undoing", "CACHE: freeing object 1", "CACHE: freeing object 2", "CACHE: cache destroyed" })]
         [InlineData("alpha,beta", 5, new string[] { "CACHE: created object 1 alpha", "CACHE: created object 2 beta", "CACHE: fault injection: failing allocation 5", "CACHE: cannot create /proc/simple_cache, undoing", "CACHE: freeing object 1", "CACHE: freeing object 2", "CACHE: cache destroyed" })]
         public void FaultInjectionAtEachAllocationUndoesEverything(string names, int nth, string[] expected)
         {
