@@ -154,6 +154,7 @@ namespace SimpleCache.Model.Mm
         {
             if (cache == null)
                 return;
+            RcuBarrier();   // in-flight kfree_rcu()s may include objects of this cache
             lock (_slabMutex)
             {
                 if (!_caches.Contains(cache) || cache.Leaked)
@@ -186,6 +187,15 @@ namespace SimpleCache.Model.Mm
         private SlabCache[] _kmallocCaches;
 
         /// <summary>
+        /// create_boot_cache()'s alignment of a kmalloc cache: ARCH_KMALLOC_MINALIGN (8), raised
+        /// to the size itself for a power of two (6.1), or to the largest power of two that
+        /// divides the size (6.12: kmalloc-96 is 32-byte aligned).
+        /// </summary>
+        public uint KmallocAlign(uint size) => Version == KernelVersion.V6_1
+            ? (System.Numerics.BitOperations.IsPow2(size) ? Math.Max(8, size) : 8)
+            : Math.Max(8, size & (~size + 1));
+
+        /// <summary>
         /// <c>kmalloc(size, gfp)</c>: from the smallest kmalloc-N cache that fits, or whole pages
         /// above KMALLOC_MAX_CACHE_SIZE (8 KiB), as kmalloc_large() does. Null for 0 bytes
         /// (the kernel returns ZERO_SIZE_PTR) or when memory runs out.
@@ -204,8 +214,36 @@ namespace SimpleCache.Model.Mm
             SlabCache[] caches = KmallocCaches();
             foreach (SlabCache cache in caches)
                 if (cache.Layout.ObjectSize >= size)
-                    return cache.Alloc(mayWait, zero);
+                    return cache.AllocKmalloc((uint)size, mayWait, zero);
             return null;
+        }
+
+        private readonly List<nint> _rcuPending = new();
+
+        /// <summary>
+        /// <c>kfree_rcu(p)</c>: frees the object after an RCU grace period. The model has no
+        /// readers to wait for; the grace period ends at the next <see cref="RcuBarrier"/>
+        /// (<c>kvfree_rcu_barrier()</c>, which kmem_cache_destroy() calls first).
+        /// </summary>
+        public void KfreeRcu(void* p)
+        {
+            if (p == null)
+                return;
+            lock (_rcuPending)
+                _rcuPending.Add((nint)p);
+        }
+
+        /// <summary><c>kvfree_rcu_barrier()</c>: frees every object queued by <see cref="KfreeRcu"/>.</summary>
+        public void RcuBarrier()
+        {
+            nint[] pending;
+            lock (_rcuPending)
+            {
+                pending = _rcuPending.ToArray();
+                _rcuPending.Clear();
+            }
+            foreach (nint p in pending)
+                Kfree((void*)p);
         }
 
         /// <summary><c>kfree(p)</c>: to the object's cache, or back to the page allocator; null is ignored.</summary>
@@ -226,7 +264,7 @@ namespace SimpleCache.Model.Mm
                 return caches;
             lock (_slabMutex)
             {
-                _kmallocCaches ??= KmallocInfo.Select(k => Create(k.Name, k.Size, 0, CacheFlags.None, 0)).ToArray();
+                _kmallocCaches ??= KmallocInfo.Select(k => Create(k.Name, k.Size, KmallocAlign(k.Size), CacheFlags.Kmalloc, 0)).ToArray();
                 return _kmallocCaches;
             }
         }

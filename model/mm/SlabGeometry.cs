@@ -60,6 +60,8 @@ namespace SimpleCache.Model.Mm
         FailSlab = 0x20000,
         /// <summary><c>__OBJECT_POISON</c>: poison the object bytes (set by calculate_sizes).</summary>
         ObjectPoison = 0x40000,
+        /// <summary><c>SLAB_KMALLOC</c>: one of the kmalloc-N caches (with U, it stores each request's size).</summary>
+        Kmalloc = 0x80000,
 
         /// <summary>The debug flags: any of them sends every allocation through the checked slow path.</summary>
         DebugFlags = ConsistencyChecks | RedZone | Poison | StoreUser | Trace,
@@ -167,8 +169,10 @@ namespace SimpleCache.Model.Mm
 
             uint inuse = size;
             uint offset;
+            // slub_debug_orig_size(): a kmalloc cache with user tracking stores each request's size.
+            bool origSize = (flags & (CacheFlags.StoreUser | CacheFlags.Kmalloc)) == (CacheFlags.StoreUser | CacheFlags.Kmalloc);
             if ((flags & (CacheFlags.TypesafeByRcu | CacheFlags.Poison)) != 0 || hasCtor
-                || ((flags & CacheFlags.RedZone) != 0 && objectSize < PointerSize))
+                || ((flags & CacheFlags.RedZone) != 0 && (objectSize < PointerSize || (version != KernelVersion.V6_1 && origSize))))
             {
                 // The free pointer may not overwrite the object: after it, in its own word.
                 offset = size;
@@ -182,6 +186,8 @@ namespace SimpleCache.Model.Mm
 
             if ((flags & CacheFlags.StoreUser) != 0)
                 size += 2 * TrackSize;
+            if (origSize)
+                size += OrigSizeBytes(version);
 
             uint redLeftPad = 0;
             if ((flags & CacheFlags.RedZone) != 0)
@@ -212,6 +218,12 @@ namespace SimpleCache.Model.Mm
                 Flags = flags,
             };
         }
+
+        /// <summary>
+        /// The stored kmalloc request size: an unsigned int in 6.1, an unsigned long in the 6.12
+        /// stable kernels Debian ships (since 6.12.7x).
+        /// </summary>
+        public static uint OrigSizeBytes(KernelVersion version) => version == KernelVersion.V6_1 ? 4u : 8u;
 
         /// <summary><c>order_objects(order, size)</c>: how many objects fit in a slab of that order.</summary>
         public static uint OrderObjects(int order, uint size) => (PageSize << order) / size;

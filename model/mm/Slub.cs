@@ -238,7 +238,16 @@ namespace SimpleCache.Model.Mm
         /// says so. <paramref name="mayWait"/> is true for GFP_KERNEL (__GFP_DIRECT_RECLAIM),
         /// false for GFP_ATOMIC and GFP_NOWAIT; <paramref name="zero"/> is __GFP_ZERO.
         /// </summary>
-        public void* Alloc(bool mayWait = true, bool zero = false)
+        public void* Alloc(bool mayWait = true, bool zero = false) => AllocObject(mayWait, zero, Layout.ObjectSize);
+
+        /// <summary>
+        /// <c>kmalloc()</c> from this cache (<c>__kmalloc_cache_noprof()</c>): as <see cref="Alloc"/>,
+        /// for a request of <paramref name="size"/> bytes, which a kmalloc cache with user
+        /// tracking stores and red-zones beyond.
+        /// </summary>
+        public void* AllocKmalloc(uint size, bool mayWait = true, bool zero = false) => AllocObject(mayWait, zero, size);
+
+        private void* AllocObject(bool mayWait, bool zero, uint origSize)
         {
             if (_allocator.Failslab.ShouldFail(this, mayWait))
                 return null;
@@ -246,10 +255,10 @@ namespace SimpleCache.Model.Mm
             if (obj == null)
             {
                 Stat(SlubStat.AllocSlowpath);
-                obj = AllocFromSlabs();
+                obj = AllocFromSlabs(origSize);
             }
             if (obj != null && zero)
-                new Span<byte>(obj, (int)Layout.ObjectSize).Clear();
+                new Span<byte>(obj, (int)origSize).Clear();
             return obj;
         }
 
@@ -309,18 +318,20 @@ namespace SimpleCache.Model.Mm
             }
         }
 
-        private void* AllocFromSlabs()
+        private void* AllocFromSlabs(uint origSize)
         {
             void* obj;
-            return AllocBulkFromSlabs(1, &obj, allOrNothing: true) == 1 ? obj : null;
+            return AllocBulkFromSlabs(1, &obj, allOrNothing: true, origSize) == 1 ? obj : null;
         }
 
         /// <summary>
         /// Takes up to <paramref name="count"/> objects from the node's slabs: the partial list
         /// first (get_partial), then new slabs (new_slab). Debug caches check each object.
         /// </summary>
-        private int AllocBulkFromSlabs(int count, void** p, bool allOrNothing)
+        private int AllocBulkFromSlabs(int count, void** p, bool allOrNothing, uint origSize = 0)
         {
+            if (origSize == 0)
+                origSize = Layout.ObjectSize;
             int got = 0;
             while (got < count)
             {
@@ -333,7 +344,7 @@ namespace SimpleCache.Model.Mm
                         while (got < count && slab.Freelist != null)
                         {
                             void* obj = TakeFromSlab(slab);
-                            if (IsDebug && !AllocDebugProcessing(slab, obj))
+                            if (IsDebug && !AllocDebugProcessing(slab, obj, origSize))
                                 continue;   // the object was bad: leaked, as the kernel does
                             p[got++] = obj;
                         }

@@ -51,6 +51,25 @@ namespace SimpleCache.Model.Mm
         /// <summary><c>size_from_object()</c>: the slot size seen from the object's start.</summary>
         private uint SizeFromObject => Has(CacheFlags.RedZone) ? Layout.Size - Layout.RedLeftPad : Layout.Size;
 
+        /// <summary><c>slub_debug_orig_size()</c>: kmalloc caches with user tracking store each request's size.</summary>
+        private bool HasOrigSize => (Layout.Flags & (CacheFlags.StoreUser | CacheFlags.Kmalloc)) == (CacheFlags.StoreUser | CacheFlags.Kmalloc);
+
+        private uint OrigSizeBytes => SlabGeometry.OrigSizeBytes(Allocator.Version);
+
+        // get_orig_size() / set_orig_size(): after the two tracks.
+        private uint GetOrigSize(byte* obj) => HasOrigSize ? *(uint*)(obj + InfoEnd + 2 * SlabGeometry.TrackSize) : Layout.ObjectSize;
+
+        private void SetOrigSize(byte* obj, uint size)
+        {
+            if (!HasOrigSize)
+                return;
+            byte* at = obj + InfoEnd + 2 * SlabGeometry.TrackSize;
+            if (OrigSizeBytes == 8)
+                *(ulong*)at = size;
+            else
+                *(uint*)at = size;
+        }
+
         // setup_slab_debug(): a poisoned cache's new slab is filled with POISON_INUSE.
         private void SetupSlabDebug(Slab slab)
         {
@@ -61,15 +80,21 @@ namespace SimpleCache.Model.Mm
         // init_object(): red zones to val; a free object's bytes poisoned (last byte POISON_END).
         private void InitObject(byte* p, byte val)
         {
+            uint poisonSize = Layout.ObjectSize;
             if (Has(CacheFlags.RedZone))
+            {
                 new Span<byte>(p - Layout.RedLeftPad, (int)Layout.RedLeftPad).Fill(val);
+                // A kmalloc object is red-zoned from the size asked for, not the size of its class.
+                if (HasOrigSize && val == RedActive)
+                    poisonSize = GetOrigSize(p);
+            }
             if (Has(CacheFlags.ObjectPoison))
             {
-                new Span<byte>(p, (int)Layout.ObjectSize - 1).Fill(Poison.Free);
-                p[Layout.ObjectSize - 1] = Poison.End;
+                new Span<byte>(p, (int)poisonSize - 1).Fill(Poison.Free);
+                p[poisonSize - 1] = Poison.End;
             }
             if (Has(CacheFlags.RedZone))
-                new Span<byte>(p + Layout.ObjectSize, (int)(Layout.Inuse - Layout.ObjectSize)).Fill(val);
+                new Span<byte>(p + poisonSize, (int)(Layout.Inuse - poisonSize)).Fill(val);
             if (Has(CacheFlags.StoreUser) && val == RedInactive && !_tracked)
                 new Span<byte>(p + InfoEnd, 2 * (int)SlabGeometry.TrackSize).Clear();
         }
@@ -78,7 +103,7 @@ namespace SimpleCache.Model.Mm
         private bool _tracked;
 
         // alloc_debug_processing(), called with list_lock held.
-        private bool AllocDebugProcessing(Slab slab, void* obj)
+        private bool AllocDebugProcessing(Slab slab, void* obj, uint origSize)
         {
             if (Has(CacheFlags.ConsistencyChecks) && !AllocConsistencyChecks(slab, (byte*)obj))
             {
@@ -90,6 +115,7 @@ namespace SimpleCache.Model.Mm
             if (Has(CacheFlags.StoreUser))
                 SetTrack((byte*)obj, TrackAlloc);
             Trace(slab, (byte*)obj, alloc: true);
+            SetOrigSize((byte*)obj, origSize);
             InitObject((byte*)obj, RedActive);
             return true;
         }
@@ -227,6 +253,13 @@ namespace SimpleCache.Model.Mm
                     ret = false;
                 if (!CheckBytesAndReport(slab, p, "Right Redzone", endObject, val, Layout.Inuse - Layout.ObjectSize, ret))
                     ret = false;
+                if (HasOrigSize && val == RedActive)
+                {
+                    uint origSize = GetOrigSize(p);
+                    if (Layout.ObjectSize > origSize
+                        && !CheckBytesAndReport(slab, p, "kmalloc Redzone", p + origSize, val, Layout.ObjectSize - origSize, ret))
+                        ret = false;
+                }
             }
             else if (Has(CacheFlags.Poison) && Layout.ObjectSize < Layout.Inuse)
             {
@@ -260,7 +293,11 @@ namespace SimpleCache.Model.Mm
         {
             uint off = InfoEnd;
             if (Has(CacheFlags.StoreUser))
+            {
                 off += 2 * SlabGeometry.TrackSize;
+                if (Has(CacheFlags.Kmalloc))
+                    off += OrigSizeBytes;
+            }
             if (SizeFromObject == off)
                 return true;
             return CheckBytesAndReport(slab, p, "Object padding", p + off, Poison.InUse, SizeFromObject - off, true);
@@ -494,7 +531,7 @@ namespace SimpleCache.Model.Mm
             PrintSection("Object   ", p, Math.Min(Layout.ObjectSize, SlabGeometry.PageSize));
             if (Has(CacheFlags.RedZone))
                 PrintSection("Redzone  ", p + Layout.ObjectSize, Layout.Inuse - Layout.ObjectSize);
-            uint off = InfoEnd + (Has(CacheFlags.StoreUser) ? 2 * SlabGeometry.TrackSize : 0);
+            uint off = InfoEnd + (Has(CacheFlags.StoreUser) ? 2 * SlabGeometry.TrackSize : 0) + (HasOrigSize ? OrigSizeBytes : 0);
             if (off != SizeFromObject)
                 PrintSection("Padding  ", p + off, SizeFromObject - off);
         }

@@ -59,6 +59,38 @@ namespace SimpleCache.Model.Tests
         }
 
         [Fact]
+        public void AKmallocCacheWithUserTrackingStoresTheRequestSize()
+        {
+            // 6.1: 32 + 8 right red zone = 40 (inuse), free pointer inside at 16, +64 tracks,
+            // +4 request size, +8 pad word, +8 left red zone = 124, aligned to 8: 128.
+            var flags = CacheFlags.Kmalloc | CacheFlags.StoreUser | CacheFlags.RedZone;
+            SlabLayout l61 = SlabGeometry.Calculate(KernelVersion.V6_1, 32, 0, flags, false, 2);
+            Assert.Equal(16u, l61.Offset);
+            Assert.Equal(128u, l61.Size);
+            // 6.12: the stored size moves the free pointer out (+8 at 40), +64, +8 (an unsigned
+            // long since 6.12.7x), +8, +8 = 136.
+            SlabLayout l612 = SlabGeometry.Calculate(KernelVersion.V6_12, 32, 0, flags, false, 2);
+            Assert.Equal(40u, l612.Offset);
+            Assert.Equal(136u, l612.Size);
+        }
+
+        [Theory]
+        // slab_size of kmalloc caches with slub_debug=ZU, as Debian's kernels show it in the VM
+        // (/sys/kernel/slab/kmalloc-N/slab_size): the request size is stored, and 6.12 aligns
+        // kmalloc-96 to 32.
+        [InlineData(KernelVersion.V6_1, 8u, 104u)]
+        [InlineData(KernelVersion.V6_1, 32u, 160u)]
+        [InlineData(KernelVersion.V6_1, 96u, 192u)]
+        [InlineData(KernelVersion.V6_12, 8u, 112u)]
+        [InlineData(KernelVersion.V6_12, 32u, 160u)]
+        [InlineData(KernelVersion.V6_12, 96u, 224u)]
+        public void KmallocCachesWithRedZonesAndTrackingMatchTheKernel(KernelVersion version, uint size, uint slabSize)
+        {
+            using var k = K.Boot(version, slubDebug: "ZU");
+            Assert.Equal(slabSize, k.Slab.Find($"kmalloc-{size}").Layout.Size);
+        }
+
+        [Fact]
         public void The68OrderSearchDiffersFrom61ForLargeObjects()
         {
             // 6.1 lowers min_objects until a low-waste order fits; 6.8+ accepts more waste at the

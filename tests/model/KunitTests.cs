@@ -99,6 +99,34 @@ namespace SimpleCache.Model.Tests
         }
 
         [Fact]
+        public void TestKmallocRedzoneAccess()
+        {
+            using var k = K.Boot();
+            k.Slab.BeginKunit();
+            SlabCache s = k.Slab.Create("TestSlub_RZ_kmalloc", 32, 0, CacheFlags.Kmalloc | CacheFlags.StoreUser | CacheFlags.RedZone, 0);
+            byte* p = (byte*)s.AllocKmalloc(18);
+            p[18] = 0xab;
+            p[19] = 0xab;
+            s.Validate();
+            Assert.Equal(2, k.Slab.EndKunit());
+            s.Free(p);
+            k.Slab.Destroy(s, "test");
+        }
+
+        [Fact]
+        public void TestKfreeRcu()
+        {
+            using var k = K.Boot();
+            k.Slab.BeginKunit();
+            SlabCache s = k.Slab.Create("TestSlub_kfree_rcu", 64, 0, CacheFlags.None, 0);
+            void* p = s.Alloc();
+            k.Slab.KfreeRcu(p);
+            k.Slab.Destroy(s, "test");   // kvfree_rcu_barrier() first: the object is freed, not leaked
+            Assert.Equal(0, k.Slab.EndKunit());
+            Assert.False(s.Leaked);
+        }
+
+        [Fact]
         public void TestLeakDestroy()
         {
             using var k = K.Boot();

@@ -3,11 +3,12 @@
 // simple-cache: the user-space model from the command line.
 //
 //   simple-cache run [options] [SCRIPT|-]   a session in a model kernel: the brief's by default,
-//                                           or the commands of SCRIPT (one per line; - = stdin)
+//                                           or the commands of SCRIPT (one per line; - = stdin);
+//                                           --follow prints each kernel message as it is logged
 //   simple-cache shell [options]            the same, typed at a prompt
 //   simple-cache geometry SIZE [options]    what the kernel would do with a cache of SIZE-byte objects
 //
-// Options: --kernel 6.1|6.12  --cpus N  --slub-debug OPTS  --manual-clock
+// Options: --kernel 6.1|6.12  --cpus N  --slub-debug OPTS  --manual-clock  --follow
 
 using System;
 using System.Collections.Generic;
@@ -20,7 +21,7 @@ namespace SimpleCache.Cli
     internal static class Program
     {
         private const string Usage = """
-            usage: simple-cache run [--kernel 6.1|6.12] [--cpus N] [--slub-debug OPTS] [--manual-clock] [SCRIPT|-]
+            usage: simple-cache run [--kernel 6.1|6.12] [--cpus N] [--slub-debug OPTS] [--manual-clock] [--follow] [SCRIPT|-]
                    simple-cache shell [same options]
                    simple-cache geometry SIZE [--align N] [--hwcache-align] [--ctor] [--rcu] [--debug OPTS]
                                               [--cpus N] [--kernel 6.1|6.12]
@@ -78,6 +79,7 @@ namespace SimpleCache.Cli
         {
             var options = new KernelOptions();
             string script = null;
+            bool follow = false;
             for (int i = 0; i < args.Length; i++)
             {
                 string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -87,6 +89,7 @@ namespace SimpleCache.Cli
                     case "--cpus": options = options with { Cpus = ParseInt("--cpus", Next(), 1) }; break;
                     case "--slub-debug": options = options with { SlubDebug = Next() }; break;
                     case "--manual-clock": options = options with { ManualClock = true }; break;
+                    case "--follow": follow = true; break;
                     default:
                         if (args[i].StartsWith("--", StringComparison.Ordinal) || script != null)
                             throw new ArgumentException($"unexpected argument '{args[i]}'");
@@ -96,6 +99,8 @@ namespace SimpleCache.Cli
             }
 
             using var kernel = new ModelKernel(options).Enter();
+            if (follow)   // as if dmesg -w ran in another terminal: every record as it is logged
+                kernel.Log.Logged += record => Console.WriteLine($"  dmesg -w | {record.Render()}");
             var session = new Session(kernel, Console.Out);
             if (interactive)
             {
