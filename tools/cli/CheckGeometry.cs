@@ -2,9 +2,9 @@
 //
 // simple-cache check-geometry --kernel V --cpus N [--tag T] FILE|-
 //
-// Reads the "GEOM" lines that tools/vm/guest/geometry.sh prints in the VM (what the real kernel
-// made of each cache of tests/kernel/slab_matrix.c) and compares each figure with the model's
-// SlabGeometry. One PASS or FAIL line per cache; exit 1 if any differs.
+// Reads the "GEOM" and "SLABINFO" lines that tools/vm/guest/geometry.sh prints in the VM (what
+// the real kernel made of each cache of tests/kernel/slab_matrix.c) and compares each figure
+// with the model's SlabGeometry. One PASS or FAIL line per cache; exit 1 if any differs.
 
 using System;
 using System.Collections.Generic;
@@ -36,13 +36,28 @@ namespace SimpleCache.Cli
                 throw new ArgumentException("check-geometry needs --kernel, --cpus and a file of GEOM lines (- for stdin)");
             tag ??= version == KernelVersion.V6_1 ? "6.1" : "6.12";
 
-            IEnumerable<string> lines = file == "-" ? ReadAll(Console.In) : File.ReadLines(file);
-            int passed = 0, failed = 0;
+            var lines = new List<string>(file == "-" ? ReadAll(Console.In) : File.ReadLines(file));
+            // SLABINFO lines: the cache's /proc/slabinfo row; objsize, objperslab and pagesperslab are columns 4 to 6.
+            var slabinfo = new Dictionary<string, string[]>();
             foreach (string line in lines)
             {
                 string[] w = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (w.Length < 10 || w[0] != "GEOM")
+                if (w.Length >= 7 && w[0] == "SLABINFO")
+                    slabinfo[w[1]] = w[4..7];
+            }
+            int passed = 0, failed = 0;
+            foreach (string line in lines)
+            {
+                string[] g = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (g.Length < 7 || g[0] != "GEOM")
                     continue;
+                if (!slabinfo.TryGetValue(g[1], out string[] info))
+                {
+                    Console.WriteLine($"FAIL [{tag}] geometry of {g[1]}: no line in /proc/slabinfo (merged into another cache?)");
+                    failed++;
+                    continue;
+                }
+                string[] w = [.. g[..7], .. info];
                 Match m = NameRegex().Match(w[1]);
                 if (!m.Success)
                 {

@@ -36,7 +36,7 @@ for rel in ${KERNELS:-$(vm_kernels)}; do
 			continue
 		fi
 		cpus=$(sed -n 's/^NRCPUS \([0-9]*\).*/\1/p' "$log")
-		grep '^GEOM ' "$log" | "$CLI" check-geometry --kernel "$version" --cpus "$cpus" --tag "$rel, $cpus CPUs" - || status=1
+		grep -E '^(GEOM|SLABINFO) ' "$log" | "$CLI" check-geometry --kernel "$version" --cpus "$cpus" --tag "$rel, $cpus CPUs" - || status=1
 	done
 done
 exit $status

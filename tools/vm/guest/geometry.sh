@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
 #
-# Inside the VM: load slab_matrix.ko and print, for each of its caches, what the kernel made of
-# it, one line each: GEOM <name> <object_size> <slab_size> <objs_per_slab> <order> <align>
-# <slabinfo objsize> <slabinfo objperslab> <slabinfo pagesperslab>. tools/vm/geometry.sh
-# compares these with the model.
+# Inside the VM: load slab_matrix.ko and print what the kernel made of each of its caches:
+#   GEOM <name> <object_size> <slab_size> <objs_per_slab> <order> <align>   (from /sys/kernel/slab)
+#   SLABINFO <the cache's /proc/slabinfo line>
+# tools/vm/geometry.sh has simple-cache check-geometry compare these with the model. The sysfs
+# files are read with the shell's own `read`: under TCG, a process per file would take minutes.
 
 . /lib.sh
 echo "NRCPUS $(grep -c ^processor /proc/cpuinfo)"
@@ -13,9 +14,13 @@ if ! insmod /slab_matrix.ko; then
 	exit 0
 fi
 for dir in /sys/kernel/slab/kcsm_*; do
-	name=${dir##*/}
-	info=$(grep "^$name " /proc/slabinfo | awk '{ print $4, $5, $6 }')
-	echo "GEOM $name $(cat $dir/object_size) $(cat $dir/slab_size) $(cat $dir/objs_per_slab) $(cat $dir/order) $(cat $dir/align) $info"
+	read -r object_size < "$dir/object_size"
+	read -r slab_size < "$dir/slab_size"
+	read -r objs_per_slab < "$dir/objs_per_slab"
+	read -r order < "$dir/order"
+	read -r align < "$dir/align"
+	echo "GEOM ${dir##*/} $object_size $slab_size $objs_per_slab $order $align"
 done
+grep '^kcsm_' /proc/slabinfo | sed 's/^/SLABINFO /'
 rmmod slab_matrix
 echo "GEOM-DONE"
