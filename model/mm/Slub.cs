@@ -536,12 +536,7 @@ namespace SimpleCache.Model.Mm
                     slab.Freelist = obj;
                     slab.InUse--;
                     if (slab.InUse == 0 && _partial.Count >= (int)Layout.MinPartial)
-                    {
-                        MoveSlab(slab, SlabList.None);
-                        _nrSlabs--;
-                        _totalObjects -= slab.Objects;
-                        (discard ??= new List<Slab>()).Add(slab);
-                    }
+                        (discard ??= new List<Slab>()).Add(Unlink(slab));
                     else if (wasFull)
                         MoveSlab(slab, SlabList.Partial);
                 }
@@ -558,6 +553,15 @@ namespace SimpleCache.Model.Mm
             _allocator.Pages.SetSlab(slab.Address, slab.Order, null);
             _allocator.Pages.FreePages(slab.Address, slab.Order);
             Stat(SlubStat.FreeSlab);
+        }
+
+        /// <summary>Takes a slab off the node's lists and counts (dec_slabs_node()), to be discarded; list_lock held.</summary>
+        private Slab Unlink(Slab slab)
+        {
+            MoveSlab(slab, SlabList.None);
+            _nrSlabs--;
+            _totalObjects -= slab.Objects;
+            return slab;
         }
 
         private void MoveSlab(Slab slab, SlabList to)
@@ -645,12 +649,7 @@ namespace SimpleCache.Model.Mm
                 {
                     var next = node.Next;
                     if (node.Value.InUse == 0)
-                    {
-                        MoveSlab(node.Value, SlabList.None);
-                        _nrSlabs--;
-                        _totalObjects -= node.Value.Objects;
-                        discard.Add(node.Value);
-                    }
+                        discard.Add(Unlink(node.Value));
                     node = next;
                 }
             }
@@ -678,12 +677,7 @@ namespace SimpleCache.Model.Mm
                 foreach (Slab slab in _partial.ToArray())
                 {
                     if (slab.InUse == 0)
-                    {
-                        MoveSlab(slab, SlabList.None);
-                        _nrSlabs--;
-                        _totalObjects -= slab.Objects;
-                        discard.Add(slab);
-                    }
+                        discard.Add(Unlink(slab));
                     else
                         ListSlabObjects(slab);
                 }

@@ -381,12 +381,19 @@ namespace SimpleCache.Model.Mm
         {
             if (!CheckSlab(slab) || !OnFreelist(slab, null))
                 return;
-            var free = new bool[slab.Objects];
-            for (byte* p = slab.Freelist; p != null; p = GetFreePointer(p))
-                free[IndexOf(slab, p)] = true;
+            bool[] free = FreeMap(slab);
             for (int i = 0; i < slab.Objects; i++)
                 if (!CheckObject(slab, ObjectAt(slab, i), free[i] ? RedInactive : RedActive))
                     break;
+        }
+
+        // __fill_map(): which objects of the slab are on its freelist.
+        private bool[] FreeMap(Slab slab)
+        {
+            var free = new bool[slab.Objects];
+            for (byte* p = slab.Freelist; p != null; p = GetFreePointer(p))
+                free[IndexOf(slab, p)] = true;
+            return free;
         }
 
         private int IndexOf(Slab slab, byte* obj) => (int)((obj - Layout.RedLeftPad - slab.Address) / Layout.Size);
@@ -398,9 +405,7 @@ namespace SimpleCache.Model.Mm
                 SlabBug(Allocator.Version == KernelVersion.V6_1
                     ? $"Objects remaining in {Name} on __kmem_cache_shutdown()"
                     : "Objects remaining on __kmem_cache_shutdown()");
-            var free = new bool[slab.Objects];
-            for (byte* p = slab.Freelist; p != null; p = GetFreePointer(p))
-                free[IndexOf(slab, p)] = true;
+            bool[] free = FreeMap(slab);
             for (int i = 0; i < slab.Objects; i++)
             {
                 if (free[i] || AddKunitError())

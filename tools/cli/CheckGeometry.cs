@@ -36,7 +36,7 @@ namespace SimpleCache.Cli
                 throw new ArgumentException("check-geometry needs --kernel, --cpus and a file of GEOM lines (- for stdin)");
             tag ??= version == KernelVersion.V6_1 ? "6.1" : "6.12";
 
-            var lines = new List<string>(file == "-" ? ReadAll(Console.In) : File.ReadLines(file));
+            var lines = new List<string>(file == "-" ? Program.ReadAll(Console.In) : File.ReadLines(file));
             // SLABINFO lines: the cache's /proc/slabinfo row; objsize, objperslab and pagesperslab are columns 4 to 6.
             var slabinfo = new Dictionary<string, string[]>();
             foreach (string line in lines)
@@ -96,12 +96,6 @@ namespace SimpleCache.Cli
             return failed == 0 ? 0 : 1;
         }
 
-        private static IEnumerable<string> ReadAll(TextReader reader)
-        {
-            string line;
-            while ((line = reader.ReadLine()) != null)
-                yield return line;
-        }
 
         [GeneratedRegex(@"^kcsm_s(\d+)_a(\d+)_f(\d+)_c([01])$")]
         private static partial Regex NameRegex();

@@ -127,7 +127,8 @@ namespace SimpleCache.Cli
             return status;
         }
 
-        private static IEnumerable<string> ReadAll(TextReader reader)
+        /// <summary>The lines of a reader, as they come.</summary>
+        internal static IEnumerable<string> ReadAll(TextReader reader)
         {
             string line;
             while ((line = reader.ReadLine()) != null)
