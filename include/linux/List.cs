@@ -96,6 +96,25 @@ namespace Kernel
         }
 
         /// <summary>
+        /// <c>list_for_each_entry(pos, head, member)</c>: visits every object on the list, in
+        /// order. <paramref name="offset"/> is <c>offsetof(T, member)</c>, the embedded node's
+        /// place in the object. As in C, the body must not unlink the object it is visiting (the
+        /// walk reads <c>pos-&gt;next</c> after the body): use <see cref="ForEachEntrySafe{T}"/>
+        /// for that.
+        /// <code>foreach (CacheObj* obj in List.ForEachEntry&lt;CacheObj&gt;(head, CacheObj.ListOffset))</code>
+        /// </summary>
+        public static ListWalk<T> ForEachEntry<T>(ListHead* head, int offset) where T : unmanaged =>
+            new ListWalk<T>(head, offset, safe: false);
+
+        /// <summary>
+        /// <c>list_for_each_entry_safe(pos, n, head, member)</c>: visits every object on the list
+        /// and may unlink and free the one it is visiting, because the next node is read before
+        /// the body runs (the C macro's <c>n</c>). Unlinking any other object is still unsafe.
+        /// </summary>
+        public static ListWalk<T> ForEachEntrySafe<T>(ListHead* head, int offset) where T : unmanaged =>
+            new ListWalk<T>(head, offset, safe: true);
+
+        /// <summary>
         /// <c>container_of(ptr, type, member)</c>: the address of the object that embeds
         /// <paramref name="node"/> at byte offset <paramref name="offset"/>. C computes the offset
         /// with offsetof(); C# code passes a constant checked against the struct layout by tests.
@@ -158,6 +177,49 @@ namespace Kernel
         {
             Bug.Warn(format, (PrintkArg)a, (PrintkArg)b, (PrintkArg)c);
             return false;
+        }
+    }
+
+    /// <summary>
+    /// The walk behind <see cref="List.ForEachEntry{T}"/> and <see cref="List.ForEachEntrySafe{T}"/>:
+    /// an enumerator that foreach uses directly (a ref struct on the stack: no allocation, no
+    /// interface, no indirect call, so it compiles into the freestanding kernel object as a plain
+    /// loop). <c>Current</c> is <c>list_entry(pos, T, member)</c>.
+    /// </summary>
+    public unsafe ref struct ListWalk<T> where T : unmanaged
+    {
+        private readonly ListHead* _head;
+        private readonly int _offset;
+        private readonly bool _safe;
+        private ListHead* _pos;
+        private ListHead* _next;
+
+        internal ListWalk(ListHead* head, int offset, bool safe)
+        {
+            _head = head;
+            _offset = offset;
+            _safe = safe;
+            _pos = head;
+            _next = head->Next;
+        }
+
+        /// <summary>The walk itself, for foreach.</summary>
+        public readonly ListWalk<T> GetEnumerator() => this;
+
+        /// <summary>The object being visited: <c>list_entry(pos, T, member)</c>.</summary>
+        public readonly T* Current => (T*)List.ContainerOf(_pos, _offset);
+
+        /// <summary>
+        /// Steps to the next node: <c>pos = pos-&gt;next</c> (read now, after the body), or for the
+        /// safe walk <c>pos = n, n = pos-&gt;next</c> (read before the body).
+        /// </summary>
+        public bool MoveNext()
+        {
+            _pos = _safe ? _next : _pos->Next;
+            if (_pos == _head)
+                return false;
+            _next = _pos->Next;
+            return true;
         }
     }
 }
