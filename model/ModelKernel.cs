@@ -9,6 +9,7 @@ using System.Diagnostics;
 using System.Threading;
 using SimpleCache.Model.Kernel;
 using SimpleCache.Model.Mm;
+using LogLevel = global::Kernel.LogLevel;
 
 namespace SimpleCache.Model
 {
@@ -57,7 +58,7 @@ namespace SimpleCache.Model
             Pages = new PageAllocator(Options.MemoryMiB * 256);
             Random = Options.RandomSeed is int seed ? new Random(seed) : new Random();
             Slab = new SlabAllocator(this, Pages, Options.Cpus, Options.Version, Options.SlubDebug);
-            Slab.Failslab.Report += text => Printk(3, text);
+            Slab.Failslab.Report += text => Printk(LogLevel.Err, text);
             Modules = new ModuleHost(this);
             Fs = new Fs.Procfs(this);
         }
@@ -96,8 +97,8 @@ namespace SimpleCache.Model
             return this;
         }
 
-        /// <summary><c>printk()</c> at a level (0..7).</summary>
-        public void Printk(int level, string text) => Log.Log(level, text);
+        /// <summary><c>printk()</c> at a level (KERN_EMERG to KERN_DEBUG).</summary>
+        public void Printk(LogLevel level, string text) => Log.Log(level, text);
 
         /// <summary>
         /// <c>WARN()</c>: the message and the "WARNING: CPU: .. PID: .. at ..." line, as the
@@ -105,17 +106,17 @@ namespace SimpleCache.Model
         /// </summary>
         public void Warn(string message, string location)
         {
-            Printk(4, "------------[ cut here ]------------");
-            Printk(4, message);
-            Printk(4, $"WARNING: CPU: {Slab.CurrentCpu()} PID: {Environment.CurrentManagedThreadId} at {location}");
-            Printk(4, "---[ end trace 0000000000000000 ]---");
+            Printk(LogLevel.Warning, "------------[ cut here ]------------");
+            Printk(LogLevel.Warning, message);
+            Printk(LogLevel.Warning, $"WARNING: CPU: {Slab.CurrentCpu()} PID: {Environment.CurrentManagedThreadId} at {location}");
+            Printk(LogLevel.Warning, "---[ end trace 0000000000000000 ]---");
             AddTaint('W');
         }
 
         /// <summary><c>panic()</c>: logs and throws <see cref="KernelPanicException"/>.</summary>
         public void Panic(string message)
         {
-            Printk(0, $"Kernel panic - not syncing: {message}");
+            Printk(LogLevel.Emerg, $"Kernel panic - not syncing: {message}");
             throw new KernelPanicException(message);
         }
 

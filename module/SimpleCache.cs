@@ -69,15 +69,15 @@ namespace SimpleCache
     /// <summary>The module: its state, its entry points and its cleanup.</summary>
     public static unsafe class SimpleCacheModule
     {
-        // static struct kmem_cache *cachep; static LIST_HEAD(objects); the registry's lock, proc
-        // entry and counters; the fault-injection counter. Plain unmanaged statics with no
+        // static struct kmem_cache *cachep; static LIST_HEAD(objects); the registry's lock (a raw
+        // spinlock: see "Locking" below), proc entry and counters; the fault-injection counter. Plain unmanaged statics with no
         // initialiser: they live in the module's .bss and start zeroed at every load.
         private static KmemCache* s_cache;
 #pragma warning disable CS0649 // written through their addresses, which the compiler does not see
         private static ListHead s_objects;
         private static int s_writerOpen;
 #pragma warning restore CS0649
-        private static SpinlockT* s_lock;
+        private static RawSpinlockT* s_lock;
         private static ProcDirEntry* s_proc;
         private static int s_count;
         private static int s_lastId;
@@ -165,7 +165,7 @@ namespace SimpleCache
             }
 
             // The registry: its lock, then its file, which makes the list reachable from user space.
-            s_lock = FaultInjected() ? null : Sync.SpinLockCreate();
+            s_lock = FaultInjected() ? null : Sync.RawSpinLockCreate();
             if (s_lock == null)
             {
                 Printk.PrErr("CACHE: cannot allocate the registry's lock, undoing\n"u8);
@@ -196,10 +196,8 @@ namespace SimpleCache
                 s_proc = null;
             }
 
-            ListHead* head = Objects;
-            for (ListHead* pos = head->Next, next = pos->Next; pos != head; pos = next, next = pos->Next)
+            foreach (CacheObj* obj in Kernel.List.ForEachEntrySafe<CacheObj>(Objects, CacheObj.ListOffset))
             {
-                CacheObj* obj = CacheObj.FromList(pos);
                 Printk.PrInfo("CACHE: freeing object %d\n"u8, obj->Id);
                 FreeObject(obj);
             }
@@ -213,7 +211,7 @@ namespace SimpleCache
             }
             if (s_lock != null)
             {
-                Sync.SpinLockDestroy(s_lock);
+                Sync.RawSpinLockDestroy(s_lock);
                 s_lock = null;
             }
         }
@@ -274,15 +272,19 @@ namespace SimpleCache
         //   -EBUSY   (on open) another process has the file open for writing
         //
         // Locking. The C# part of the module runs between kernel_fpu_begin() and
-        // kernel_fpu_end(), that is with preemption disabled: it must never sleep. So the list
-        // is protected by a spinlock, held only for the few instructions that look at or change
-        // the list, and everything that may sleep happens outside it: copy_from_user (page
-        // faults) and the allocation of a new object before the lock is taken, kmem_cache_free
-        // after it is released. A mutex would let the critical section sleep, which it never
-        // needs to; a spinlock also lets readers print the whole list from seq_file's show
-        // callback, under the lock, so a read always sees one consistent list. Writers are
-        // also serialised one level up: only one process may have the file open for writing at a
-        // time (the exclusive-open pattern, an atomic flag set in open and cleared in release).
+        // kernel_fpu_end(), that is with preemption disabled: it must never sleep, and neither may
+        // its lock. So the list is protected by a raw spinlock (raw_spinlock_t), the one kernel
+        // lock that never sleeps on any kernel: spinlock_t would do on an ordinary kernel, but on
+        // PREEMPT_RT spin_lock() is rt_spin_lock(), a sleeping rt_mutex, and a mutex sleeps
+        // everywhere (include/linux/Sync.cs says more). A raw spinlock keeps preemption off while
+        // it is held, which on RT delays the real-time tasks, so it is held only for the few
+        // instructions that look at or change the list; everything that may sleep happens
+        // outside it: copy_from_user (page faults) and the allocation of a new object before the
+        // lock is taken, kmem_cache_free (whose own locks sleep on RT) after it is released.
+        // Readers print the whole list from seq_file's show callback under the lock, so a read
+        // always sees one consistent list. Writers are also serialised one level up: only one
+        // process may have the file open for writing at a time (the exclusive-open pattern, an
+        // atomic flag set in open and cleared in release).
 
         /// <summary>proc_ops.proc_open: readers always get in; a second writer gets -EBUSY.</summary>
         [UnmanagedCallersOnly(EntryPoint = ModuleEntry.ProcOpen)]
@@ -306,17 +308,15 @@ namespace SimpleCache
         public static int ProcShow(SeqFile* m)
         {
             uint hz = Jiffies.Hz();
-            Sync.SpinLock(s_lock);
+            Sync.RawSpinLock(s_lock);
             ulong now = Jiffies.Now();
             Proc.SeqPrintf(m, "objects: %d, last id: %d, cache: simple_cache, HZ: %u\n"u8, s_count, s_lastId, hz);
             Proc.SeqPrintf(m, "id     name                            created      age_ms\n"u8);
-            ListHead* head = Objects;
-            for (ListHead* pos = head->Next; pos != head; pos = pos->Next)
+            foreach (CacheObj* obj in Kernel.List.ForEachEntry<CacheObj>(Objects, CacheObj.ListOffset))
             {
-                CacheObj* obj = CacheObj.FromList(pos);
                 Proc.SeqPrintf(m, "%-6d %-31s %-12lu %lu\n"u8, obj->Id, obj->Name, obj->Created, (now - obj->Created) * 1000 / hz);
             }
-            Sync.SpinUnlock(s_lock);
+            Sync.RawSpinUnlock(s_lock);
             return 0;
         }
 
@@ -385,16 +385,16 @@ namespace SimpleCache
             CacheObj* obj = AllocObject();   // may sleep: before the lock
             if (obj == null)
                 return -Errno.ENOMEM;
-            Sync.SpinLock(s_lock);
+            Sync.RawSpinLock(s_lock);
             if (s_lastId == int.MaxValue)
             {
-                Sync.SpinUnlock(s_lock);
+                Sync.RawSpinUnlock(s_lock);
                 FreeObject(obj);
                 return -Errno.ENOSPC;
             }
             AddObject(obj, name, length);
             int id = obj->Id;
-            Sync.SpinUnlock(s_lock);
+            Sync.RawSpinUnlock(s_lock);
             Printk.PrInfo("CACHE: created object %d %s\n"u8, id, obj->Name);
             return 0;
         }
@@ -404,14 +404,14 @@ namespace SimpleCache
             int id = ParseId(text, length);
             if (id <= 0)
                 return -Errno.EINVAL;
-            Sync.SpinLock(s_lock);
+            Sync.RawSpinLock(s_lock);
             CacheObj* obj = Find(id);
             if (obj != null)
             {
                 Kernel.List.DelInit(&obj->List);
                 s_count--;
             }
-            Sync.SpinUnlock(s_lock);
+            Sync.RawSpinUnlock(s_lock);
             if (obj == null)
                 return -Errno.ENOENT;
             Printk.PrInfo("CACHE: freeing object %d\n"u8, id);
@@ -424,11 +424,11 @@ namespace SimpleCache
             int id = ParseId(text, length);
             if (id <= 0 || !ValidName(name, nameLength))
                 return -Errno.EINVAL;
-            Sync.SpinLock(s_lock);
+            Sync.RawSpinLock(s_lock);
             CacheObj* obj = Find(id);
             if (obj != null)
                 SetName(obj, name, nameLength);
-            Sync.SpinUnlock(s_lock);
+            Sync.RawSpinUnlock(s_lock);
             if (obj == null)
                 return -Errno.ENOENT;
             Printk.PrInfo("CACHE: renamed object %d\n"u8, id);
@@ -440,15 +440,14 @@ namespace SimpleCache
             // Move every object to a private list under the lock, free them after it.
             ListHead doomed;
             Kernel.List.Init(&doomed);
-            Sync.SpinLock(s_lock);
+            Sync.RawSpinLock(s_lock);
             while (!Kernel.List.Empty(Objects))
                 Kernel.List.MoveTail(Objects->Next, &doomed);
             int count = s_count;
             s_count = 0;
-            Sync.SpinUnlock(s_lock);
-            for (ListHead* pos = doomed.Next, next = pos->Next; pos != &doomed; pos = next, next = pos->Next)
+            Sync.RawSpinUnlock(s_lock);
+            foreach (CacheObj* obj in Kernel.List.ForEachEntrySafe<CacheObj>(&doomed, CacheObj.ListOffset))
             {
-                CacheObj* obj = CacheObj.FromList(pos);
                 Printk.PrInfo("CACHE: freeing object %d\n"u8, obj->Id);
                 FreeObject(obj);
             }
@@ -459,10 +458,9 @@ namespace SimpleCache
         /// <summary>The object with this id, or null. Called with the lock held.</summary>
         private static CacheObj* Find(int id)
         {
-            ListHead* head = Objects;
-            for (ListHead* pos = head->Next; pos != head; pos = pos->Next)
-                if (CacheObj.FromList(pos)->Id == id)
-                    return CacheObj.FromList(pos);
+            foreach (CacheObj* obj in Kernel.List.ForEachEntry<CacheObj>(Objects, CacheObj.ListOffset))
+                if (obj->Id == id)
+                    return obj;
             return null;
         }
 

@@ -2,17 +2,15 @@
 //
 // include/uapi/asm-generic/errno-base.h and errno.h: the error numbers the kernel returns. Kernel
 // functions return them negated (return -ENOMEM); user space sees the positive value in errno.
+//
+// Pure definitions, no backend: the kernel build compiles this file into the module's object, and
+// the model library (model/SimpleCache.Model.csproj) compiles it once for itself and for every
+// module built on the model (arch/model uses the model's copy rather than compiling its own).
 
 namespace Kernel
 {
     /// <summary>Error numbers, as in <c>include/uapi/asm-generic/errno-base.h</c> (x86-64 values).</summary>
-#if KCS_MODEL_LIBRARY
-    // The model library compiles this file too, for its own use: internal there, so that the
-    // modules built on the model see one Kernel.Errno, their own.
-    internal static class Errno
-#else
     public static class Errno
-#endif
     {
         /// <summary><c>EPERM</c>: operation not permitted.</summary>
         public const int EPERM = 1;

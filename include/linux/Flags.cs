@@ -4,17 +4,13 @@
 // (gfp_types.h and slab.h derive them from enums whose positions depend on the configuration,
 // and slab flags became enum bit positions in 6.8), so the C# API uses its own bits and each
 // backend maps them: the real-kernel glue onto the kernel's macros (arch/kernel/glue/kcs.c),
-// the model onto its own allocator (which compiles this file too, as internal types: see
-// KCS_MODEL_LIBRARY).
+// the model onto its own allocator. Pure definitions: the model library compiles this file once,
+// for itself and for the modules built on it (see Errno.cs).
 
 namespace Kernel
 {
     /// <summary><c>gfp_t</c>: how an allocation may behave (include/linux/gfp_types.h).</summary>
-#if KCS_MODEL_LIBRARY
-    internal enum Gfp : uint
-#else
     public enum Gfp : uint
-#endif
     {
         /// <summary><c>GFP_KERNEL</c>: normal allocation; may sleep and reclaim memory.</summary>
         Kernel = 0x01,
@@ -29,11 +25,7 @@ namespace Kernel
     }
 
     /// <summary><c>slab_flags_t</c>: properties of a kmem_cache (include/linux/slab.h).</summary>
-#if KCS_MODEL_LIBRARY
-    internal enum SlabFlags : uint
-#else
     public enum SlabFlags : uint
-#endif
     {
         /// <summary>No flags.</summary>
         None = 0,
@@ -60,11 +52,7 @@ namespace Kernel
     }
 
     /// <summary>Kernel log levels, <c>KERN_EMERG</c> (0) to <c>KERN_DEBUG</c> (7) (include/linux/kern_levels.h).</summary>
-#if KCS_MODEL_LIBRARY
-    internal enum LogLevel
-#else
     public enum LogLevel
-#endif
     {
         /// <summary><c>KERN_EMERG</c>.</summary>
         Emerg = 0,

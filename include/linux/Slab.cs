@@ -31,22 +31,26 @@ namespace Kernel
         /// <summary><c>kmem_cache_alloc(cachep, flags)</c>: one object from the cache, or null. May sleep with <see cref="Gfp.Kernel"/>.</summary>
         public static partial void* KmemCacheAlloc(KmemCache* cache, Gfp flags);
 
-        /// <summary><c>kmem_cache_free(cachep, obj)</c>: returns an object to its cache.</summary>
+        /// <summary>
+        /// <c>kmem_cache_free(cachep, obj)</c>: returns an object to its cache. Never sleeps on an
+        /// ordinary kernel, but may on PREEMPT_RT, where SLUB's per-CPU and per-node locks are
+        /// sleeping locks: never call it holding a spinlock.
+        /// </summary>
         public static partial void KmemCacheFree(KmemCache* cache, void* obj);
 
         /// <summary>
         /// <c>kmem_cache_destroy(cachep)</c>: destroys an empty cache. With objects still
-        /// allocated the kernel reports "Slab cache still has objects" and leaks the cache.
+        /// allocated the kernel reports "Slab cache still has objects" and leaks the cache. May sleep.
         /// </summary>
         public static partial void KmemCacheDestroy(KmemCache* cache);
 
-        /// <summary><c>kmem_cache_shrink(cachep)</c>: releases empty slabs; 0 if all slabs were released.</summary>
+        /// <summary><c>kmem_cache_shrink(cachep)</c>: releases empty slabs; 0 if all slabs were released. May sleep.</summary>
         public static partial int KmemCacheShrink(KmemCache* cache);
 
-        /// <summary><c>kmalloc(size, flags)</c>: a general-purpose allocation, or null.</summary>
+        /// <summary><c>kmalloc(size, flags)</c>: a general-purpose allocation, or null. May sleep with <see cref="Gfp.Kernel"/>.</summary>
         public static partial void* Kmalloc(nuint size, Gfp flags);
 
-        /// <summary><c>kfree(ptr)</c>: frees a kmalloc allocation; null is ignored.</summary>
+        /// <summary><c>kfree(ptr)</c>: frees a kmalloc allocation; null is ignored. May sleep on PREEMPT_RT (see <see cref="KmemCacheFree"/>).</summary>
         public static partial void Kfree(void* ptr);
     }
 }

@@ -11,6 +11,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
 using SimpleCache.Model.Kernel;
+using ModuleEntry = global::Kernel.ModuleEntry;
 
 namespace SimpleCache.Model.Fs
 {
@@ -27,10 +28,10 @@ namespace SimpleCache.Model.Fs
             Mode = mode;
             Owner = owner;
             Assembly code = owner.Code;
-            Open = ModuleImage.EntryPoint(code, "kcs_proc_open");
-            Show = ModuleImage.EntryPoint(code, "kcs_proc_show");
-            Write = ModuleImage.EntryPoint(code, "kcs_proc_write");
-            Release = ModuleImage.EntryPoint(code, "kcs_proc_release");
+            Open = ModuleImage.EntryPoint(code, ModuleEntry.ProcOpen);
+            Show = ModuleImage.EntryPoint(code, ModuleEntry.ProcShow);
+            Write = ModuleImage.EntryPoint(code, ModuleEntry.ProcWrite);
+            Release = ModuleImage.EntryPoint(code, ModuleEntry.ProcRelease);
             Handle = Handles.Alloc(this);
         }
 

@@ -12,6 +12,7 @@ using System.Text;
 using SimpleCache.Model.Kernel;
 using SimpleCache.Model.Mm;
 using Errno = global::Kernel.Errno;
+using ModuleEntry = global::Kernel.ModuleEntry;
 
 namespace SimpleCache.Model.Fs
 {
@@ -163,7 +164,7 @@ namespace SimpleCache.Model.Fs
                 "objs_per_slab" => Num(l.ObjectsPerSlab),
                 "order" => Num(l.Order),
                 "min_partial" => Num(l.MinPartial),
-                "ctor" => c.HasCtor ? "kcs_slab_ctor+0x0/0x0\n" : "",
+                "ctor" => c.HasCtor ? $"{ModuleEntry.SlabCtor}+0x0/0x0\n" : "",
                 "sanity_checks" => Flag(CacheFlags.ConsistencyChecks),
                 "red_zone" => Flag(CacheFlags.RedZone),
                 "poison" => Flag(CacheFlags.Poison),
@@ -242,16 +243,6 @@ namespace SimpleCache.Model.Fs
             Errno.ERANGE => "Numerical result out of range",
             Errno.ENAMETOOLONG => "File name too long",
             var e => $"Unknown error {e}",
-        };
-
-        /// <summary>kmod's mod_strerror(): insmod's wording of an init_module() error.</summary>
-        public static string ModStrError(int errno) => Math.Abs(errno) switch
-        {
-            8 => "Invalid module format",               // ENOEXEC
-            Errno.ENOENT => "Unknown symbol in module",
-            3 => "Module has wrong symbol version",     // ESRCH
-            Errno.EINVAL => "Invalid parameters",
-            _ => StrError(errno),
         };
     }
 }

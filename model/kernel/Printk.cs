@@ -10,15 +10,16 @@ using System;
 using System.Collections.Generic;
 using System.Text;
 using System.Threading;
+using LogLevel = global::Kernel.LogLevel;
 
 namespace SimpleCache.Model.Kernel
 {
     /// <summary>One printk record (<c>struct printk_info</c> plus its text).</summary>
     /// <param name="Sequence">The record's sequence number, from 0 at boot.</param>
     /// <param name="TimestampNs">Nanoseconds since boot (<c>local_clock()</c>).</param>
-    /// <param name="Level">The log level, 0 (KERN_EMERG) to 7 (KERN_DEBUG).</param>
+    /// <param name="Level">The log level, KERN_EMERG (0) to KERN_DEBUG (7).</param>
     /// <param name="Text">The message, without a trailing newline.</param>
-    public sealed record LogRecord(ulong Sequence, ulong TimestampNs, int Level, string Text)
+    public sealed record LogRecord(ulong Sequence, ulong TimestampNs, LogLevel Level, string Text)
     {
         /// <summary>The record as <c>dmesg</c> prints it: <c>[    1.234567] text</c>.</summary>
         public string Render()
@@ -54,7 +55,7 @@ namespace SimpleCache.Model.Kernel
         public event Action<LogRecord> Logged;
 
         /// <summary><c>printk()</c>: stores one record per line of <paramref name="text"/>.</summary>
-        public void Log(int level, string text)
+        public void Log(LogLevel level, string text)
         {
             foreach (string line in text.TrimEnd('\n').Split('\n'))
             {

@@ -9,13 +9,14 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using System.Threading;
+using LogLevel = global::Kernel.LogLevel;
 
 namespace SimpleCache.Model.Mm
 {
     /// <summary>All slab caches of one model kernel, and the page allocator under them.</summary>
     public sealed unsafe class SlabAllocator
     {
-        private readonly object _slabMutex = new();
+        private readonly object _slabMutex = new();   // slab_mutex: guards _caches and the kmalloc caches (lock order: mm/Slub.cs)
         private readonly List<SlabCache> _caches = new();
         private readonly SlubDebugOption _debugOption;
         private int _nextCpu;
@@ -133,7 +134,7 @@ namespace SimpleCache.Model.Mm
                 {
                     if ((flags & CacheFlags.Panic) != 0)
                         Kernel.Panic($"kmem_cache_create: Failed to create slab '{name}'. Error {err}");
-                    Kernel.Printk(4, $"kmem_cache_create({name}) failed with error {err}");
+                    Kernel.Printk(LogLevel.Warning, $"kmem_cache_create({name}) failed with error {err}");
                     return null;
                 }
                 var cache = new SlabCache(this, name, layout, ctor);

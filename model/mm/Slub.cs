@@ -18,6 +18,26 @@
 // setup_object), never on kmem_cache_alloc. Debug caches (slub_debug, SLAB_* debug flags) get
 // no sheaves, as in the kernel, so every alloc and free passes the checks in SlubDebug.cs.
 //
+// Lock order (outermost first; a lock may be taken while holding only those above it):
+//   1. slab_mutex        SlabAllocator._slabMutex: the list of caches; kmem_cache_create and
+//                        kmem_cache_destroy (which flushes and empties the cache under it).
+//   2. cpu sheaves lock  PerCpuSheaves.TryLock/Lock, local_trylock() in the kernel: one CPU's
+//                        main and spare sheaves and its statistics. The fast paths take it with
+//                        one compare-and-swap and never wait; flushes from another CPU wait.
+//   3. barn lock         SlabCache._barnLock, node_barn->lock: the node's full and empty sheaves.
+//   4. list_lock         SlabCache._listLock, kmem_cache_node->list_lock: the partial and full
+//                        lists, every slab's freelist and inuse count, and the slab and object
+//                        counters. Debug checks and their reports run under it.
+//   5. leaf locks        taken last and never around another: the page allocator's zone lock,
+//                        Kernel.Random, the printk buffer, the SymbolTable, the handle table.
+// Not under any of these: the constructor runs under 2 (a slab is made while refilling a sheaf)
+// but outside 3 and 4, since new_slab() runs without list_lock; pages are released
+// (DiscardSlab) after list_lock is dropped, as discard_slab() is in the kernel.
+// The kernel's own order (the comment at the top of mm/slub.c, 6.1 and 6.12) is 1. slab_mutex
+// 2. node->list_lock 3. cpu_slab->lock 4. slab_lock 5. object_map_lock, for its per-CPU slabs.
+// The model's sheaves reach the node lists from under the per-CPU lock (refilling and flushing
+// a sheaf), so here the per-CPU lock comes before list_lock.
+//
 // Where the model is simpler than the kernel: one NUMA node; slab freelists are changed under
 // list_lock rather than with cmpxchg_double; no RCU (SLAB_TYPESAFE_BY_RCU only moves the free
 // pointer); no memcg accounting; no cache merging.
@@ -137,10 +157,10 @@ namespace SimpleCache.Model.Mm
 
         private readonly SlabAllocator _allocator;
         private readonly PerCpuSheaves[] _pcs;
-        private readonly object _listLock = new();   // kmem_cache_node->list_lock
+        private readonly object _listLock = new();   // kmem_cache_node->list_lock: guards _partial, _full, every slab's Freelist and InUse, _nrSlabs, _totalObjects
         private readonly LinkedList<Slab> _partial = new();
         private readonly LinkedList<Slab> _full = new();
-        private readonly object _barnLock = new();   // node_barn->lock
+        private readonly object _barnLock = new();   // node_barn->lock: guards _barnFull and _barnEmpty
         private readonly Stack<Sheaf> _barnFull = new();
         private readonly Stack<Sheaf> _barnEmpty = new();
         private readonly ulong _random;              // s->random, for the hardened freelist

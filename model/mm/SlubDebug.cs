@@ -18,6 +18,7 @@
 using System;
 using System.Diagnostics;
 using System.Text;
+using LogLevel = global::Kernel.LogLevel;
 
 namespace SimpleCache.Model.Mm
 {
@@ -167,7 +168,7 @@ namespace SimpleCache.Model.Mm
         private void Trace(Slab slab, byte* obj, bool alloc)
         {
             if (Has(CacheFlags.Trace))
-                Report(6, $"TRACE {Name} {(alloc ? "alloc" : "free")} 0x{(ulong)obj:x16} inuse={slab.InUse} fp=0x{(ulong)slab.Freelist:x16}");
+                Report(LogLevel.Info, $"TRACE {Name} {(alloc ? "alloc" : "free")} 0x{(ulong)obj:x16} inuse={slab.InUse} fp=0x{(ulong)slab.Freelist:x16}");
         }
 
         // check_valid_pointer(): NULL, or the start of an object slot of this slab.
@@ -234,7 +235,7 @@ namespace SimpleCache.Model.Mm
                 end--;
             if (!AddKunitError())
             {
-                Report(3, $"[{what} overwritten] 0x{(ulong)fault:x16}-0x{(ulong)(end - 1):x16} @offset={fault - slab.Address}. First byte 0x{fault[0]:x} instead of 0x{value:x}");
+                Report(LogLevel.Err, $"[{what} overwritten] 0x{(ulong)fault:x16}-0x{(ulong)(end - 1):x16} @offset={fault - slab.Address}. First byte 0x{fault[0]:x} instead of 0x{value:x}");
                 if (printObject)
                     ObjectErr(slab, obj, "Object corrupt");
             }
@@ -369,7 +370,7 @@ namespace SimpleCache.Model.Mm
                     }
                     if (count != _nrSlabs)
                     {
-                        Report(3, $"SLUB: {Name} {count} slabs counted but counter={_nrSlabs}");
+                        Report(LogLevel.Err, $"SLUB: {Name} {count} slabs counted but counter={_nrSlabs}");
                         AddKunitError();
                     }
                 }
@@ -411,7 +412,7 @@ namespace SimpleCache.Model.Mm
                 if (free[i] || AddKunitError())
                     continue;
                 byte* p = ObjectAt(slab, i);
-                Report(3, $"Object 0x{(ulong)p:x16} @offset={p - slab.Address}");
+                Report(LogLevel.Err, $"Object 0x{(ulong)p:x16} @offset={p - slab.Address}");
                 PrintTracking(p);
             }
             SlabErrTail(slab);
@@ -444,21 +445,21 @@ namespace SimpleCache.Model.Mm
             ulong addr = *(ulong*)t;
             if (addr == 0)
                 return;
-            Report(3, $"{what} in {Allocator.Symbols.Name(addr)} age={now - *(ulong*)(t + 24)} cpu={*(int*)(t + 12)} pid={*(int*)(t + 16)}");
+            Report(LogLevel.Err, $"{what} in {Allocator.Symbols.Name(addr)} age={now - *(ulong*)(t + 24)} cpu={*(int*)(t + 12)} pid={*(int*)(t + 16)}");
             uint handle = *(uint*)(t + 8);
             string stack = Allocator.Symbols.Stack(handle);
             if (stack == null)
-                Report(3, "object allocation/free stack trace missing");
+                Report(LogLevel.Err, "object allocation/free stack trace missing");
             else
                 foreach (string line in stack.Split('\n'))
-                    Report(4, " " + line);
+                    Report(LogLevel.Warning, " " + line);
         }
 
         // ---------------------------------------------------------------- reports
 
         private bool AddKunitError() => Allocator.AddKunitError();
 
-        private void Report(int level, string text)
+        private void Report(LogLevel level, string text)
         {
             if (!Allocator.InKunit)
                 Allocator.Kernel.Printk(level, text);
@@ -466,17 +467,17 @@ namespace SimpleCache.Model.Mm
 
         private void SlabBug(string reason)
         {
-            Report(3, "=============================================================================");
-            Report(3, $"BUG {Name} ({Allocator.Kernel.PrintTainted()}): {reason}");
-            Report(3, "-----------------------------------------------------------------------------");
-            Report(3, "");
+            Report(LogLevel.Err, "=============================================================================");
+            Report(LogLevel.Err, $"BUG {Name} ({Allocator.Kernel.PrintTainted()}): {reason}");
+            Report(LogLevel.Err, "-----------------------------------------------------------------------------");
+            Report(LogLevel.Err, "");
         }
 
         private void SlabFix(string what)
         {
             if (AddKunitError())
                 return;
-            Report(3, $"FIX {Name}: {what}");
+            Report(LogLevel.Err, $"FIX {Name}: {what}");
         }
 
         private void RestoreBytes(string what, byte value, byte* from, byte* to)
@@ -511,7 +512,7 @@ namespace SimpleCache.Model.Mm
             if (obj == null || !CheckValidPointer(slab, obj))
             {
                 PrintSlabInfo(slab);
-                Report(3, $"Invalid pointer 0x{(ulong)obj:x16}");
+                Report(LogLevel.Err, $"Invalid pointer 0x{(ulong)obj:x16}");
             }
             else
                 PrintTrailer(slab, obj);
@@ -520,15 +521,15 @@ namespace SimpleCache.Model.Mm
         }
 
         private void PrintSlabInfo(Slab slab) =>
-            Report(3, $"Slab 0x{(ulong)slab.Address:x16} objects={slab.Objects} used={slab.InUse} fp=0x{(ulong)slab.Freelist:x16} flags=0x{(IsDebug ? 0x200 : 0):x}(slab)");
+            Report(LogLevel.Err, $"Slab 0x{(ulong)slab.Address:x16} objects={slab.Objects} used={slab.InUse} fp=0x{(ulong)slab.Freelist:x16} flags=0x{(IsDebug ? 0x200 : 0):x}(slab)");
 
         // print_trailer()
         private void PrintTrailer(Slab slab, byte* p)
         {
             PrintTracking(p);
             PrintSlabInfo(slab);
-            Report(3, $"Object 0x{(ulong)p:x16} @offset={p - slab.Address} fp=0x{(ulong)GetFreePointer(p):x16}");
-            Report(3, "");
+            Report(LogLevel.Err, $"Object 0x{(ulong)p:x16} @offset={p - slab.Address} fp=0x{(ulong)GetFreePointer(p):x16}");
+            Report(LogLevel.Err, "");
             if (Has(CacheFlags.RedZone))
                 PrintSection("Redzone  ", p - Layout.RedLeftPad, Layout.RedLeftPad);
             else if (p > slab.Address + 16)
@@ -555,7 +556,7 @@ namespace SimpleCache.Model.Mm
                     hex.Append(k == 0 ? "" : " ").Append(b.ToString("x2"));
                     ascii.Append(b >= 0x20 && b < 0x7f ? (char)b : '.');
                 }
-                Report(3, $"{text}{(ulong)(addr + i):x16}: {hex.ToString().PadRight(16 * 3 + 1)}{ascii}");
+                Report(LogLevel.Err, $"{text}{(ulong)(addr + i):x16}: {hex.ToString().PadRight(16 * 3 + 1)}{ascii}");
             }
         }
 
@@ -563,95 +564,6 @@ namespace SimpleCache.Model.Mm
         {
             int index = new ReadOnlySpan<byte>(start, (int)bytes).IndexOfAnyExcept(value);
             return index < 0 ? null : start + index;
-        }
-    }
-
-    /// <summary>
-    /// Names for the "addresses" that tracking stores (the kernel stores return addresses and
-    /// prints them with %pS): the model stores an index into a table of C# methods, and keeps
-    /// the stack of each tracked call, as the stack depot does.
-    /// </summary>
-    public sealed class SymbolTable
-    {
-        private readonly object _lock = new();
-        private readonly System.Collections.Generic.List<string> _names = new() { null };
-        private readonly System.Collections.Generic.Dictionary<string, int> _index = new();
-        private readonly System.Collections.Generic.List<string> _stacks = new() { null };
-
-        /// <summary>A token for the first caller outside the allocator and the kernel API bindings.</summary>
-        public long CallerAddress()
-        {
-            StackFrame frame = FirstOutsideFrame(new StackTrace(1, false));
-            string name = frame?.GetMethod() is { } m ? $"{m.DeclaringType?.Name}.{m.Name}+0x0/0x0" : "unknown";
-            lock (_lock)
-            {
-                if (!_index.TryGetValue(name, out int i))
-                {
-                    i = _names.Count;
-                    _names.Add(name);
-                    _index[name] = i;
-                }
-                return 0x1000L + i;
-            }
-        }
-
-        /// <summary>The name of a token from <see cref="CallerAddress"/>.</summary>
-        public string Name(ulong address)
-        {
-            lock (_lock)
-            {
-                long i = (long)address - 0x1000;
-                return i > 0 && i < _names.Count ? _names[(int)i] : $"0x{address:x}";
-            }
-        }
-
-        /// <summary><c>stack_depot_save()</c>: keeps the current stack, returns its handle.</summary>
-        public uint SaveStack()
-        {
-            var trace = new StackTrace(1, false);
-            var sb = new StringBuilder();
-            bool outside = false;
-            foreach (StackFrame f in trace.GetFrames())
-            {
-                var m = f.GetMethod();
-                if (m == null)
-                    continue;
-                outside |= IsOutside(m);
-                if (!outside)
-                    continue;
-                if (sb.Length > 0)
-                    sb.Append('\n');
-                sb.Append($" {m.DeclaringType?.Name}.{m.Name}+0x0/0x0");
-                if (sb.Length > 600)
-                    break;
-            }
-            lock (_lock)
-            {
-                _stacks.Add(sb.ToString());
-                return (uint)(_stacks.Count - 1);
-            }
-        }
-
-        /// <summary><c>stack_depot_print()</c>'s text for a handle, or null.</summary>
-        public string Stack(uint handle)
-        {
-            lock (_lock)
-                return handle > 0 && handle < _stacks.Count ? _stacks[(int)handle] : null;
-        }
-
-        private static StackFrame FirstOutsideFrame(StackTrace trace)
-        {
-            foreach (StackFrame f in trace.GetFrames())
-                if (f.GetMethod() is { } m && IsOutside(m))
-                    return f;
-            return null;
-        }
-
-        private static bool IsOutside(System.Reflection.MethodBase m)
-        {
-            string ns = m.DeclaringType?.Namespace ?? "";
-            string type = m.DeclaringType?.Name ?? "";
-            return !ns.StartsWith("SimpleCache.Model", StringComparison.Ordinal) && !(ns == "Kernel" && type == "Slab");
         }
     }
 }

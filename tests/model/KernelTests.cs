@@ -17,23 +17,23 @@ namespace SimpleCache.Model.Tests
         [Fact]
         public void DmesgRendersSecondsAndMicroseconds()
         {
-            Assert.Equal("[    1.234567] hello", new LogRecord(0, 1_234_567_890, 6, "hello").Render());
-            Assert.Equal("[12345.000001] x", new LogRecord(0, 12_345_000_001_000, 6, "x").Render());
+            Assert.Equal("[    1.234567] hello", new LogRecord(0, 1_234_567_890, global::Kernel.LogLevel.Info, "hello").Render());
+            Assert.Equal("[12345.000001] x", new LogRecord(0, 12_345_000_001_000, global::Kernel.LogLevel.Info, "x").Render());
         }
 
         [Fact]
         public void DmesgClearAndFollow()
         {
             using var k = K.Boot();
-            k.Printk(6, "one");
+            k.Printk(global::Kernel.LogLevel.Info, "one");
             Assert.Single(k.Log.ReadClear());
             Assert.Empty(k.Log.Read());
-            k.Printk(6, "two\nthree\n");
+            k.Printk(global::Kernel.LogLevel.Info, "two\nthree\n");
             Assert.Equal(new[] { "two", "three" }, k.Log.Read().Select(r => r.Text));
             long after = (long)k.Log.Read().Last().Sequence;
             var waiter = System.Threading.Tasks.Task.Run(() => k.Log.WaitForNew(after, TimeSpan.FromSeconds(30)));
             System.Threading.Thread.Sleep(50);
-            k.Printk(6, "four");
+            k.Printk(global::Kernel.LogLevel.Info, "four");
             Assert.Equal("four", waiter.Result.Single().Text);
         }
 
@@ -67,11 +67,11 @@ namespace SimpleCache.Model.Tests
         public void LsmodAndModinfoLookLikeKmods()
         {
             using var k = K.Boot();
-            Assert.Equal("Module                  Size  Used by\n", k.Modules.Lsmod());
+            Assert.Equal("Module                  Size  Used by\n", Kmod.Lsmod(k.Modules));
             k.Modules.Insmod(K.SimpleCache);
-            string row = k.Modules.Lsmod().Split('\n')[1];
+            string row = Kmod.Lsmod(k.Modules).Split('\n')[1];
             Assert.Matches(@"^simple_cache\s{7,}\d+  0$", row);
-            string info = ModuleHost.Modinfo(K.SimpleCache, "simple_cache.ko");
+            string info = Kmod.Modinfo(K.SimpleCache, "simple_cache.ko");
             Assert.Contains("license:        Dual MIT/GPL\n", info);
             Assert.Contains("parm:           fail_nth:Fault injection: make the Nth allocation of the module fail (1 = the cache, 2 = the first object, ...; 0 = none) (int)\n", info);
             Assert.Equal("0\n", k.Fs.Read("/sys/module/simple_cache/parameters/fail_nth", out _));
@@ -111,6 +111,25 @@ namespace SimpleCache.Model.Tests
             Assert.Contains("\nsimple_cache          ", text);
             Assert.Contains("insmod: ERROR: could not insert module simple_cache.ko: Cannot allocate memory\n", text);
             Assert.Contains("rmmod: ERROR: Module simple_cache is not currently loaded\n", text);
+        }
+        [Fact]
+        public void EveryCommandTheHelpNamesExists()
+        {
+            using var k = K.Boot();
+            var output = new StringWriter();
+            var session = new Session(k, output);
+            var words = Session.Commands.Select(c => c.Name).ToList();
+            Assert.Equal(["insmod", "rmmod", "lsmod", "modinfo", "dmesg", "cat", "ls", "grep", "echo"], words);
+            Assert.All(Session.Commands, c => Assert.Contains(c.Usage, Session.Help));
+            foreach (string word in words)
+            {
+                output.GetStringBuilder().Clear();
+                session.Execute(word, echo: false);
+                Assert.DoesNotContain("not found", output.ToString());
+            }
+            output.GetStringBuilder().Clear();
+            Assert.Equal(127, session.Execute("slabinfo", echo: false));
+            Assert.Contains("sh: slabinfo: not found (try help)", output.ToString());
         }
     }
 }

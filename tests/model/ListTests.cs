@@ -113,7 +113,7 @@ namespace SimpleCache.Model.Tests
             Assert.Equal("1 2 3 4 0 (null)", K.AllLines(k).Last());
             Printk.PrErr("%s %px\n"u8, (byte*)null, (PrintkArg)(void*)0x1234);
             Assert.Equal("(null) 0000000000001234", K.AllLines(k).Last());
-            Assert.Equal(3, k.Log.Read().Last().Level);
+            Assert.Equal(LogLevel.Err, k.Log.Read().Last().Level);
         }
     }
 }

@@ -5,6 +5,7 @@
 // (tools/vm/guest/tests.sh); tools/vm/compare.sh diffs the two directly.
 
 using System.Linq;
+using SimpleCache.Model.Kernel;
 using SimpleCache.Model.Mm;
 using Xunit;
 
@@ -21,7 +22,7 @@ namespace SimpleCache.Model.Tests
             long freeAtBoot = k.Pages.NrFreePages;
             Assert.Equal(0, k.Modules.Insmod(K.SimpleCache));
             Assert.Equal(new[] { "CACHE: created object 1 alpha", "CACHE: created object 2 beta" }, K.CacheLines(k));
-            Assert.Contains("simple_cache ", k.Modules.Lsmod());
+            Assert.Contains("simple_cache ", Kmod.Lsmod(k.Modules));
             SlabCache cache = k.Slab.Find("simple_cache");
             Assert.NotNull(cache);
             Assert.Equal(2, cache.ObjectsInUse());

@@ -81,7 +81,7 @@ namespace SimpleCache.Model.Tests
         }
 
         [Fact]
-        public void TwoWritersAtOnceLeaveAConsistentList()
+        public void TwoWritersAndTwoReadersAtOnceSeeAConsistentList()
         {
             using var k = K.Boot(cpus: 2);
             Assert.Equal(0, k.Modules.Insmod(K.SimpleCache));

@@ -7,6 +7,8 @@
 //                                           --follow prints each kernel message as it is logged
 //   simple-cache shell [options]            the same, typed at a prompt
 //   simple-cache geometry SIZE [options]    what the kernel would do with a cache of SIZE-byte objects
+//   simple-cache check-geometry ...         compare geometry measured in a VM with the model's
+//                                           (tests/vm/geometry.sh feeds it)
 //
 // Options: --kernel 6.1|6.12  --cpus N  --slub-debug OPTS  --manual-clock  --follow
 
@@ -20,15 +22,15 @@ namespace SimpleCache.Cli
 {
     internal static class Program
     {
-        private const string Usage = """
+        private static readonly string Usage = """
             usage: simple-cache run [--kernel 6.1|6.12] [--cpus N] [--slub-debug OPTS] [--manual-clock] [--follow] [SCRIPT|-]
                    simple-cache shell [same options]
                    simple-cache geometry SIZE [--align N] [--hwcache-align] [--ctor] [--rcu] [--debug OPTS]
                                               [--cpus N] [--kernel 6.1|6.12]
+                   simple-cache check-geometry --kernel 6.1|6.12 --cpus N [--tag TEXT] FILE|-
 
-            Session commands: insmod FILE [ARGS], rmmod NAME, lsmod, modinfo FILE, dmesg [-c|-C|--notime],
-            cat /proc/slabinfo, slabinfo [CACHE], validate CACHE, shrink CACHE, echo TEXT, help.
-            """;
+            Session commands (run, shell; also: help):
+            """ + "\n" + Session.Help;
 
         private static int Main(string[] args)
         {

@@ -19,6 +19,53 @@ namespace SimpleCache.Cli
     /// <summary>Runs shell-like commands against a model kernel.</summary>
     public sealed class Session
     {
+        /// <summary>
+        /// The commands <see cref="Run(List{string}, TextWriter)"/> understands, each with its
+        /// usage: what <c>help</c> prints, what the CLI's usage shows, and what a command given
+        /// the wrong words answers. Keep it in step with the cases of that switch.
+        /// </summary>
+        public static readonly (string Name, string Usage)[] Commands =
+        [
+            ("insmod", "insmod FILE [ARGS]"),
+            ("rmmod", "rmmod NAME"),
+            ("lsmod", "lsmod"),
+            ("modinfo", "modinfo FILE"),
+            ("dmesg", "dmesg [-c|-C|-t|--notime]"),
+            ("cat", "cat FILE"),
+            ("ls", "ls DIR"),
+            ("grep", "grep [-E] [-c] [-v] PATTERN FILE"),
+            ("echo", "echo TEXT [> FILE]"),
+        ];
+
+        /// <summary>The help text: every command's usage, then the files there are.</summary>
+        public static string Help
+        {
+            get
+            {
+                // The usages, comma-separated, wrapped before 100 columns.
+                var text = new System.Text.StringBuilder();
+                int column = 0;
+                foreach (string item in Commands.Select(c => c.Usage + ",").Append("and COMMAND | grep ..."))
+                {
+                    if (column > 0 && column + 1 + item.Length > 100)
+                    {
+                        text.Append('\n');
+                        column = 0;
+                    }
+                    else if (column > 0)
+                    {
+                        text.Append(' ');
+                        column++;
+                    }
+                    text.Append(item);
+                    column += item.Length;
+                }
+                return text + "\n" +
+                    "Files: /proc/slabinfo, /proc/modules, /proc/simple_cache, /sys/kernel/slab/<cache>/...,\n" +
+                    "/sys/kernel/debug/failslab/..., /sys/module/<module>/parameters/...\n";
+            }
+        }
+
         /// <summary>The brief's walk-through, as <c>make demo</c> runs it in the VM.</summary>
         public static readonly string[] BriefScript =
         [
@@ -87,41 +134,37 @@ namespace SimpleCache.Cli
                 case []:
                     return 0;
                 case ["help"]:
-                    o.WriteLine("insmod FILE [ARGS], rmmod NAME, lsmod, modinfo FILE, dmesg [-c|-C|-t], cat FILE, grep PATTERN FILE,");
-                    o.WriteLine("echo VALUE > FILE, ls DIR; files: /proc/slabinfo, /proc/modules, /sys/kernel/slab/<cache>/...,");
-                    o.WriteLine("/sys/kernel/debug/failslab/..., /sys/module/<module>/parameters/...");
+                    o.Write(Help);
                     return 0;
                 case ["insmod", var file, .. var rest]:
                     if (!_files.TryGetValue(Path.GetFileName(file), out ModuleImage image))
                     {
-                        o.WriteLine($"insmod: ERROR: could not load module {file}: No such file or directory");
+                        o.WriteLine(Kmod.InsmodNoFile(file));
                         return 1;
                     }
                     int err = _kernel.Modules.Insmod(image, string.Join(' ', rest.Select(Quote)));
                     if (err != 0)
                     {
-                        o.WriteLine($"insmod: ERROR: could not insert module {file}: {Procfs.ModStrError(err)}");
+                        o.WriteLine(Kmod.InsmodFailed(file, err));
                         return 1;
                     }
                     return 0;
                 case ["rmmod", var name]:
                     name = Path.GetFileNameWithoutExtension(name);
                     int rc = _kernel.Modules.Rmmod(name);
-                    if (rc == -Kernel.Errno.ENOENT)
-                        o.WriteLine($"rmmod: ERROR: Module {name} is not currently loaded");
-                    else if (rc != 0)
-                        o.WriteLine($"rmmod: ERROR: Module {name} is in use");
+                    if (rc != 0)
+                        o.WriteLine(Kmod.RmmodFailed(name, rc));
                     return rc == 0 ? 0 : 1;
                 case ["lsmod"]:
-                    o.Write(_kernel.Modules.Lsmod());
+                    o.Write(Kmod.Lsmod(_kernel.Modules));
                     return 0;
                 case ["modinfo", var file]:
                     if (!_files.TryGetValue(Path.GetFileName(file), out ModuleImage info))
                     {
-                        o.WriteLine($"modinfo: ERROR: Module {file} not found.");
+                        o.WriteLine(Kmod.ModinfoNoFile(file));
                         return 1;
                     }
-                    o.Write(ModuleHost.Modinfo(info, "/" + Path.GetFileName(file)));
+                    o.Write(Kmod.Modinfo(info, "/" + Path.GetFileName(file)));
                     return 0;
                 case ["dmesg", .. var flags]:
                     bool noTime = flags.Contains("-t") || flags.Contains("--notime");
@@ -162,6 +205,12 @@ namespace SimpleCache.Cli
                     }
                     return 0;
                 default:
+                    string usage = Commands.FirstOrDefault(c => c.Name == w[0]).Usage;
+                    if (usage != null)
+                    {
+                        o.WriteLine($"sh: {w[0]}: usage: {usage}");
+                        return 2;
+                    }
                     o.WriteLine($"sh: {w[0]}: not found (try help)");
                     return 127;
             }

@@ -144,17 +144,17 @@ namespace Kernel
 
     public static unsafe partial class Sync
     {
-        [DllImport("*", EntryPoint = "kcs_spin_lock_create"), SuppressGCTransition]
-        private static extern SpinlockT* KcsSpinLockCreate();
+        [DllImport("*", EntryPoint = "kcs_raw_spin_lock_create"), SuppressGCTransition]
+        private static extern RawSpinlockT* KcsRawSpinLockCreate();
 
-        [DllImport("*", EntryPoint = "kcs_spin_lock_destroy"), SuppressGCTransition]
-        private static extern void KcsSpinLockDestroy(SpinlockT* lockp);
+        [DllImport("*", EntryPoint = "kcs_raw_spin_lock_destroy"), SuppressGCTransition]
+        private static extern void KcsRawSpinLockDestroy(RawSpinlockT* lockp);
 
-        [DllImport("*", EntryPoint = "kcs_spin_lock"), SuppressGCTransition]
-        private static extern void KcsSpinLock(SpinlockT* lockp);
+        [DllImport("*", EntryPoint = "kcs_raw_spin_lock"), SuppressGCTransition]
+        private static extern void KcsRawSpinLock(RawSpinlockT* lockp);
 
-        [DllImport("*", EntryPoint = "kcs_spin_unlock"), SuppressGCTransition]
-        private static extern void KcsSpinUnlock(SpinlockT* lockp);
+        [DllImport("*", EntryPoint = "kcs_raw_spin_unlock"), SuppressGCTransition]
+        private static extern void KcsRawSpinUnlock(RawSpinlockT* lockp);
 
         [DllImport("*", EntryPoint = "kcs_atomic_cmpxchg"), SuppressGCTransition]
         private static extern int KcsAtomicCmpxchg(int* v, int expected, int value);
@@ -162,13 +162,13 @@ namespace Kernel
         [DllImport("*", EntryPoint = "kcs_atomic_set_release"), SuppressGCTransition]
         private static extern void KcsAtomicSetRelease(int* v, int value);
 
-        public static partial SpinlockT* SpinLockCreate() => KcsSpinLockCreate();
+        public static partial RawSpinlockT* RawSpinLockCreate() => KcsRawSpinLockCreate();
 
-        public static partial void SpinLockDestroy(SpinlockT* lockp) => KcsSpinLockDestroy(lockp);
+        public static partial void RawSpinLockDestroy(RawSpinlockT* lockp) => KcsRawSpinLockDestroy(lockp);
 
-        public static partial void SpinLock(SpinlockT* lockp) => KcsSpinLock(lockp);
+        public static partial void RawSpinLock(RawSpinlockT* lockp) => KcsRawSpinLock(lockp);
 
-        public static partial void SpinUnlock(SpinlockT* lockp) => KcsSpinUnlock(lockp);
+        public static partial void RawSpinUnlock(RawSpinlockT* lockp) => KcsRawSpinUnlock(lockp);
 
         public static partial int AtomicCmpxchg(int* v, int expected, int value) => KcsAtomicCmpxchg(v, expected, value);
 

@@ -8,8 +8,9 @@
  *    entry.S inside a kernel_fpu_begin()/kernel_fpu_end() section (RyuJIT code uses SSE
  *    registers even without floating point, and the kernel does not save them for us);
  *  - thin wrappers for the kernel functions and macros the C# bindings call (one kcs_* function
- *    per binding in arch/kernel/bindings). A wrapper whose kernel function may sleep leaves the
- *    FPU section first and re-enters it after, since the section disables preemption;
+ *    per binding in arch/kernel/bindings). A wrapper whose kernel function may sleep, or may take
+ *    a lock that sleeps on PREEMPT_RT, leaves the FPU section first and re-enters it after
+ *    (KCS_OUTSIDE_FPU), since the section disables preemption;
  *  - the few symbols NativeAOT-compiled code expects from its runtime (RhpTrapThreads,
  *    __security_cookie) and the fail-fast that stands in for exceptions.
  * Everything the kernel calls back (init, exit, the slab constructor, proc_ops) is plain C, which then
@@ -30,6 +31,22 @@
 #include <asm/fpu/api.h>
 
 #include "kcs.h"
+
+/*
+ * The FPU section. kernel_fpu_begin() lets kernel code use the SSE registers that RyuJIT's code
+ * needs, and disables preemption until kernel_fpu_end(): nothing inside may sleep, and on a
+ * PREEMPT_RT kernel that includes taking a spinlock_t (rt_spin_lock) and anything that does,
+ * such as SLUB's free paths. Two macros, the only places the section is entered or left:
+ *
+ *  KCS_IN_FPU(stmt)       the kernel called C; run stmt, which calls C#, inside a section.
+ *  KCS_OUTSIDE_FPU(stmt)  C# called a wrapper; run stmt, a call that may sleep, outside the
+ *                         section, and re-enter it for the C# code that continues after.
+ *
+ * check-fpu-sections.sh, run by Kbuild on every build, follows these calls through kcs.o and
+ * fails the build if a call that may sleep, or a sleeping lock, is reached inside a section.
+ */
+#define KCS_IN_FPU(stmt)	do { kernel_fpu_begin(); stmt; kernel_fpu_end(); } while (0)
+#define KCS_OUTSIDE_FPU(stmt)	do { kernel_fpu_end(); stmt; kernel_fpu_begin(); } while (0)
 
 /* Polled by NativeAOT code after each call into C; no GC, so never set. */
 u32 RhpTrapThreads;
@@ -71,7 +88,7 @@ static bool kcs_gfp(u32 flags, gfp_t *gfp)
 {
 	gfp_t g = 0;
 
-	if (flags & ~(KCS_GFP_KERNEL | KCS_GFP_ATOMIC | KCS_GFP_NOWAIT | KCS_GFP_ZERO | KCS_GFP_NOWARN))
+	if (flags & ~KCS_KNOWN_GFP_FLAGS)
 		return false;
 	if (flags & KCS_GFP_KERNEL)
 		g |= GFP_KERNEL;
@@ -91,7 +108,7 @@ static bool kcs_slab_flags(u32 flags, slab_flags_t *out)
 {
 	slab_flags_t f = 0;
 
-	if (flags & ~0x3ffu)
+	if (flags & ~KCS_KNOWN_SLAB_FLAGS)
 		return false;
 	if (flags & KCS_SLAB_CONSISTENCY_CHECKS)
 		f |= SLAB_CONSISTENCY_CHECKS;
@@ -122,9 +139,7 @@ static bool kcs_slab_flags(u32 flags, slab_flags_t *out)
 /* The kernel calls this C function; it calls the C# constructor directly. */
 static void kcs_ctor_thunk(void *obj)
 {
-	kernel_fpu_begin();
-	kcs_enter_slab_ctor(obj);
-	kernel_fpu_end();
+	KCS_IN_FPU(kcs_enter_slab_ctor(obj));
 }
 
 struct kmem_cache *kcs_kmem_cache_create(const char *name, int len, u32 size, u32 align,
@@ -147,9 +162,7 @@ struct kmem_cache *kcs_kmem_cache_create(const char *name, int len, u32 size, u3
 		}
 		kctor = kcs_ctor_thunk;
 	}
-	kernel_fpu_end();
-	s = kmem_cache_create(buf, size, align, sflags, kctor);
-	kernel_fpu_begin();
+	KCS_OUTSIDE_FPU(s = kmem_cache_create(buf, size, align, sflags, kctor));
 	return s;
 }
 
@@ -160,31 +173,26 @@ void *kcs_kmem_cache_alloc(struct kmem_cache *s, u32 flags)
 
 	if (!kcs_gfp(flags, &gfp))
 		return NULL;
-	kernel_fpu_end();
-	p = kmem_cache_alloc(s, gfp);
-	kernel_fpu_begin();
+	KCS_OUTSIDE_FPU(p = kmem_cache_alloc(s, gfp));
 	return p;
 }
 
+/* Never sleeps on an ordinary kernel; on PREEMPT_RT, SLUB's local_lock and list_lock do. */
 void kcs_kmem_cache_free(struct kmem_cache *s, void *obj)
 {
-	kmem_cache_free(s, obj);
+	KCS_OUTSIDE_FPU(kmem_cache_free(s, obj));
 }
 
 void kcs_kmem_cache_destroy(struct kmem_cache *s)
 {
-	kernel_fpu_end();
-	kmem_cache_destroy(s);
-	kernel_fpu_begin();
+	KCS_OUTSIDE_FPU(kmem_cache_destroy(s));
 }
 
 int kcs_kmem_cache_shrink(struct kmem_cache *s)
 {
 	int ret;
 
-	kernel_fpu_end();
-	ret = kmem_cache_shrink(s);
-	kernel_fpu_begin();
+	KCS_OUTSIDE_FPU(ret = kmem_cache_shrink(s));
 	return ret;
 }
 
@@ -195,15 +203,14 @@ void *kcs_kmalloc(size_t size, u32 flags)
 
 	if (!kcs_gfp(flags, &gfp))
 		return NULL;
-	kernel_fpu_end();
-	p = kmalloc(size, gfp);
-	kernel_fpu_begin();
+	KCS_OUTSIDE_FPU(p = kmalloc(size, gfp));
 	return p;
 }
 
+/* As kcs_kmem_cache_free: kfree() takes SLUB's locks, which sleep on PREEMPT_RT. */
 void kcs_kfree(void *p)
 {
-	kfree(p);
+	KCS_OUTSIDE_FPU(kfree(p));
 }
 
 /* --- moduleparam.h, jiffies.h ----------------------------------------------------------- */
@@ -243,9 +250,7 @@ static int kcs_seq_show(struct seq_file *m, void *v)
 {
 	int ret;
 
-	kernel_fpu_begin();
-	ret = kcs_enter_proc_show(m);
-	kernel_fpu_end();
+	KCS_IN_FPU(ret = kcs_enter_proc_show(m));
 	return ret;
 }
 
@@ -254,17 +259,12 @@ static int kcs_fops_open(struct inode *inode, struct file *file)
 	int writable = (file->f_mode & FMODE_WRITE) != 0;
 	int ret;
 
-	kernel_fpu_begin();
-	ret = kcs_enter_proc_open(writable);
-	kernel_fpu_end();
+	KCS_IN_FPU(ret = kcs_enter_proc_open(writable));
 	if (ret)
 		return ret;
 	ret = single_open(file, kcs_seq_show, NULL);
-	if (ret) {
-		kernel_fpu_begin();
-		kcs_enter_proc_release(writable);
-		kernel_fpu_end();
-	}
+	if (ret)
+		KCS_IN_FPU(kcs_enter_proc_release(writable));
 	return ret;
 }
 
@@ -272,9 +272,7 @@ static ssize_t kcs_fops_write(struct file *file, const char __user *buf, size_t 
 {
 	long ret;
 
-	kernel_fpu_begin();
-	ret = kcs_enter_proc_write(buf, len);
-	kernel_fpu_end();
+	KCS_IN_FPU(ret = kcs_enter_proc_write(buf, len));
 	return ret;
 }
 
@@ -282,9 +280,7 @@ static int kcs_fops_release(struct inode *inode, struct file *file)
 {
 	int writable = (file->f_mode & FMODE_WRITE) != 0;
 
-	kernel_fpu_begin();
-	kcs_enter_proc_release(writable);
-	kernel_fpu_end();
+	KCS_IN_FPU(kcs_enter_proc_release(writable));
 	return single_release(inode, file);
 }
 
@@ -305,17 +301,13 @@ void *kcs_proc_create(const char *name, int len, u16 mode)
 		return NULL;
 	memcpy(buf, name, len);
 	buf[len] = '\0';
-	kernel_fpu_end();
-	pde = proc_create(buf, mode, NULL, &kcs_proc_ops);
-	kernel_fpu_begin();
+	KCS_OUTSIDE_FPU(pde = proc_create(buf, mode, NULL, &kcs_proc_ops));
 	return pde;
 }
 
 void kcs_proc_remove(void *pde)
 {
-	kernel_fpu_end();
-	proc_remove(pde);
-	kernel_fpu_begin();
+	KCS_OUTSIDE_FPU(proc_remove(pde));
 }
 
 void kcs_seq_write(struct seq_file *m, const char *data, int len)
@@ -329,39 +321,40 @@ unsigned long kcs_copy_from_user(void *to, const void __user *from, unsigned lon
 {
 	unsigned long left;
 
-	kernel_fpu_end();	/* a page fault may sleep */
-	left = copy_from_user(to, from, n);
-	kernel_fpu_begin();
+	KCS_OUTSIDE_FPU(left = copy_from_user(to, from, n));	/* a page fault may sleep */
 	return left;
 }
 
 /* --- spinlock.h, atomic.h ------------------------------------------------------------------- */
 
-void *kcs_spin_lock_create(void)
+/*
+ * The C# API's only lock is raw_spinlock_t: C# runs with preemption disabled (the FPU section),
+ * so its lock must never sleep. spinlock_t would spin on an ordinary kernel, but on PREEMPT_RT
+ * spin_lock() is rt_spin_lock(), which sleeps; raw_spin_lock() spins on every kernel.
+ */
+void *kcs_raw_spin_lock_create(void)
 {
-	spinlock_t *lock;
+	raw_spinlock_t *lock;
 
-	kernel_fpu_end();
-	lock = kmalloc(sizeof(*lock), GFP_KERNEL);
-	kernel_fpu_begin();
+	KCS_OUTSIDE_FPU(lock = kmalloc(sizeof(*lock), GFP_KERNEL));
 	if (lock)
-		spin_lock_init(lock);
+		raw_spin_lock_init(lock);
 	return lock;
 }
 
-void kcs_spin_lock_destroy(void *lock)
+void kcs_raw_spin_lock_destroy(void *lock)
 {
-	kfree(lock);
+	KCS_OUTSIDE_FPU(kfree(lock));
 }
 
-void kcs_spin_lock(void *lock)
+void kcs_raw_spin_lock(void *lock)
 {
-	spin_lock(lock);
+	raw_spin_lock(lock);
 }
 
-void kcs_spin_unlock(void *lock)
+void kcs_raw_spin_unlock(void *lock)
 {
-	spin_unlock(lock);
+	raw_spin_unlock(lock);
 }
 
 int kcs_atomic_cmpxchg(int *v, int old, int new)
@@ -381,17 +374,13 @@ static int __init kcs_init(void)
 	int ret;
 
 	__security_cookie = get_random_u64();
-	kernel_fpu_begin();
-	ret = kcs_enter_module_init();
-	kernel_fpu_end();
+	KCS_IN_FPU(ret = kcs_enter_module_init());
 	return ret;
 }
 
 static void __exit kcs_exit(void)
 {
-	kernel_fpu_begin();
-	kcs_enter_module_exit();
-	kernel_fpu_end();
+	KCS_IN_FPU(kcs_enter_module_exit());
 }
 
 module_init(kcs_init);

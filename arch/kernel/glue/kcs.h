@@ -3,7 +3,8 @@
  * The binary contract between the C# kernel API (include/linux, arch/kernel/bindings) and
  * this glue. The flag bits are the C# API's own (include/linux/Flags.cs); the glue maps them to
  * the kernel's, whose values change with the kernel version and configuration.
- * tools/check-kcs-abi.sh checks that the two files agree.
+ * tests/host/abi.sh checks that the two files agree, and that every entry point named in
+ * include/linux/ModuleEntry.cs is declared below.
  */
 #ifndef KCS_H
 #define KCS_H
@@ -14,6 +15,9 @@
 #define KCS_GFP_NOWAIT		0x04
 #define KCS_GFP_ZERO		0x100
 #define KCS_GFP_NOWARN		0x200
+/* Every GFP bit above: kcs.c refuses a call with any other bit set. */
+#define KCS_KNOWN_GFP_FLAGS	(KCS_GFP_KERNEL | KCS_GFP_ATOMIC | KCS_GFP_NOWAIT | KCS_GFP_ZERO | \
+				 KCS_GFP_NOWARN)
 
 /* enum SlabFlags (include/linux/Flags.cs) */
 #define KCS_SLAB_CONSISTENCY_CHECKS	0x01
@@ -26,6 +30,11 @@
 #define KCS_SLAB_ACCOUNT		0x80
 #define KCS_SLAB_RECLAIM_ACCOUNT	0x100
 #define KCS_SLAB_NO_MERGE		0x200
+/* Every slab flag above: kcs.c refuses a cache with any other bit set. */
+#define KCS_KNOWN_SLAB_FLAGS	(KCS_SLAB_CONSISTENCY_CHECKS | KCS_SLAB_RED_ZONE | KCS_SLAB_POISON | \
+				 KCS_SLAB_STORE_USER | KCS_SLAB_HWCACHE_ALIGN | KCS_SLAB_PANIC | \
+				 KCS_SLAB_TYPESAFE_BY_RCU | KCS_SLAB_ACCOUNT | KCS_SLAB_RECLAIM_ACCOUNT | \
+				 KCS_SLAB_NO_MERGE)
 
 /*
  * Entry trampolines (entry.S): each realigns the stack to 16 bytes and calls one C# entry
@@ -40,15 +49,23 @@ int kcs_enter_proc_show(struct seq_file *m);
 long kcs_enter_proc_write(const char __user *buf, size_t len);
 void kcs_enter_proc_release(int writable);
 
-/* The C# entry points themselves; those a module may lack are weak. */
+/*
+ * The C# entry points themselves (include/linux/ModuleEntry.cs names them); those a module may
+ * lack are weak. entry.S calls them; kcs.c only compares addresses.
+ */
 extern int kcs_module_init(void);
 extern void kcs_module_exit(void);
 extern void kcs_slab_ctor(void *obj) __attribute__((weak));
+extern int kcs_proc_open(int writable) __attribute__((weak));
 extern int kcs_proc_show(struct seq_file *m) __attribute__((weak));
+extern long kcs_proc_write(const char __user *buf, size_t len) __attribute__((weak));
+extern void kcs_proc_release(int writable) __attribute__((weak));
 
 /*
  * The wrappers the C# bindings call (arch/kernel/bindings/Bindings.cs, one DllImport each).
- * Callers run inside a kernel_fpu_begin() section.
+ * Callers run inside a kernel_fpu_begin() section: a wrapper whose kernel function may sleep, or
+ * take a lock that sleeps on PREEMPT_RT, leaves it around that call (KCS_OUTSIDE_FPU in kcs.c).
+ * check-fpu-sections.sh checks this on every build, in the object kbuild compiled.
  */
 struct kmem_cache;
 void kcs_fail_fast(void);
@@ -69,10 +86,10 @@ void *kcs_proc_create(const char *name, int len, u16 mode);
 void kcs_proc_remove(void *pde);
 void kcs_seq_write(struct seq_file *m, const char *data, int len);
 unsigned long kcs_copy_from_user(void *to, const void __user *from, unsigned long n);
-void *kcs_spin_lock_create(void);
-void kcs_spin_lock_destroy(void *lock);
-void kcs_spin_lock(void *lock);
-void kcs_spin_unlock(void *lock);
+void *kcs_raw_spin_lock_create(void);
+void kcs_raw_spin_lock_destroy(void *lock);
+void kcs_raw_spin_lock(void *lock);
+void kcs_raw_spin_unlock(void *lock);
 int kcs_atomic_cmpxchg(int *v, int old, int new);
 void kcs_atomic_set_release(int *v, int i);
 

@@ -53,7 +53,7 @@ namespace Kernel
     public static unsafe partial class Printk
     {
         private static partial void Emit(LogLevel level, byte* text, int length) =>
-            ModelKernel.Current.Printk((int)level, Encoding.UTF8.GetString(text, length));
+            ModelKernel.Current.Printk(level, Encoding.UTF8.GetString(text, length));
     }
 
     public static unsafe partial class Bug
@@ -115,15 +115,15 @@ namespace Kernel
 
     public static unsafe partial class Sync
     {
-        // A spinlock in the model is a .NET monitor behind a handle: same mutual exclusion, and
-        // the holder must release it on the thread that took it, as with a real spinlock.
-        public static partial SpinlockT* SpinLockCreate() => (SpinlockT*)Handles.Alloc(new object());
+        // A raw spinlock in the model is a .NET monitor behind a handle: same mutual exclusion,
+        // and the holder must release it on the thread that took it, as with a real spinlock.
+        public static partial RawSpinlockT* RawSpinLockCreate() => (RawSpinlockT*)Handles.Alloc(new object());
 
-        public static partial void SpinLockDestroy(SpinlockT* lockp) => Handles.Free((nint)lockp);
+        public static partial void RawSpinLockDestroy(RawSpinlockT* lockp) => Handles.Free((nint)lockp);
 
-        public static partial void SpinLock(SpinlockT* lockp) => System.Threading.Monitor.Enter(Handles.Get<object>((nint)lockp));
+        public static partial void RawSpinLock(RawSpinlockT* lockp) => System.Threading.Monitor.Enter(Handles.Get<object>((nint)lockp));
 
-        public static partial void SpinUnlock(SpinlockT* lockp) => System.Threading.Monitor.Exit(Handles.Get<object>((nint)lockp));
+        public static partial void RawSpinUnlock(RawSpinlockT* lockp) => System.Threading.Monitor.Exit(Handles.Get<object>((nint)lockp));
 
         public static partial int AtomicCmpxchg(int* v, int expected, int value) => System.Threading.Interlocked.CompareExchange(ref *v, value, expected);
 

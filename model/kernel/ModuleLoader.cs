@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
-// Module loading: kernel/module/main.c's load_module() and delete_module(), kernel/params.c's
-// parsing of insmod arguments, and what kmod's insmod, rmmod, lsmod and modinfo print.
+// Module loading: kernel/module/main.c's load_module() and delete_module(), and kernel/params.c's
+// parsing of insmod arguments. The module information is read in ModInfo.cs; what kmod's tools
+// print is in Kmod.cs.
 //
 // A model module is a .NET assembly built from a C# module source with the model backend
 // (arch/model). Its entry points are the same [UnmanagedCallersOnly] methods the real kernel's
-// glue calls (ModuleEntry in include/linux/Module.cs), and its module information comes from
-// the same <name>.modinfo.c that kbuild compiles, embedded in the assembly.
+// glue calls (include/linux/ModuleEntry.cs), and its module information comes from the same
+// <name>.modinfo.c that kbuild compiles, embedded in the assembly.
 
 using System;
 using System.Collections.Generic;
@@ -19,64 +20,11 @@ using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading;
 using Errno = global::Kernel.Errno;
+using LogLevel = global::Kernel.LogLevel;
+using ModuleEntry = global::Kernel.ModuleEntry;
 
 namespace SimpleCache.Model.Kernel
 {
-    /// <summary>A module parameter as module_param() declares it.</summary>
-    /// <param name="Name">The parameter's name.</param>
-    /// <param name="Type">Its type: charp, int, uint, bool...</param>
-    /// <param name="Perm">Its sysfs permissions.</param>
-    /// <param name="Description">MODULE_PARM_DESC's text.</param>
-    public sealed record ModuleParamInfo(string Name, string Type, int Perm, string Description);
-
-    /// <summary>What a module's .modinfo section says (read from its <c>.modinfo.c</c>).</summary>
-    public sealed partial class ModInfo
-    {
-        /// <summary>MODULE_LICENSE.</summary>
-        public string License { get; private set; }
-        /// <summary>MODULE_AUTHOR.</summary>
-        public string Author { get; private set; }
-        /// <summary>MODULE_DESCRIPTION.</summary>
-        public string Description { get; private set; }
-        /// <summary>module_param declarations, in order.</summary>
-        public IReadOnlyList<ModuleParamInfo> Params { get; private set; } = [];
-
-        /// <summary>Reads the MODULE_* and module_param lines of a modinfo C file.</summary>
-        public static ModInfo Parse(string source)
-        {
-            var info = new ModInfo();
-            var descriptions = new Dictionary<string, string>();
-            foreach (Match m in ParamDescRegex().Matches(source))
-                descriptions[m.Groups[1].Value] = Unescape(m.Groups[2].Value);
-            var parameters = new List<ModuleParamInfo>();
-            foreach (Match m in ParamRegex().Matches(source))
-            {
-                string name = m.Groups[1].Value;
-                parameters.Add(new ModuleParamInfo(name, m.Groups[2].Value, Convert.ToInt32(m.Groups[3].Value, 8),
-                    descriptions.GetValueOrDefault(name)));
-            }
-            info.Params = parameters;
-            info.License = Macro(source, "MODULE_LICENSE");
-            info.Author = Macro(source, "MODULE_AUTHOR");
-            info.Description = Macro(source, "MODULE_DESCRIPTION");
-            return info;
-        }
-
-        private static string Macro(string source, string macro)
-        {
-            Match m = Regex.Match(source, macro + @"\(\s*""((?:[^""\\]|\\.)*)""\s*\)");
-            return m.Success ? Unescape(m.Groups[1].Value) : null;
-        }
-
-        private static string Unescape(string s) => s.Replace("\\\"", "\"").Replace("\\\\", "\\");
-
-        [GeneratedRegex(@"module_param\(\s*(\w+)\s*,\s*(\w+)\s*,\s*(0[0-7]*)\s*\)")]
-        private static partial Regex ParamRegex();
-
-        [GeneratedRegex(@"MODULE_PARM_DESC\(\s*(\w+)\s*,\s*""((?:[^""\\]|\\.)*)""\s*\)")]
-        private static partial Regex ParamDescRegex();
-    }
-
     /// <summary>A module file: an assembly with the module's entry points and modinfo.</summary>
     public sealed unsafe class ModuleImage
     {
@@ -115,13 +63,13 @@ namespace SimpleCache.Model.Kernel
             string source;
             using (var reader = new StreamReader(assembly.GetManifestResourceStream(resource)!))
                 source = reader.ReadToEnd();
-            nint init = EntryPoint(assembly, "kcs_module_init");
+            nint init = EntryPoint(assembly, ModuleEntry.Init);
             if (init == 0)
-                throw new ArgumentException($"module {name} has no init entry point (kcs_module_init)");
+                throw new ArgumentException($"module {name} has no init entry point ({ModuleEntry.Init})");
             long size = 4096;
             if (!string.IsNullOrEmpty(assembly.Location) && File.Exists(assembly.Location))
                 size = (new FileInfo(assembly.Location).Length + 4095) / 4096 * 4096;
-            return new ModuleImage(name, assembly, ModInfo.Parse(source), init, EntryPoint(assembly, "kcs_module_exit"), size);
+            return new ModuleImage(name, assembly, ModInfo.Parse(source), init, EntryPoint(assembly, ModuleEntry.Exit), size);
         }
 
         /// <summary>
@@ -136,7 +84,7 @@ namespace SimpleCache.Model.Kernel
                 return (Assembly, Init, Exit);   // no file to load again (single-file host): share the one copy
             var context = new System.Runtime.Loader.AssemblyLoadContext($"module {Name}");
             Assembly copy = context.LoadFromAssemblyPath(Assembly.Location);
-            return (copy, EntryPoint(copy, "kcs_module_init"), EntryPoint(copy, "kcs_module_exit"));
+            return (copy, EntryPoint(copy, ModuleEntry.Init), EntryPoint(copy, ModuleEntry.Exit));
         }
 
         /// <summary>The native entry of the [UnmanagedCallersOnly] method exported as <paramref name="symbol"/>, or 0.</summary>
@@ -330,12 +278,12 @@ namespace SimpleCache.Model.Kernel
                 // The first out-of-tree, unsigned module taints the kernel, and says so.
                 if (!_kernel.Taint.Contains('O'))
                 {
-                    _kernel.Printk(4, $"{image.Name}: loading out-of-tree module taints kernel.");
+                    _kernel.Printk(LogLevel.Warning, $"{image.Name}: loading out-of-tree module taints kernel.");
                     _kernel.AddTaint('O');
                 }
                 if (!_kernel.Taint.Contains('E'))
                 {
-                    _kernel.Printk(4, $"{image.Name}: module verification failed: signature and/or required key missing - tainting kernel");
+                    _kernel.Printk(LogLevel.Warning, $"{image.Name}: module verification failed: signature and/or required key missing - tainting kernel");
                     _kernel.AddTaint('E');
                 }
 
@@ -343,7 +291,7 @@ namespace SimpleCache.Model.Kernel
                 int ret = Call(module, () => ((delegate* unmanaged<int>)module.Init)());
                 if (ret > 0)
                 {
-                    _kernel.Printk(4, $"do_init_module: '{image.Name}'->init suspiciously returned {ret}, it should follow 0/-E convention");
+                    _kernel.Printk(LogLevel.Warning, $"do_init_module: '{image.Name}'->init suspiciously returned {ret}, it should follow 0/-E convention");
                     ret = 0;
                 }
                 if (ret < 0)
@@ -391,31 +339,6 @@ namespace SimpleCache.Model.Kernel
             }
         }
 
-        /// <summary>lsmod's output (kmod): "Module  Size  Used by", then one line per module, newest first.</summary>
-        public string Lsmod()
-        {
-            var sb = new StringBuilder("Module                  Size  Used by\n");
-            foreach (LoadedModule m in Loaded)
-                sb.Append($"{m.Name,-19} {m.Image.Size,8}  {m.RefCount}\n");
-            return sb.ToString();
-        }
-
-        /// <summary>modinfo's output (kmod) for a module file.</summary>
-        public static string Modinfo(ModuleImage image, string filename)
-        {
-            var sb = new StringBuilder();
-            void Line(string key, string value) => sb.Append($"{key + ":",-16}{value}\n");
-            Line("filename", filename);
-            if (image.Info.Description != null) Line("description", image.Info.Description);
-            if (image.Info.Author != null) Line("author", image.Info.Author);
-            if (image.Info.License != null) Line("license", image.Info.License);
-            Line("depends", "");
-            Line("name", image.Name);
-            foreach (ModuleParamInfo p in image.Info.Params)
-                Line("parm", $"{p.Name}:{p.Description} ({p.Type})");
-            return sb.ToString();
-        }
-
         // parse_args() over the module's parameters (kernel/params.c): "name=value" words,
         // double quotes to keep spaces; unknown names are warned about and ignored.
         private int ParseArgs(LoadedModule module, string args)
@@ -429,24 +352,24 @@ namespace SimpleCache.Model.Kernel
                 ModuleParamInfo p = module.Image.Info.Params.FirstOrDefault(x => x.Name == canonical);
                 if (p == null)
                 {
-                    _kernel.Printk(4, $"{module.Name}: unknown parameter '{name}' ignored");
+                    _kernel.Printk(LogLevel.Warning, $"{module.Name}: unknown parameter '{name}' ignored");
                     continue;
                 }
                 if (value == null && p.Type != "bool")
                 {
-                    _kernel.Printk(3, $"{module.Name}: `' invalid for parameter `{name}'");
+                    _kernel.Printk(LogLevel.Err, $"{module.Name}: `' invalid for parameter `{name}'");
                     return -Errno.EINVAL;
                 }
                 int err = module.SetParam(p, value ?? "");
                 if (err == -Errno.ENOSPC)
                 {
-                    _kernel.Printk(3, $"{module.Name}: string parameter too long");
-                    _kernel.Printk(3, $"{module.Name}: `{value}' too large for parameter `{name}'");
+                    _kernel.Printk(LogLevel.Err, $"{module.Name}: string parameter too long");
+                    _kernel.Printk(LogLevel.Err, $"{module.Name}: `{value}' too large for parameter `{name}'");
                     return err;
                 }
                 if (err != 0)
                 {
-                    _kernel.Printk(3, $"{module.Name}: `{value}' invalid for parameter `{name}'");
+                    _kernel.Printk(LogLevel.Err, $"{module.Name}: `{value}' invalid for parameter `{name}'");
                     return err;
                 }
             }
