@@ -5,7 +5,8 @@
 #   make                 build simple_cache.ko for the running kernel
 #   make KDIR=<dir>      build it for the kernel whose headers (kbuild tree) are in <dir>
 #   make demo            build, boot a throwaway VM, load the module and show what it does
-#   make test            run every test (the VM tests on each installed Debian kernel included)
+#   make test            run every test (the VM tests on 6.1, 6.12 and 6.12-rt included)
+#   make test-model      only the model's tests (no VM, no root, about a minute)
 #   make model           run the brief in the user-space model (no VM, no root): simple-cache run
 #   make bench           benchmarks of the model's slab allocator
 #   make sign            sign simple_cache.ko (Secure Boot): KEY=... CERT=... (default ~/kernel_keys/MOK.*)
@@ -30,7 +31,7 @@ CSHARP_SRC := $(wildcard $(ROOT)/module/*.cs $(ROOT)/include/linux/*.cs $(ROOT)/
                          $(ROOT)/Directory.Build.props
 GLUE_SRC := $(wildcard $(ROOT)/arch/kernel/glue/*) $(ROOT)/module/simple_cache.modinfo.c
 
-.PHONY: all module csharp demo test deps sign clean check-kdir model bench
+.PHONY: all module csharp demo test test-model deps sign clean check-kdir model bench
 
 all: module
 
@@ -92,6 +93,9 @@ demo: deps
 
 test: deps
 	@$(ROOT)/tools/run-tests.sh
+
+test-model:
+	@$(DOTNET) test $(ROOT)/tests/model/SimpleCache.Model.Tests.csproj -c Release --nologo -v quiet
 
 model:
 	@$(DOTNET) run -c Release --project $(ROOT)/tools/cli -- run

@@ -6,13 +6,15 @@
 # package for it); the NativeAOT compiler comes from NuGet on the first build.
 #
 #   kernels       linux-image-amd64 + linux-headers-amd64 (6.1), linux-image-6.12-amd64 +
-#                 linux-headers-6.12-amd64: the two kernels the VM tests boot and build for
+#                 linux-headers-6.12-amd64, linux-image-6.12-rt-amd64 + linux-headers-6.12-rt-amd64
+#                 (PREEMPT_RT): the three kernels the VM tests boot and build for
 #   VM            qemu-system-x86, busybox-static, cpio, kmod (insmod/rmmod/lsmod/modinfo)
 #   build         make, gcc, binutils, bc, openssl (make sign and its tests)
 
 set -euo pipefail
 
 packages=(linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
+	linux-image-6.12-rt-amd64 linux-headers-6.12-rt-amd64
 	qemu-system-x86 busybox-static cpio kmod gzip make gcc binutils bc openssl)
 
 missing=()

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
 // Native handles for model objects: what the C# kernel API hands a module as an opaque kernel
-// pointer (struct kmem_cache *, spinlock_t *, struct proc_dir_entry *, struct seq_file *).
+// pointer (struct kmem_cache *, raw_spinlock_t *, struct proc_dir_entry *, struct seq_file *).
 // A handle is a small block of unmanaged memory holding a GCHandle to the object, so module
 // code sees a stable pointer and the model finds its object again in O(1).
 

@@ -8,6 +8,7 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CHECK=$ROOT/arch/kernel/glue/check-csharp-object.sh
+. "$ROOT/tests/host/lib/verdict.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -18,14 +19,7 @@ gcc -c -O2 -o "$tmp/glue.o" "$tmp/glue.c"
 expect() { # expect accept|reject NAME OBJECT [MESSAGE]
 	local want=$1 name=$2 obj=$3 msg=${4:-} out rc=0
 	out=$("$CHECK" "$obj" "$tmp/glue.o" 2>&1) || rc=$?
-	if [ "$want" = accept ] && [ $rc -eq 0 ]; then
-		echo "PASS object check accepts $name"
-	elif [ "$want" = reject ] && [ $rc -ne 0 ] && grep -q -- "$msg" <<<"$out"; then
-		echo "PASS object check rejects $name ($msg)"
-	else
-		echo "FAIL object check on $name: exit $rc, wanted $want${msg:+ with '$msg'}"
-		sed 's/^/    | /' <<<"$out"
-	fi
+	verdict "object check" "$want" "$name" "$rc" "$out" "$msg"
 }
 
 mk() { # mk NAME: compile $tmp/NAME.c or .s to $tmp/NAME.o

@@ -15,6 +15,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tools/vm/vm.sh"
 CHECK=$ROOT/arch/kernel/glue/check-fpu-sections.sh
+. "$ROOT/tests/host/lib/verdict.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -53,14 +54,7 @@ expect() {
 		return
 	fi
 	out=$(sh "$CHECK" "$d/kcs.o" 2>&1) || rc=$?
-	if [ "$want" = accept ] && [ $rc -eq 0 ]; then
-		echo "PASS fpu-sections [$rel] accepts $name"
-	elif [ "$want" = reject ] && [ $rc -ne 0 ] && grep -q -- "$msg" <<<"$out"; then
-		echo "PASS fpu-sections [$rel] rejects $name ($msg)"
-	else
-		echo "FAIL fpu-sections [$rel] on $name: exit $rc, wanted $want${msg:+ with '$msg'}"
-		sed 's/^/    | /' <<<"$out"
-	fi
+	verdict "fpu-sections [$rel]" "$want" "$name" "$rc" "$out" "$msg"
 }
 
 variant "the glue as it is" ""

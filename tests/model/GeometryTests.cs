@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
 // Slab geometry, worked through by hand from mm/slub.c. The first two rows are what the VM's
-// /proc/slabinfo shows for simple_cache; the VM harness (tools/vm/geometry.sh) compares the
+// /proc/slabinfo shows for simple_cache; the VM harness (tests/vm/geometry.sh) compares the
 // model with both real kernels for a whole matrix of caches on every run.
 
 using SimpleCache.Model.Mm;

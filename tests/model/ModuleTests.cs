@@ -2,7 +2,7 @@
 //
 // module/SimpleCache.cs running on the model: the brief's lines, parameters, fault injection,
 // bad names, repeated loads, and nothing leaked. The same expectations hold in the real kernel
-// (tools/vm/guest/tests.sh); tools/vm/compare.sh diffs the two directly.
+// (tests/vm/guest/module.sh); tests/vm/compare.sh diffs the two directly.
 
 using System.Linq;
 using SimpleCache.Model.Kernel;

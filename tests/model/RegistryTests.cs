@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
 // /proc/simple_cache on the model: the same battery and concurrency checks that
-// simple-cache-ctl runs in the VM (tools/ctl/Registry.cs), through the model's ProcFile.
+// simple-cache-ctl runs in the VM (tests/registry/RegistryChecks.cs), through the model's ProcFile.
 
 using System;
 using System.Linq;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
 // The registry checks of /proc/simple_cache, written once and run against both backends: in
-// the VM by simple-cache-ctl (through the real open/write/read/close system calls) and in the
-// model by tests/model (through the model's ProcFile). Each side implements IRegistry.
+// the VM by simple-cache-ctl's battery and stress commands (tools/ctl compiles this file in; they
+// go through the real open/write/read/close system calls) and in the model by tests/model
+// (through the model's ProcFile). Each side implements IRegistry.
 
 using System;
 using System.Collections.Generic;
@@ -78,6 +79,17 @@ namespace SimpleCache.Registry
                 return null;
             }
             return rows;
+        }
+
+        /// <summary>The "last id" of the header line, or -1.</summary>
+        public static int LastId(string text)
+        {
+            const string key = "last id: ";
+            int at = text?.IndexOf(key, StringComparison.Ordinal) ?? -1;
+            if (at < 0)
+                return -1;
+            int end = text.IndexOf(',', at);
+            return end > at && int.TryParse(text.AsSpan(at + key.Length, end - at - key.Length), out int id) ? id : -1;
         }
 
         /// <summary>The registry without the age column, which changes by itself: what a failed command must leave as it was.</summary>
@@ -187,17 +199,59 @@ namespace SimpleCache.Registry
 
         /// <summary>
         /// Two (or more) writers at once, each doing random adds and dels through open/write/close
-        /// (retrying on EBUSY), and reading the file to find the ids of its own objects. At the
-        /// end the registry must hold exactly the objects each writer still believes it has.
+        /// (retrying on EBUSY), and reading the file to find the ids of its own objects, while
+        /// <paramref name="readers"/> more threads read the file all along (each once every 20
+        /// operations of the writers). Every read must be one
+        /// consistent list (the header's count equals the rows, ids ascend) and no reader may see
+        /// the last id go backwards. At the end the registry must hold exactly the objects each
+        /// writer still believes it has.
         /// </summary>
-        public static (int Passed, int Failed) RunConcurrent(IRegistry r, int writers, int operations, int seed, Action<bool, string> report)
+        public static (int Passed, int Failed) RunConcurrent(IRegistry r, int writers, int operations, int seed, Action<bool, string> report, int readers = 2)
         {
             var tally = new Tally(report);
             var Check = tally.Check;
 
             var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
             var remaining = new HashSet<string>[writers];
-            long busy = 0, reads = 0;
+            const int ReadEvery = 20;
+            long busy = 0, reads = 0, readerReads = 0, opsDone = 0;
+            int writersDone = 0;
+            var readerThreads = new Thread[readers];
+            for (int i = 0; i < readers; i++)
+            {
+                int reader = i;
+                readerThreads[i] = new Thread(() =>
+                {
+                    // Paced by the writers' progress: one read every ReadEvery operations, spread
+                    // over the whole run (reading flat out would only slow an emulated VM down).
+                    int lastId = 0;
+                    long next = ReadEvery * (reader + 1) / readers;
+                    while (Volatile.Read(ref writersDone) < writers && errors.IsEmpty)
+                    {
+                        if (Interlocked.Read(ref opsDone) < next)
+                        {
+                            Thread.Sleep(1);
+                            continue;
+                        }
+                        next += ReadEvery;
+                        string text = r.Read();
+                        Interlocked.Increment(ref readerReads);
+                        if (RegistryText.Parse(text, out string problem) == null)
+                        {
+                            errors.Enqueue($"reader {reader}: inconsistent read: {problem}");
+                            break;
+                        }
+                        int id = RegistryText.LastId(text);
+                        if (id < lastId)
+                        {
+                            errors.Enqueue($"reader {reader}: the last id went back from {lastId} to {id}");
+                            break;
+                        }
+                        lastId = id;
+                    }
+                });
+                readerThreads[i].Start();
+            }
             var threads = new Thread[writers];
             for (int w = 0; w < writers; w++)
             {
@@ -210,7 +264,10 @@ namespace SimpleCache.Registry
                     int next = 0;
                     for (int op = 0; op < operations / writers && errors.IsEmpty; op++)
                     {
-                        bool add = mine.Count == 0 || rng.Next(100) < 55;
+                        // Adds win while a writer holds fewer than 100 objects, dels after: the
+                        // registry grows to a few hundred objects over several slabs and stays
+                        // there (each del reads the whole list, and an emulated VM pays for it).
+                        bool add = mine.Count == 0 || rng.Next(100) < (mine.Count < 100 ? 55 : 45);
                         string name;
                         byte[] command;
                         int index = -1;
@@ -238,15 +295,20 @@ namespace SimpleCache.Registry
                         }
                         if (ret != command.Length) { errors.Enqueue($"writer {writer}: '{Encoding.ASCII.GetString(command).Trim()}' returned {Describe(ret)}"); break; }
                         if (add) mine.Add(name); else mine.RemoveAt(index);
+                        Interlocked.Increment(ref opsDone);
                     }
                     remaining[writer].UnionWith(mine);
+                    Interlocked.Increment(ref writersDone);
                 });
                 threads[w].Start();
             }
             foreach (Thread t in threads)
                 t.Join();
+            foreach (Thread t in readerThreads)
+                t.Join();
 
-            Check(errors.IsEmpty, $"{operations} random adds and dels from {writers} writers at once succeed ({busy} EBUSY retries, {reads} reads) {string.Join("; ", errors.Take(3))}");
+            Check(errors.IsEmpty, $"{operations} random adds and dels from {writers} writers at once, {readers} readers reading all along, succeed ({busy} EBUSY retries, {reads} writer reads, {readerReads} reader reads, each one consistent) {string.Join("; ", errors.Take(3))}");
+            Check(readers == 0 || readerReads >= (long)readers * (operations / ReadEvery) / 2, $"the readers read while the writers wrote ({readerReads} reads, one per reader every {ReadEvery} operations)");
             List<Entry> final = RegistryText.Parse(r.Read(), out string finalProblem);
             var expected = remaining.SelectMany(s => s).OrderBy(s => s).ToList();
             Check(final != null, $"the final list is consistent{(finalProblem == null ? "" : ": " + finalProblem)}");

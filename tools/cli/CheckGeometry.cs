@@ -2,7 +2,7 @@
 //
 // simple-cache check-geometry --kernel V --cpus N [--tag T] FILE|-
 //
-// Reads the "GEOM" and "SLABINFO" lines that tools/vm/guest/geometry.sh prints in the VM (what
+// Reads the "GEOM" and "SLABINFO" lines that tests/vm/guest/geometry.sh prints in the VM (what
 // the real kernel made of each cache of tests/kernel/slab_matrix.c) and compares each figure
 // with the model's SlabGeometry. One PASS or FAIL line per cache; exit 1 if any differs.
 

@@ -9,7 +9,9 @@
 //   simple-cache-ctl clear                     free every object
 //   simple-cache-ctl write TEXT                write TEXT as it is (C escapes: \n \t \0 \xHH)
 //   simple-cache-ctl battery                   the bad-input battery: one PASS/FAIL line per check
-//   simple-cache-ctl stress [OPS] [WRITERS] [SEED]   concurrent writers (default 10000 2 1)
+//   simple-cache-ctl stress [OPS] [WRITERS] [SEED] [READERS]
+//                                              concurrent writers and readers (default 10000 2 1 2)
+// battery and stress are the registry checks of tests/registry/RegistryChecks.cs.
 // Options: --file PATH (default /proc/simple_cache). Errors print the errno's name and text, and
 // the exit status is the errno.
 
@@ -55,7 +57,8 @@ namespace SimpleCache.Ctl
                     int ops = rest.Length > 0 ? int.Parse(rest[0]) : 10000;
                     int writers = rest.Length > 1 ? int.Parse(rest[1]) : 2;
                     int seed = rest.Length > 2 ? int.Parse(rest[2]) : 1;
-                    var (passed, failed) = RegistryChecks.RunConcurrent(registry, writers, ops, seed, Report);
+                    int readers = rest.Length > 3 ? int.Parse(rest[3]) : 2;
+                    var (passed, failed) = RegistryChecks.RunConcurrent(registry, writers, ops, seed, Report, readers);
                     Console.WriteLine($"stress: {passed} passed, {failed} failed");
                     return failed == 0 ? 0 : 1;
                 }

@@ -1,20 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
 #
-# vm.sh: boots a Debian kernel in a throwaway QEMU VM with a tiny initramfs (busybox for the
-# shell, kmod for insmod/rmmod/lsmod/modinfo as on a real system) and runs one guest script.
-# Sourced by test.sh and demo.sh; also usable by hand:
+# vm.sh: the QEMU harness. Boots a Debian kernel in a throwaway VM with a tiny initramfs (busybox
+# for the shell, kmod for insmod/rmmod/lsmod/modinfo as on a real system) and runs one guest
+# script. Sourced by the demo (tools/vm/demo.sh) and the real-kernel tests (tests/vm/); also
+# usable by hand:
 #
 #   tools/vm/vm.sh list                              kernels that have both an image and headers
 #   tools/vm/vm.sh run RELEASE KO SCRIPT [CMDLINE]   boot RELEASE, run SCRIPT with KO at /simple_cache.ko
 #
 # QEMU runs under TCG (-accel tcg -cpu max): KVM hangs on these machines. The guest's console
 # is the serial port; everything the guest script prints arrives on standard output.
+#
+# Everything the VM scripts share lives here, once: finding kernels and their headers, building
+# the module, the slab_matrix test module, the CLI and simple-cache-ctl, and naming the model
+# version that follows a kernel release.
 
 VM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VM_TIMEOUT=${VM_TIMEOUT:-600}
 VM_SMP=${VM_SMP:-1}          # CPUs of the VM
 VM_EXTRA_FILES=${VM_EXTRA_FILES:-}   # more files to put in the VM's / (space-separated paths)
+# The model's command line (tools/cli), as vm_build_cli leaves it.
+VM_CLI=$VM_ROOT/build/dotnet/bin/SimpleCache.Cli/Release/net10.0/simple-cache
+# simple-cache-ctl (tools/ctl), compiled by NativeAOT to run in the VM, as vm_build_ctl leaves it.
+VM_CTL=$VM_ROOT/build/ctl/simple-cache-ctl
 
 # Kernel releases with both /boot/vmlinuz-RELEASE and a kbuild tree, oldest first.
 vm_kernels() {
@@ -28,6 +37,7 @@ vm_kernels() {
 	done | sort -V
 }
 
+# vm_kdir RELEASE: the kernel's kbuild tree.
 vm_kdir() {
 	if [ -f "/usr/src/linux-headers-$1/Makefile" ]; then
 		echo "/usr/src/linux-headers-$1"
@@ -36,35 +46,85 @@ vm_kdir() {
 	fi
 }
 
-# vm_initramfs OUT KO SCRIPT: builds a gzip'd cpio archive at OUT.
-vm_initramfs() {
-	local out=$1 ko=$2 script=$3 stage lib file
-	stage=$(mktemp -d)
-	mkdir -p "$stage"/{bin,sbin,proc,sys,dev,tmp,lib,lib64,etc}
-	cp /bin/busybox "$stage/bin/busybox"
-	# kmod (insmod, rmmod, lsmod, modinfo) and util-linux's dmesg, as on a Debian system. They
-	# are dynamically linked: bring their libraries and the dynamic loader along.
-	mkdir -p "$stage/usr/bin"
-	cp /usr/bin/kmod "$stage/sbin/kmod"
-	cp /usr/bin/dmesg "$stage/usr/bin/dmesg"
-	for lib in $(ldd /usr/bin/kmod /usr/bin/dmesg | grep -o '/[^ ]*' | sort -u); do
+# vm_model_version RELEASE: the kernel version the model follows for this release (6.1 or 6.12;
+# a PREEMPT_RT build has its base version's slab allocator), or nothing and status 1.
+vm_model_version() {
+	case "$1" in
+	6.1.*) echo 6.1 ;;
+	6.12.*) echo 6.12 ;;
+	*) return 1 ;;
+	esac
+}
+
+# vm_is_rt RELEASE: whether the release is a PREEMPT_RT build (its config says so).
+vm_is_rt() {
+	grep -q '^CONFIG_PREEMPT_RT=y' "/boot/config-$1" 2>/dev/null
+}
+
+# vm_build_module RELEASE: builds simple_cache.ko for RELEASE (make is incremental: the C#
+# object is compiled once and shared by every kernel) and prints its path.
+vm_build_module() {
+	make -s -C "$VM_ROOT" module KDIR="$(vm_kdir "$1")" >&2 || return 1
+	echo "$VM_ROOT/build/kernel/$1/simple_cache.ko"
+}
+
+# vm_build_slab_matrix RELEASE: builds tests/kernel/slab_matrix.ko for RELEASE and prints its path.
+vm_build_slab_matrix() {
+	local out=$VM_ROOT/build/kernel/$1/slab_matrix
+	mkdir -p "$out"
+	cp "$VM_ROOT/tests/kernel/slab_matrix.c" "$VM_ROOT/tests/kernel/Kbuild" "$out/"
+	make -s -C "$(vm_kdir "$1")" M="$out" modules >"$out/build.log" 2>&1 || { cat "$out/build.log" >&2; return 1; }
+	echo "$out/slab_matrix.ko"
+}
+
+# vm_build_cli: builds the model's command line at $VM_CLI.
+vm_build_cli() {
+	dotnet build -c Release --nologo -v quiet "$VM_ROOT/tools/cli/SimpleCache.Cli.csproj" >"$VM_ROOT/build/cli-build.log" 2>&1 ||
+		{ cat "$VM_ROOT/build/cli-build.log" >&2; return 1; }
+}
+
+# vm_build_ctl: builds simple-cache-ctl at $VM_CTL (NativeAOT: a native program, no .NET in the VM).
+vm_build_ctl() {
+	dotnet publish "$VM_ROOT/tools/ctl" -c Release --nologo -v quiet -o "$VM_ROOT/build/ctl" >"$VM_ROOT/build/ctl-publish.log" 2>&1 ||
+		{ cat "$VM_ROOT/build/ctl-publish.log" >&2; return 1; }
+}
+
+# vm_copy_libs STAGE FILE: copies the shared libraries and the dynamic loader FILE needs into
+# STAGE (ldd on one file at a time: given several, ldd prints a "file:" line for each, which is
+# not a library).
+vm_copy_libs() {
+	local stage=$1 lib
+	for lib in $(ldd "$2" 2>/dev/null | grep -o '/[^ ]*'); do
+		[ -e "$stage$lib" ] && continue
 		mkdir -p "$stage$(dirname "$lib")"
 		cp -L "$lib" "$stage$lib"
 	done
+}
+
+# vm_initramfs OUT KO SCRIPT: builds a gzip'd cpio archive at OUT.
+vm_initramfs() {
+	local out=$1 ko=$2 script=$3 stage file tool
+	stage=$(mktemp -d)
+	mkdir -p "$stage"/{bin,sbin,proc,sys,dev,tmp,lib,lib64,etc}
+	cp /bin/busybox "$stage/bin/busybox"
+	# kmod (insmod, rmmod, lsmod, modinfo) and util-linux's dmesg, as on a Debian system.
+	mkdir -p "$stage/usr/bin"
+	for file in /usr/bin/kmod /usr/bin/dmesg; do
+		cp "$file" "$stage$file"
+		vm_copy_libs "$stage" "$file"
+	done
 	for tool in insmod rmmod lsmod modinfo; do
-		ln -s kmod "$stage/sbin/$tool"
+		ln -s /usr/bin/kmod "$stage/sbin/$tool"
 	done
 	cp "$ko" "$stage/simple_cache.ko"
 	for file in $VM_EXTRA_FILES; do
 		cp "$file" "$stage/"
 		# A dynamically linked program (simple-cache-ctl) needs its libraries too.
-		for lib in $(ldd "$file" 2>/dev/null | grep -o '/[^ ]*'); do
-			mkdir -p "$stage$(dirname "$lib")"
-			[ -e "$stage$lib" ] || cp -L "$lib" "$stage$lib"
-		done
+		vm_copy_libs "$stage" "$file"
 	done
 	cp "$script" "$stage/guest.sh"
 	cp "$VM_ROOT/tools/vm/guest/lib.sh" "$stage/lib.sh"
+	cp "$VM_ROOT/tests/vm/guest/checks.sh" "$stage/checks.sh"
 	cat > "$stage/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin

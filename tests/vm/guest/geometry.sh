@@ -3,7 +3,7 @@
 # Inside the VM: load slab_matrix.ko and print what the kernel made of each of its caches:
 #   GEOM <name> <object_size> <slab_size> <objs_per_slab> <order> <align>   (from /sys/kernel/slab)
 #   SLABINFO <the cache's /proc/slabinfo line>
-# tools/vm/geometry.sh has simple-cache check-geometry compare these with the model. The sysfs
+# tests/vm/geometry.sh has simple-cache check-geometry compare these with the model. The sysfs
 # files are read with the shell's own `read`: under TCG, a process per file would take minutes.
 
 . /lib.sh

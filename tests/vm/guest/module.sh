@@ -1,14 +1,16 @@
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
 #
-# The real-kernel checks of simple_cache.ko, run inside the VM (busybox sh) by tools/vm/test.sh.
+# The real-kernel checks of simple_cache.ko, run inside the VM (busybox sh) by tests/vm/module.sh.
 # One PASS or FAIL line per check, the kernel log on failure, and a RESULT line at the end.
 
 . /lib.sh
+. /checks.sh
 KO=/simple_cache.ko
 klog >/dev/null   # start with an empty log: boot messages are not the module's
 
 # --- load and unload, as the brief shows them ---------------------------------------------
 
+section load
 check "insmod simple_cache.ko succeeds" insmod $KO
 expect_lines "load logs the brief's lines, in order" \
 "CACHE: created object 1 alpha
@@ -30,6 +32,7 @@ check "kernel log clean after load/unload (no BUG, WARNING, Oops, leaks)" log_is
 
 # --- 50 cycles ------------------------------------------------------------------------------
 
+section cycles
 cycles_ok=0
 i=0
 while [ $i -lt 50 ]; do
@@ -46,6 +49,7 @@ check "kernel log clean after 50 cycles" log_is_clean
 
 # --- fault injection at every allocation point -------------------------------------------------
 
+section faults
 # fault_points NAMES: fails each allocation in turn (fail_nth=1, 2, ...) until a load succeeds.
 fault_points() {
 	local names=$1 count n=1 out
@@ -79,6 +83,7 @@ check "kernel log clean after fault injection" log_is_clean
 
 # --- custom names -------------------------------------------------------------------------------
 
+section names
 check "names=gamma,delta,epsilon loads" insmod $KO names=gamma,delta,epsilon
 expect_lines "custom names are created in order" \
 "CACHE: created object 1 gamma
@@ -117,16 +122,19 @@ check "kernel log clean after custom names" log_is_clean
 
 # --- /proc/simple_cache, the live registry ---------------------------------------------------------
 
+section registry
 # fail_nth=6: the cache, alpha, beta, the lock and the file are allocations 1 to 5, so the first
 # object added through /proc fails with ENOMEM (the battery's first check).
 check "insmod with fail_nth=6 for the registry battery" insmod $KO fail_nth=6
 check "/proc/simple_cache lists alpha and beta" sh -c "grep -q ' alpha ' /proc/simple_cache && grep -q ' beta ' /proc/simple_cache"
 klog >/dev/null
+section battery
 /simple-cache-ctl battery | sed "s/^\(PASS\|FAIL\) /\1 [$TAG] /" > /tmp/battery.out
 cat /tmp/battery.out
 PASSED=$((PASSED + $(grep -c '^PASS' /tmp/battery.out))); FAILED=$((FAILED + $(grep -c '^FAIL' /tmp/battery.out)))
 check "kernel log clean after the battery" log_is_clean
-/simple-cache-ctl stress 10000 2 1 | sed "s/^\(PASS\|FAIL\) /\1 [$TAG] /" > /tmp/stress.out
+section stress
+/simple-cache-ctl stress 10000 2 1 2 | sed "s/^\(PASS\|FAIL\) /\1 [$TAG] /" > /tmp/stress.out
 cat /tmp/stress.out
 PASSED=$((PASSED + $(grep -c '^PASS' /tmp/stress.out))); FAILED=$((FAILED + $(grep -c '^FAIL' /tmp/stress.out)))
 check "rmmod after the registry tests" rmmod simple_cache

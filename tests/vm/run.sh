@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
+#
+# run.sh: every real-kernel test, on every Debian kernel installed with its headers (6.1, 6.12
+# and 6.12's PREEMPT_RT build; found, not named: tools/vm/vm.sh list). For each kernel:
+#   module RELEASE plain        tests/vm/module.sh: the module's checks, booted plain
+#   module RELEASE slub_debug   the same, booted with slub_debug=FZPU
+#   compare RELEASE             tests/vm/compare.sh: the VM's transcript against the model's
+#   geometry RELEASE 2|4        tests/vm/geometry.sh: 952 caches' geometry against the model's
+# First it builds what the boots share, once: the C# object (inside make), simple_cache.ko and
+# slab_matrix.ko for each kernel, simple-cache-ctl and the model's CLI. Then it boots the VMs
+# VM_JOBS at a time (default: one per CPU; each TCG guest with one vCPU keeps one host CPU busy),
+# each into its own log, and prints each boot's lines in a fixed order as the boots end.
+#
+#   tests/vm/run.sh
+#   KERNELS="6.1.0-56-amd64" SUITES="module compare" VM_JOBS=1 tests/vm/run.sh
+
+set -uo pipefail
+. "$(dirname "$0")/../../tools/vm/vm.sh"
+VM_JOBS=${VM_JOBS:-$(nproc)}
+SUITES=${SUITES:-module compare geometry}
+out=$VM_ROOT/build/vm
+rm -rf "$out"
+mkdir -p "$out"
+
+kernels=${KERNELS:-$(vm_kernels)}
+if [ -z "${KERNELS:-}" ]; then
+	# The suite is defined over Debian's three kernels: a missing one is a failure, not a skip.
+	for want in '6.1.*' '6.12.*' 'rt'; do
+		found=
+		for rel in $kernels; do
+			case "$want" in
+			rt) vm_is_rt "$rel" && found=$rel ;;
+			*) [[ $rel == $want ]] && ! vm_is_rt "$rel" && found=$rel ;;
+			esac
+		done
+		if [ -z "$found" ]; then
+			echo "FAIL the real-kernel tests need Debian's 6.1, 6.12 and 6.12 PREEMPT_RT kernels with headers; no ${want/rt/PREEMPT_RT} kernel among: $(echo $kernels) (run make deps)"
+			exit 1
+		fi
+	done
+fi
+
+echo "== building what the VMs share: simple-cache-ctl, the model's CLI, and for each kernel simple_cache.ko and slab_matrix.ko"
+status=0
+vm_build_ctl || { echo "FAIL simple-cache-ctl does not build"; status=1; }
+vm_build_cli || { echo "FAIL the model's CLI does not build"; status=1; }
+for rel in $kernels; do
+	vm_build_module "$rel" >/dev/null 2>"$out/build-$rel.log" || { cat "$out/build-$rel.log"; echo "FAIL [$rel] simple_cache.ko does not build"; status=1; }
+	grep -v '^ *\(KBUILD\|DONE\|NOTE\) ' "$out/build-$rel.log" | sed 's/^/   /'
+	vm_build_slab_matrix "$rel" >/dev/null || { echo "FAIL [$rel] slab_matrix.ko does not build"; status=1; }
+	vm_is_rt "$rel" && echo "   $rel is a PREEMPT_RT kernel: the glue passed check-fpu-sections.sh (no sleeping lock inside C#)"
+done
+[ $status -eq 0 ] || exit 1
+
+# The boots, longest first so that the short ones fill in at the end.
+jobs=()
+for suite in $SUITES; do
+	for rel in $kernels; do
+		case "$suite" in
+		module) jobs+=("module $rel plain" "module $rel slub_debug") ;;
+		compare) jobs+=("compare $rel") ;;
+		geometry) jobs+=("geometry $rel 2" "geometry $rel 4") ;;
+		*) echo "FAIL unknown suite '$suite' (module, compare, geometry)"; exit 1 ;;
+		esac
+	done
+done
+
+echo "== ${#jobs[@]} boots, $VM_JOBS at a time"
+start=$(date +%s)
+for i in "${!jobs[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$VM_JOBS" ]; do
+		wait -n
+	done
+	(
+		set -- ${jobs[$i]}
+		suite=$1
+		shift
+		t0=$(date +%s)
+		"$VM_ROOT/tests/vm/$suite.sh" "$@" > "$out/job-$i.out" 2>&1
+		echo $? > "$out/job-$i.rc"
+		echo "   done: ${jobs[$i]} ($(( $(date +%s) - t0 )) s)"
+	) &
+done
+wait
+
+# Each boot's lines, in the order of the list above.
+for i in "${!jobs[@]}"; do
+	echo "== ${jobs[$i]}"
+	cat "$out/job-$i.out"
+	rc=$(cat "$out/job-$i.rc" 2>/dev/null || echo missing)
+	if [ "$rc" != 0 ]; then
+		grep -q '^FAIL' "$out/job-$i.out" || echo "FAIL ${jobs[$i]}: exited with $rc and reported no failure"
+		status=1
+	fi
+done
+echo "== the ${#jobs[@]} boots took $(( $(date +%s) - start )) s with $VM_JOBS at a time"
+exit $status
