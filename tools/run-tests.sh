@@ -40,10 +40,10 @@ fi
 step "real-kernel tests in QEMU on 6.1, 6.12 and 6.12-rt (tests/vm/run.sh)"
 # One PASS line per cache and kernel from the geometry boots: thousands, so they go to the log
 # and a count to the screen; every other line goes to both.
-tests/vm/run.sh 2>&1 | tee -a "$log" | awk '
-	/^PASS .* geometry of / { geometry++; next }
-	{ print; fflush() }
-	END { printf "(%d geometry PASS lines, one per cache and boot, are in the log)\n", geometry }'
+tests/vm/run.sh 2>&1 | tee -a "$log" | grep --line-buffered -v '^PASS .* geometry of '
+rc=${PIPESTATUS[0]}
+[ "$rc" -eq 0 ] || echo "FAIL the real-kernel tests (tests/vm/run.sh) exited with $rc" | tee -a "$log"
+echo "($(grep -c '^PASS .* geometry of ' "$log") geometry PASS lines, one per cache and boot, are in $log)"
 
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
