@@ -758,6 +758,41 @@ namespace SimpleCache.Model.Mm
             return inUse - cached;
         }
 
+        /// <summary>
+        /// Every free object of the cache, by address: those on its slabs' freelists and those
+        /// cached in the CPUs' sheaves and the barn. A free object is one the next
+        /// kmem_cache_alloc() may hand out, so for a cache with a constructor each one must be
+        /// in the state the constructor leaves (what a module's free path has to restore).
+        /// </summary>
+        public List<nint> FreeObjects()
+        {
+            var free = new List<nint>();
+            foreach (PerCpuSheaves pcs in _pcs)
+            {
+                pcs.Lock();
+                try
+                {
+                    for (int i = 0; i < pcs.Main.Size; i++)
+                        free.Add(pcs.Main.Objects[i]);
+                    for (int i = 0; i < (pcs.Spare?.Size ?? 0); i++)
+                        free.Add(pcs.Spare.Objects[i]);
+                }
+                finally
+                {
+                    pcs.Unlock();
+                }
+            }
+            lock (_barnLock)
+                foreach (Sheaf sheaf in _barnFull)
+                    for (int i = 0; i < sheaf.Size; i++)
+                        free.Add(sheaf.Objects[i]);
+            lock (_listLock)
+                foreach (Slab slab in _allocator.SlabsOf(this))
+                    for (byte* obj = slab.Freelist; obj != null; obj = GetFreePointer(obj))
+                        free.Add((nint)obj);
+            return free;
+        }
+
         private void Stat(SlubStat stat) => Stat(_pcs[_allocator.CurrentCpu()], stat);
 
         private static void Stat(PerCpuSheaves pcs, SlubStat stat) => Interlocked.Increment(ref pcs.Stats[(int)stat]);
