@@ -30,7 +30,7 @@ if ! grep -q '^TRANSCRIPT-END$' "$log"; then
 	tail -n 30 "$log" | sed 's/^/    | /'
 	exit 1
 elif [ "$real" = "$model" ]; then
-	echo "PASS [$rel] compare: the model ($version) prints what the kernel prints ($(grep -c '^\$ ' <<<"$real") commands, $(grep -c '^CACHE: ' <<<"$real") CACHE lines)"
+	echo "PASS [$rel] compare: the model ($version) prints what the kernel prints ($(grep -c '^\$ ' <<<"$real") commands, $(grep -c '^kern  :[a-z ]*: CACHE: ' <<<"$real") CACHE lines with their log levels)"
 else
 	echo "FAIL [$rel] compare: the model's transcript ($version) differs from the kernel's (< kernel, > model)"
 	diff <(echo "$real") <(echo "$model") | sed 's/^/    | /' | head -n 40

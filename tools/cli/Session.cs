@@ -30,7 +30,7 @@ namespace SimpleCache.Cli
             ("rmmod", "rmmod NAME"),
             ("lsmod", "lsmod"),
             ("modinfo", "modinfo FILE"),
-            ("dmesg", "dmesg [-c|-C|-t|--notime]"),
+            ("dmesg", "dmesg [-c|-C] [-t] [-x] [-r]"),
             ("cat", "cat FILE"),
             ("ls", "ls DIR"),
             ("grep", "grep [-E] [-c] [-v] PATTERN FILE"),
@@ -167,13 +167,7 @@ namespace SimpleCache.Cli
                     o.Write(Kmod.Modinfo(info, "/" + Path.GetFileName(file)));
                     return 0;
                 case ["dmesg", .. var flags]:
-                    bool noTime = flags.Contains("-t") || flags.Contains("--notime");
-                    IReadOnlyList<LogRecord> records = flags.Contains("-C") ? [] : flags.Contains("-c") ? _kernel.Log.ReadClear() : _kernel.Log.Read();
-                    if (flags.Contains("-C"))
-                        _kernel.Log.Clear();
-                    foreach (LogRecord r in records)
-                        o.WriteLine(noTime ? r.Text : r.Render());
-                    return 0;
+                    return Dmesg(flags, o);
                 case ["cat", var path]:
                     return Cat(path, o);
                 case ["grep", .. var args] when args.Count >= 2:
@@ -214,6 +208,53 @@ namespace SimpleCache.Cli
                     o.WriteLine($"sh: {w[0]}: not found (try help)");
                     return 127;
             }
+        }
+
+        // util-linux 2.38's dmesg (Debian 12), for the options this shell knows: -c (read and
+        // clear), -C (clear), -t (no timestamps), -x (decode facility and level, "kern  :info  : "),
+        // -r (raw: the syslog priority "<6>" and the timestamp). Its table of mutually exclusive
+        // options (dmesg.c's excl[]) makes -r refuse -c, -C and -t.
+        private static readonly string[] s_levelNames = ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"];
+
+        private int Dmesg(List<string> args, TextWriter o)
+        {
+            var flags = new HashSet<char>();
+            foreach (string arg in args)
+            {
+                string letters = arg switch
+                {
+                    "--read-clear" => "c", "--clear" => "C", "--notime" => "t", "--decode" => "x", "--raw" => "r",
+                    _ when arg.Length > 1 && arg[0] == '-' && arg[1] != '-' => arg[1..],
+                    _ => null,
+                };
+                if (letters == null || letters.Any(c => "cCtxr".IndexOf(c) < 0))
+                {
+                    o.WriteLine($"dmesg: unrecognized option '{arg}' (this shell knows -c, -C, -t, -x, -r)");
+                    return 1;
+                }
+                flags.UnionWith(letters);
+            }
+            if (flags.Contains('r') && (flags.Contains('c') || flags.Contains('C')))
+            {
+                o.WriteLine("dmesg: mutually exclusive arguments: --clear --console-off --console-on --read-clear --console-level --raw");
+                return 1;
+            }
+            if (flags.Contains('r') && flags.Contains('t'))
+            {
+                o.WriteLine("dmesg: mutually exclusive arguments: --raw --notime");
+                return 1;
+            }
+            IReadOnlyList<LogRecord> records = flags.Contains('C') ? [] : flags.Contains('c') ? _kernel.Log.ReadClear() : _kernel.Log.Read();
+            if (flags.Contains('C'))
+                _kernel.Log.Clear();
+            foreach (LogRecord r in records)
+            {
+                // The kernel's records are facility 0, "kern"; the priority is facility * 8 + level.
+                string prefix = flags.Contains('r') ? $"<{(int)r.Level}>"
+                    : flags.Contains('x') ? $"{"kern",-6}:{s_levelNames[(int)r.Level],-6}: " : "";
+                o.WriteLine(prefix + (flags.Contains('t') ? r.Text : r.Render()));
+            }
+            return 0;
         }
 
         private int Cat(string path, TextWriter o)
