@@ -21,9 +21,26 @@ if ! make -s csharp 2>&1 | tee -a "$log"; then
 	echo "FAIL the C# module does not build" | tee -a "$log"
 fi
 
+# Every sub-suite states how many checks it runs (no silent skips): a host script in its
+# "# checks: N" line, the model's tests by the list xunit discovers, each VM boot in its guest
+# script (tests/vm/run.sh checks those). Fewer or more is a FAIL.
+expect_checks() { # expect_checks SUITE WANTED OUTPUT-FILE
+	local ran
+	ran=$(grep -c -E '^(PASS|FAIL) ' "$3")
+	if [ "$ran" -ne "$2" ]; then
+		echo "FAIL $1 ran $ran checks; it states $2" | tee -a "$log"
+	fi
+}
+
 for t in tests/host/*.sh; do
 	step "$t"
-	bash "$t" 2>&1 | tee -a "$log"
+	bash "$t" 2>&1 | tee build/host-test.out | tee -a "$log"
+	wanted=$(sed -n 's/^# checks: \([0-9]*\).*/\1/p' "$t")
+	if [ -z "$wanted" ]; then
+		echo "FAIL $t does not state how many checks it runs (# checks: N)" | tee -a "$log"
+	else
+		expect_checks "$t" "$wanted" build/host-test.out
+	fi
 done
 
 step "the user-space model's tests (dotnet test tests/model)"
@@ -31,7 +48,12 @@ dotnet test tests/model/SimpleCache.Model.Tests.csproj -c Release --nologo -v qu
 	--logger "console;verbosity=normal" > build/dotnet-test.log 2>&1
 rc=$?
 # One PASS/FAIL line per xunit test, on the screen and for the tally.
-sed -n 's/^ *Passed \(.*\) \[[^]]*\]$/PASS model \1/p; s/^ *Failed \(.*\) \[[^]]*\]$/FAIL model \1/p' build/dotnet-test.log | tee -a "$log"
+sed -n 's/^ *Passed \(.*\) \[[^]]*\]$/PASS model \1/p; s/^ *Failed \(.*\) \[[^]]*\]$/FAIL model \1/p' build/dotnet-test.log | tee build/model-test.out | tee -a "$log"
+# As many results as xunit discovers test cases (theory rows included), none skipped.
+wanted=$(dotnet test tests/model/SimpleCache.Model.Tests.csproj -c Release --nologo -v quiet --no-build --list-tests 2>/dev/null |
+	sed -n '/^The following Tests are available:/,$p' | grep -c '^    ')
+expect_checks "the model's tests" "$wanted" build/model-test.out
+grep -q -E 'Skipped: +[1-9]' build/dotnet-test.log && echo "FAIL the model's tests skipped some: $(grep -E 'Skipped: +[1-9]' build/dotnet-test.log)" | tee -a "$log"
 if [ $rc -ne 0 ]; then
 	grep -E -A 12 '^ *Failed |error' build/dotnet-test.log | head -n 60
 	echo "FAIL the model's test run exited with $rc (build/dotnet-test.log)" | tee -a "$log"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
+# checks: 4   (make test fails unless exactly this many PASS or FAIL lines come out)
 #
 # The C# API's flag bits (include/linux/Flags.cs) and the glue's copy of them
 # (arch/kernel/glue/kcs.h) must agree, name for name and value for value: the glue maps these

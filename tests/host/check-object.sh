@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
+# checks: 8   (make test fails unless exactly this many PASS or FAIL lines come out)
 #
 # The build check of the C# object (arch/kernel/glue/check-csharp-object.sh) must accept the real
 # object and reject each kind of object the kernel would refuse or an IBT kernel would crash on.

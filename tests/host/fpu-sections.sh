@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
+# checks: 9   (make test fails unless exactly this many PASS or FAIL lines come out)
 #
 # The build check of the glue's FPU sections (arch/kernel/glue/check-fpu-sections.sh) must accept
 # the real glue on every kernel and reject, on the kernel where each one matters, a glue that:

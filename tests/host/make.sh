@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
+# checks: 6   (make test fails unless exactly this many PASS or FAIL lines come out)
 #
 # The Makefile's user-facing behaviour: a clear message when there are no kernel headers, a
 # build for another kernel with KDIR=, and `make sign` with a throwaway key and certificate

@@ -92,6 +92,9 @@ for i in "${!jobs[@]}"; do
 	if [ "$rc" != 0 ]; then
 		grep -q '^FAIL' "$out/job-$i.out" || echo "FAIL ${jobs[$i]}: exited with $rc and reported no failure"
 		status=1
+	elif ! grep -q '^PASS' "$out/job-$i.out"; then
+		echo "FAIL ${jobs[$i]}: reported no check at all"
+		status=1
 	fi
 done
 echo "== the ${#jobs[@]} boots took $(( $(date +%s) - start )) s with $VM_JOBS at a time"

@@ -23,7 +23,7 @@ VM_EXTRA_FILES=${VM_EXTRA_FILES:-}   # more files to put in the VM's / (space-se
 # The model's command line (tools/cli), as vm_build_cli leaves it.
 VM_CLI=$VM_ROOT/build/dotnet/bin/SimpleCache.Cli/Release/net10.0/simple-cache
 # simple-cache-ctl (tools/ctl), compiled by NativeAOT to run in the VM, as vm_build_ctl leaves it.
-VM_CTL=$VM_ROOT/build/ctl/simple-cache-ctl
+VM_CTL=${VM_CTL:-$VM_ROOT/build/ctl/simple-cache-ctl}
 
 # Kernel releases with both /boot/vmlinuz-RELEASE and a kbuild tree, oldest first.
 vm_kernels() {

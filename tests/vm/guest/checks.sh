@@ -70,8 +70,18 @@ section() {
 	SECTION_START=$now
 }
 
+# plan N: the number of checks the script runs (no silent skips): summary fails the run if any
+# other number ran, e.g. when a tool it needs is missing from the VM.
+PLANNED=
+plan() { PLANNED=$1; }
+
 summary() {
 	section end
 	echo "TIMES [$TAG]$SECTIONS"
+	if [ -z "$PLANNED" ]; then
+		fail "the script does not state how many checks it runs (plan N)"
+	elif [ $((PASSED + FAILED)) -ne "$PLANNED" ]; then
+		fail "$((PASSED + FAILED)) checks ran; the script plans $PLANNED"
+	fi
 	echo "RESULT [$TAG] $PASSED passed, $FAILED failed"
 }

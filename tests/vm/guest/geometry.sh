@@ -13,6 +13,8 @@ if ! insmod /slab_matrix.ko; then
 	dmesg | tail -n 20
 	exit 0
 fi
+# How many caches slab_matrix.ko says it made: tests/vm/geometry.sh expects a GEOM line for each.
+echo "NRCACHES $(dmesg | sed -n 's/.*slab_matrix: \([0-9]*\) caches.*/\1/p' | tail -n 1)"
 for dir in /sys/kernel/slab/kcsm_*; do
 	read -r object_size < "$dir/object_size"
 	read -r slab_size < "$dir/slab_size"

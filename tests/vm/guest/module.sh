@@ -5,6 +5,10 @@
 
 . /lib.sh
 . /checks.sh
+# 41 checks of its own, 97 from simple-cache-ctl's battery, 6 from its stress test, and 60 from
+# the fault-injection loop: for 2 and 4 names, 5 and 7 failing points with 5 checks each (4 at
+# the first: no cache to destroy yet), and one for the load that then succeeds.
+plan 204
 KO=/simple_cache.ko
 klog >/dev/null   # start with an empty log: boot messages are not the module's
 
