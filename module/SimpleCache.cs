@@ -29,6 +29,8 @@
 //                      2 = the first object, ..., then the registry's lock and proc file, then
 //                      each object added through /proc), to exercise every error path on
 //                      kernels built without failslab
+//   last_id=N          testing: the first object gets id N + 1 (default 0); near int.MaxValue
+//                      it lets a test run the ids out and see -ENOSPC
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -110,6 +112,13 @@ namespace SimpleCache
         {
             Kernel.List.Init(Objects);
             s_failNth = ModuleParam.Int("fail_nth"u8);
+            int lastId = ModuleParam.Int("last_id"u8);
+            if (lastId < 0)
+            {
+                Printk.PrErr("CACHE: last_id must not be negative\n"u8);
+                return -Errno.EINVAL;
+            }
+            s_lastId = lastId;
 
             byte* names = ModuleParam.Charp("names"u8);
             if (names == null)
@@ -146,6 +155,13 @@ namespace SimpleCache
             while (true)
             {
                 int length = NameLength(name);
+                if (s_lastId == int.MaxValue)
+                {
+                    // Only reachable with the last_id test parameter: no id is left to give.
+                    Printk.PrErr("CACHE: no id left for the next object (the last id is %d), undoing\n"u8, s_lastId);
+                    DestroyAll();
+                    return -Errno.ENOSPC;
+                }
                 CacheObj* obj = AllocObject();
                 if (obj == null)
                 {
@@ -263,8 +279,9 @@ namespace SimpleCache
         // Words are separated by spaces or tabs; one trailing newline is allowed (echo adds it).
         // A failed command changes nothing and returns the error to the writer:
         //   -EINVAL  unknown command, missing or extra words, an empty name, a name longer than
-        //            31 bytes or with a byte that is not printable, a malformed id (not 1 to 9
-        //            decimal digits, or 0), a NUL byte in the command, a write of more than a page
+        //            31 bytes or with a byte that is not printable, a malformed id (not a
+        //            decimal number from 1 to 2147483647), a NUL byte in the command, a write of
+        //            more than a page
         //   -ENOENT  no object has that id (ids are never reused while the module is loaded)
         //   -EFAULT  the kernel cannot read the writer's buffer (copy_from_user failed)
         //   -ENOMEM  an allocation failed (fail_nth counts these too)
@@ -464,19 +481,22 @@ namespace SimpleCache
             return null;
         }
 
-        /// <summary>1 to 9 decimal digits, not 0: the id; anything else: -1.</summary>
+        /// <summary>
+        /// A decimal number from 1 to 2147483647 (int.MaxValue, the last id there can be) in at
+        /// most 10 digits, leading zeros allowed ("007" is 7): the id; anything else: -1.
+        /// </summary>
         private static int ParseId(byte* text, int length)
         {
-            if (length < 1 || length > 9)
+            if (length < 1 || length > 10)
                 return -1;
-            int id = 0;
+            long id = 0;
             for (int i = 0; i < length; i++)
             {
                 if (text[i] < (byte)'0' || text[i] > (byte)'9')
                     return -1;
                 id = id * 10 + (text[i] - (byte)'0');
             }
-            return id == 0 ? -1 : id;
+            return id == 0 || id > int.MaxValue ? -1 : (int)id;
         }
 
         private static bool Is(byte* word, int length, System.ReadOnlySpan<byte> keyword)

@@ -2,7 +2,7 @@
 /*
  * simple_cache's module information: what modinfo shows and what insmod accepts. Declarations
  * only; the module's code is SimpleCache.cs next to this file, which reads these parameters by
- * name (ModuleParam.Charp("names"), ModuleParam.Int("fail_nth")).
+ * name (ModuleParam.Charp("names"), ModuleParam.Int("fail_nth"), ModuleParam.Int("last_id")).
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -14,6 +14,10 @@ MODULE_PARM_DESC(names, "Comma-separated names of the objects to create at load,
 static int fail_nth;
 module_param(fail_nth, int, 0444);
 MODULE_PARM_DESC(fail_nth, "Fault injection: make the Nth allocation of the module fail (1 = the cache, 2 = the first object, ...; 0 = none)");
+
+static int last_id;
+module_param(last_id, int, 0444);
+MODULE_PARM_DESC(last_id, "Testing: start counting ids after this one (0 = start at 1); near 2147483647 it lets a test reach ENOSPC");
 
 MODULE_LICENSE("Dual MIT/GPL");
 MODULE_AUTHOR("simple_cache developers");

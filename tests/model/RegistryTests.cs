@@ -80,6 +80,54 @@ namespace SimpleCache.Model.Tests
             Assert.Null(k.Slab.Find("simple_cache"));
         }
 
+        private void RunChecks(System.Func<IRegistry, System.Action<bool, string>, (int Passed, int Failed)> checks, ModelKernel k, int expectedChecks)
+        {
+            var failures = new System.Collections.Generic.List<string>();
+            var (passed, failed) = checks(new ModelRegistry(k), (ok, what) =>
+            {
+                output.WriteLine($"{(ok ? "PASS" : "FAIL")} {what}");
+                if (!ok) failures.Add(what);
+            });
+            Assert.Empty(failures);
+            Assert.Equal(expectedChecks, passed + failed);
+        }
+
+        [Theory]
+        [InlineData(SimpleCache.Model.Mm.KernelVersion.V6_1, null)]
+        [InlineData(SimpleCache.Model.Mm.KernelVersion.V6_12, "FZPU")]
+        public void ASequenceOfCommandsLeavesExactlyTheExpectedRegistryAfterEachOne(SimpleCache.Model.Mm.KernelVersion version, string slubDebug)
+        {
+            using var k = K.Boot(version, slubDebug: slubDebug);
+            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache));
+            // 1 check before, then 17 commands with 2 checks each.
+            RunChecks(RegistryChecks.RunSequence, k, 35);
+            Assert.Equal(0, k.Modules.Rmmod("simple_cache"));
+            Assert.Null(k.Slab.Find("simple_cache"));
+        }
+
+        [Fact]
+        public void WhenTheIdsRunOutAnAddGetsEnospcAndIdsAreNeverReused()
+        {
+            using var k = K.Boot();
+            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache, "last_id=2147483645"));
+            RunChecks(RegistryChecks.RunIdsRunOut, k, 6);
+            Assert.Equal(0, k.Modules.Rmmod("simple_cache"));
+            Assert.Equal(new[] { "CACHE: freeing object 2147483646", "CACHE: cache destroyed" }, K.CacheLines(k).TakeLast(2));
+        }
+
+        [Theory]
+        [InlineData("last_id=2147483647", -28, "CACHE: no id left for the next object (the last id is 2147483647), undoing")]
+        [InlineData("last_id=2147483646", -28, "CACHE: no id left for the next object (the last id is 2147483647), undoing")]
+        [InlineData("last_id=-1", -22, "CACHE: last_id must not be negative")]
+        public void ALoadWithoutIdsLeftFailsAndLeavesNothing(string args, int errno, string message)
+        {
+            using var k = K.Boot();
+            Assert.Equal(errno, k.Modules.Insmod(K.SimpleCache, args));
+            Assert.Contains(message, K.CacheLines(k));
+            Assert.Null(k.Slab.Find("simple_cache"));
+            Assert.Null(k.Modules.Find("simple_cache"));
+        }
+
         [Fact]
         public void TwoWritersAndTwoReadersAtOnceSeeAConsistentList()
         {

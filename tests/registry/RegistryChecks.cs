@@ -102,7 +102,7 @@ namespace SimpleCache.Registry
     public static class RegistryChecks
     {
         /// <summary>errno values, as user space sees them.</summary>
-        public const int ENOENT = 2, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22;
+        public const int ENOENT = 2, ENOMEM = 12, EFAULT = 14, EBUSY = 16, EINVAL = 22, ENOSPC = 28;
 
         private static byte[] B(string s) => Encoding.Latin1.GetBytes(s);
 
@@ -142,7 +142,9 @@ namespace SimpleCache.Registry
             yield return W("del 0", B("del 0\n"), EINVAL);
             yield return W("del with a suffix on the id", B("del 1x\n"), EINVAL);
             yield return W("del with a hex id", B("del 0x1\n"), EINVAL);
-            yield return W("del with a 10-digit id", B("del 1234567890\n"), EINVAL);
+            yield return W("del with an id past the last one there can be (2^31)", B("del 2147483648\n"), EINVAL);
+            yield return W("del with an 11-digit id", B("del 10000000000\n"), EINVAL);
+            yield return W("del with a 10-digit id nobody has", B("del 1234567890\n"), ENOENT);
             yield return W("del with a 20-digit id", B("del 99999999999999999999\n"), EINVAL);
             yield return W("del with a byte 0xff for an id", B("del \u00ff\n"), EINVAL);
             yield return W("del of an id that does not exist", B("del 999\n"), ENOENT);
@@ -194,6 +196,89 @@ namespace SimpleCache.Registry
             Check(r.Write(B("add omega\n")) == "add omega\n".Length, "a good command still works after the battery");
             List<Entry> rows = RegistryText.Parse(r.Read(), out problem);
             Check(rows != null && rows.Count(e => e.Name == "omega") == 1, $"the good command's object is there{(problem == null ? "" : ": " + problem)}");
+            return (tally.Passed, tally.Failed);
+        }
+
+        /// <summary>
+        /// A scripted run of good and bad commands beside live objects, checking after every
+        /// command the errno and the exact registry: every row's id and name, the header's count
+        /// and last id. It starts from whatever the registry holds and keeps its own account of
+        /// what must be there (ids are never reused, so the last id only grows).
+        /// </summary>
+        public static (int Passed, int Failed) RunSequence(IRegistry r, Action<bool, string> report)
+        {
+            var tally = new Tally(report);
+            var Check = tally.Check;
+            string text = r.Read();
+            List<Entry> expected = RegistryText.Parse(text, out string problem);
+            int lastId = RegistryText.LastId(text);
+            Check(expected != null && lastId >= 0, $"the registry reads consistently before the sequence{(problem == null ? "" : ": " + problem)}");
+            expected ??= new List<Entry>();
+
+            void Step(string command, int errno, Action change)
+            {
+                long ret = r.Write(B(command + "\n"));
+                Check(ret == (errno == 0 ? command.Length + 1 : -errno), $"sequence: '{command}': {(errno == 0 ? "succeeds" : Describe(-errno))} (got {Describe(ret)})");
+                if (ret == command.Length + 1)
+                    change?.Invoke();
+                string now = r.Read();
+                List<Entry> rows = RegistryText.Parse(now, out string why);
+                string want = string.Join(", ", expected.Select(e => $"{e.Id} {e.Name}"));
+                string got = rows == null ? $"unreadable ({why})" : string.Join(", ", rows.Select(e => $"{e.Id} {e.Name}"));
+                Check(rows != null && got == want && RegistryText.LastId(now) == lastId,
+                    $"sequence: after '{command}' the registry is exactly [{want}], last id {lastId} (got [{got}], last id {RegistryText.LastId(now)})");
+            }
+            int Add(string name) { expected.Add(new Entry(++lastId, name)); return lastId; }
+            void Del(int id) => expected.RemoveAll(e => e.Id == id);
+            void Rename(int id, string name)
+            {
+                int i = expected.FindIndex(e => e.Id == id);
+                expected[i] = expected[i] with { Name = name };
+            }
+
+            int x = lastId + 1, y = lastId + 2, z = lastId + 3;
+            Step("add seq-x", 0, () => Add("seq-x"));
+            Step("add seq-y", 0, () => Add("seq-y"));
+            Step("add seq-z", 0, () => Add("seq-z"));
+            Step($"del {y}", 0, () => Del(y));
+            Step($"del {y}", ENOENT, null);                       // just deleted, neighbours alive
+            Step($"rename {y} seq-q", ENOENT, null);
+            Step($"rename {x} seq-x2", 0, () => Rename(x, "seq-x2"));
+            Step($"rename {z} seq-x2", 0, () => Rename(z, "seq-x2"));   // names may repeat
+            Step($"del {x}", 0, () => Del(x));
+            Step($"rename {x} seq-gone", ENOENT, null);
+            Step("add seq-w", 0, () => Add("seq-w"));             // a new id, never y again
+            Step($"del 0{z}", 0, () => Del(z));                   // leading zeros are allowed
+            Step("del seq-w", EINVAL, null);
+            Step("add seq w", EINVAL, null);
+            Step("clear", 0, () => expected.Clear());
+            Step($"del {lastId}", ENOENT, null);
+            Step("add seq-after-clear", 0, () => Add("seq-after-clear"));
+            return (tally.Passed, tally.Failed);
+        }
+
+        /// <summary>
+        /// Ids run out: with the module loaded with last_id=2147483645 (alpha and beta get the
+        /// last two ids there are), an add must fail with ENOSPC and change nothing, a del must
+        /// still work, and an add after it must still fail: ids are never reused.
+        /// </summary>
+        public static (int Passed, int Failed) RunIdsRunOut(IRegistry r, Action<bool, string> report)
+        {
+            var tally = new Tally(report);
+            var Check = tally.Check;
+            string before = r.Read();
+            List<Entry> rows = RegistryText.Parse(before, out _);
+            Check(rows != null && RegistryText.LastId(before) == int.MaxValue && rows.Select(e => e.Id).SequenceEqual([int.MaxValue - 1, int.MaxValue]),
+                $"loaded with last_id=2147483645, the objects have the last two ids (2147483646, 2147483647)");
+            long ret = r.Write(B("add omega\n"));
+            Check(ret == -ENOSPC, $"add when the ids have run out: -ENOSPC (got {Describe(ret)})");
+            Check(RegistryText.Snapshot(r.Read()) == RegistryText.Snapshot(before), "add when the ids have run out: the registry is unchanged");
+            ret = r.Write(B($"del {int.MaxValue}\n"));
+            Check(ret == $"del {int.MaxValue}\n".Length, $"del of the object with the last id there is, 2147483647, works (got {Describe(ret)})");
+            ret = r.Write(B("add omega\n"));
+            Check(ret == -ENOSPC, $"add after that del: still -ENOSPC, ids are never reused (got {Describe(ret)})");
+            rows = RegistryText.Parse(r.Read(), out _);
+            Check(rows != null && rows.Select(e => e.Id).SequenceEqual([int.MaxValue - 1]), "only the object with id 2147483646 is left");
             return (tally.Passed, tally.Failed);
         }
 
@@ -335,6 +420,7 @@ namespace SimpleCache.Registry
         public static string Describe(long ret) => ret >= 0 ? $"{ret} bytes" : (-ret) switch
         {
             ENOENT => "-ENOENT",
+            ENOSPC => "-ENOSPC",
             ENOMEM => "-ENOMEM",
             EFAULT => "-EFAULT",
             EBUSY => "-EBUSY",

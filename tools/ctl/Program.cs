@@ -9,9 +9,12 @@
 //   simple-cache-ctl clear                     free every object
 //   simple-cache-ctl write TEXT                write TEXT as it is (C escapes: \n \t \0 \xHH)
 //   simple-cache-ctl battery                   the bad-input battery: one PASS/FAIL line per check
+//   simple-cache-ctl sequence                  good and bad commands, the exact registry after each
+//   simple-cache-ctl ids-run-out               ENOSPC (the module loaded with last_id=2147483645)
 //   simple-cache-ctl stress [OPS] [WRITERS] [SEED] [READERS]
 //                                              concurrent writers and readers (default 10000 2 1 2)
-// battery and stress are the registry checks of tests/registry/RegistryChecks.cs.
+// battery, sequence, ids-run-out and stress are the registry checks of
+// tests/registry/RegistryChecks.cs.
 // Options: --file PATH (default /proc/simple_cache). Errors print the errno's name and text, and
 // the exit status is the errno.
 
@@ -52,6 +55,18 @@ namespace SimpleCache.Ctl
                     Console.WriteLine($"battery: {passed} passed, {failed} failed");
                     return failed == 0 ? 0 : 1;
                 }
+                case ["sequence"]:
+                {
+                    var (passed, failed) = RegistryChecks.RunSequence(registry, Report);
+                    Console.WriteLine($"sequence: {passed} passed, {failed} failed");
+                    return failed == 0 ? 0 : 1;
+                }
+                case ["ids-run-out"]:
+                {
+                    var (passed, failed) = RegistryChecks.RunIdsRunOut(registry, Report);
+                    Console.WriteLine($"ids-run-out: {passed} passed, {failed} failed");
+                    return failed == 0 ? 0 : 1;
+                }
                 case ["stress", .. var rest]:
                 {
                     int ops = rest.Length > 0 ? int.Parse(rest[0]) : 10000;
@@ -63,7 +78,7 @@ namespace SimpleCache.Ctl
                     return failed == 0 ? 0 : 1;
                 }
                 default:
-                    Console.Error.WriteLine("usage: simple-cache-ctl [--file PATH] list | add NAME | del ID | rename ID NAME | clear | write TEXT | battery | stress [OPS] [WRITERS] [SEED]");
+                    Console.Error.WriteLine("usage: simple-cache-ctl [--file PATH] list | add NAME | del ID | rename ID NAME | clear | write TEXT | battery | sequence | ids-run-out | stress [OPS] [WRITERS] [SEED] [READERS]");
                     return 2;
             }
         }

@@ -5,10 +5,11 @@
 
 . /lib.sh
 . /checks.sh
-# 41 checks of its own, 97 from simple-cache-ctl's battery, 6 from its stress test, and 60 from
-# the fault-injection loop: for 2 and 4 names, 5 and 7 failing points with 5 checks each (4 at
-# the first: no cache to destroy yet), and one for the load that then succeeds.
-plan 204
+# 50 checks of its own, from simple-cache-ctl 101 in the battery, 35 in the sequence, 6 in the
+# stress test and 6 when the ids run out, and 60 from the fault-injection loop: for 2 and 4
+# names, 5 and 7 failing points with 5 checks each (4 at the first: no cache to destroy yet),
+# and one for the load that then succeeds.
+plan 258
 KO=/simple_cache.ko
 klog >/dev/null   # start with an empty log: boot messages are not the module's
 
@@ -132,17 +133,43 @@ section registry
 check "insmod with fail_nth=6 for the registry battery" insmod $KO fail_nth=6
 check "/proc/simple_cache lists alpha and beta" sh -c "grep -q ' alpha ' /proc/simple_cache && grep -q ' beta ' /proc/simple_cache"
 klog >/dev/null
+# ctl_checks ARGS...: runs simple-cache-ctl's checks (tests/registry/RegistryChecks.cs) and counts
+# their PASS and FAIL lines with this script's own.
+ctl_checks() {
+	/simple-cache-ctl "$@" | sed "s/^\(PASS\|FAIL\) /\1 [$TAG] /" > /tmp/ctl.out
+	cat /tmp/ctl.out
+	PASSED=$((PASSED + $(grep -c '^PASS' /tmp/ctl.out))); FAILED=$((FAILED + $(grep -c '^FAIL' /tmp/ctl.out)))
+}
+
 section battery
-/simple-cache-ctl battery | sed "s/^\(PASS\|FAIL\) /\1 [$TAG] /" > /tmp/battery.out
-cat /tmp/battery.out
-PASSED=$((PASSED + $(grep -c '^PASS' /tmp/battery.out))); FAILED=$((FAILED + $(grep -c '^FAIL' /tmp/battery.out)))
+ctl_checks battery
 check "kernel log clean after the battery" log_is_clean
+ctl_checks sequence
 section stress
-/simple-cache-ctl stress 10000 2 1 2 | sed "s/^\(PASS\|FAIL\) /\1 [$TAG] /" > /tmp/stress.out
-cat /tmp/stress.out
-PASSED=$((PASSED + $(grep -c '^PASS' /tmp/stress.out))); FAILED=$((FAILED + $(grep -c '^FAIL' /tmp/stress.out)))
+ctl_checks stress 10000 2 1 2
 check "rmmod after the registry tests" rmmod simple_cache
 check "no module and no cache left after the registry tests" nothing_loaded
 check "kernel log clean after the registry tests" log_is_clean
+
+# --- when the ids run out (the last_id test parameter) -------------------------------------------
+
+section ids
+check "insmod with last_id=2147483645: alpha and beta get the last two ids" insmod $KO last_id=2147483645
+ctl_checks ids-run-out
+check "rmmod after the ids ran out" rmmod simple_cache
+klog >/dev/null
+# bad_load ARGS ERROR MESSAGE: insmod must fail with kmod's ERROR text, the log must say MESSAGE,
+# and nothing may be left behind.
+bad_load() {
+	local out log
+	out=$(insmod $KO $1 2>&1) && { rmmod simple_cache; fail "$1 was accepted"; return; }
+	check "$1: insmod fails with '$2'" contains "$out" "$2"
+	log=$(cache_lines)
+	check "$1: the log says why ($3)" contains "$log" "$3"
+	check "$1: no module and no cache left behind" nothing_loaded
+}
+bad_load last_id=2147483647 'No space left on device' 'no id left for the next object (the last id is 2147483647), undoing'
+bad_load last_id=-1 'Invalid parameters' 'last_id must not be negative'
+check "kernel log clean after the ids ran out" log_is_clean
 
 summary
