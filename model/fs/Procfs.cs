@@ -82,7 +82,7 @@ namespace SimpleCache.Model.Fs
                 case ["sys", "kernel", "slab"]:
                     return string.Join("\n", _kernel.Slab.Caches.Select(c => c.Name).Order()) + "\n";
                 case ["sys", "kernel", "slab", var name]:
-                    return _kernel.Slab.Find(name) is null ? Missing(out error) : string.Join("\n", SlabAttributes) + "\n";
+                    return _kernel.Slab.Find(name) is null ? Missing(out error) : string.Join("\n", SlabAttributes(_kernel.Options.Version)) + "\n";
                 case ["sys", "kernel", "slab", var name, var attribute]:
                     return _kernel.Slab.Find(name) is { } cache ? SlabAttribute(cache, attribute, out error) : Missing(out error);
                 case ["sys", "kernel", "debug", "failslab", var knob]:
@@ -141,23 +141,53 @@ namespace SimpleCache.Model.Fs
             }
         }
 
-        /// <summary>The attributes /sys/kernel/slab/&lt;cache&gt;/ offers here.</summary>
-        public static readonly string[] SlabAttributes =
+        /// <summary>
+        /// The attributes of /sys/kernel/slab/&lt;cache&gt;/ in Debian's kernels (CONFIG_SLUB_DEBUG,
+        /// CONFIG_NUMA, CONFIG_SLUB_CPU_PARTIAL; no CONFIG_SLUB_STATS), as `ls` lists them on 6.1
+        /// and 6.12; 6.12 adds skip_kfence (CONFIG_KFENCE). failslab is the model's own: Debian
+        /// builds its kernels without CONFIG_FAILSLAB, the model has failslab.
+        /// </summary>
+        public static string[] SlabAttributes(KernelVersion version) =>
         [
-            "align", "ctor", "failslab", "min_partial", "object_size", "objects", "objects_partial", "objs_per_slab",
-            "order", "partial", "poison", "red_zone", "sanity_checks", "shrink", "slab_size", "slabs",
-            "store_user", "total_objects", "trace", "validate",
+            "aliases", "align", "cache_dma", "cpu_partial", "cpu_slabs", "ctor", "destroy_by_rcu", "failslab",
+            "hwcache_align", "min_partial", "object_size", "objects", "objects_partial", "objs_per_slab", "order",
+            "partial", "poison", "reclaim_account", "red_zone", "remote_node_defrag_ratio", "sanity_checks",
+            "shrink", .. (version == KernelVersion.V6_1 ? (string[])[] : ["skip_kfence"]), "slab_size", "slabs",
+            "slabs_cpu_partial", "store_user", "total_objects", "trace", "usersize", "validate",
         ];
 
-        private static string SlabAttribute(SlabCache c, string attribute, out int error)
+        /// <summary>
+        /// set_cpu_partial() (6.1 and 6.12): the objects a CPU may keep on its partial slabs, none
+        /// for a debug cache (kmem_cache_has_cpu_partial() is false), else by slot size.
+        /// </summary>
+        public static uint CpuPartial(SlabLayout l) =>
+            (l.Flags & CacheFlags.DebugFlags) != 0 ? 0u : l.Size >= 4096 ? 6u : l.Size >= 1024 ? 24u : l.Size >= 256 ? 52u : 120u;
+
+        private string SlabAttribute(SlabCache c, string attribute, out int error)
         {
             error = 0;
             SlabLayout l = c.Layout;
             SlabInfo info = c.GetSlabInfo();
             string Flag(CacheFlags f) => (l.Flags & f) != 0 ? "1\n" : "0\n";
             string Num(long n) => n.ToString(CultureInfo.InvariantCulture) + "\n";
+            // show_slab_objects(): the total, then " N<node>=<count>" for each node with a count.
+            string PerNode(long n) => n == 0 ? "0\n" : $"{n} N0={n}\n";
+            if (Array.IndexOf(SlabAttributes(_kernel.Options.Version), attribute) < 0)
+                return Missing(out error);
             return attribute switch
             {
+                "aliases" => "0\n",                        // no cache merging in the model
+                "cache_dma" => "0\n",                      // no SLAB_CACHE_DMA in the API
+                "cpu_partial" => Num(CpuPartial(l)),
+                // The model's CPUs cache objects in sheaves, not slabs: no per-CPU slabs to count.
+                "cpu_slabs" => PerNode(0),
+                "slabs_cpu_partial" => "0(0)\n",
+                "destroy_by_rcu" => Flag(CacheFlags.TypesafeByRcu),
+                "hwcache_align" => Flag(CacheFlags.HwcacheAlign),
+                "reclaim_account" => Flag(CacheFlags.ReclaimAccount),
+                "remote_node_defrag_ratio" => "100\n",     // s->remote_node_defrag_ratio = 1000, shown / 10
+                "skip_kfence" => "0\n",
+                "usersize" => "0\n",                       // kmem_cache_create() has no usercopy region
                 "align" => Num(l.Align),
                 "object_size" => Num(l.ObjectSize),
                 "slab_size" => Num(l.Size),
@@ -171,11 +201,11 @@ namespace SimpleCache.Model.Fs
                 "store_user" => Flag(CacheFlags.StoreUser),
                 "trace" => Flag(CacheFlags.Trace),
                 "failslab" => c.FailslabMarked || (l.Flags & CacheFlags.FailSlab) != 0 ? "1\n" : "0\n",
-                "total_objects" => $"{info.NumObjs} N0={info.NumObjs}\n",
-                "objects" => $"{info.ActiveObjs} N0={info.ActiveObjs}\n",
-                "slabs" => $"{info.NumSlabs} N0={info.NumSlabs}\n",
-                "partial" => $"{c.PartialSlabs} N0={c.PartialSlabs}\n",
-                "objects_partial" => $"{c.PartialObjects} N0={c.PartialObjects}\n",
+                "total_objects" => PerNode(info.NumObjs),
+                "objects" => PerNode(info.ActiveObjs),
+                "slabs" => PerNode(info.NumSlabs),
+                "partial" => PerNode(c.PartialSlabs),
+                "objects_partial" => PerNode(c.PartialObjects),
                 "validate" or "shrink" => "",
                 _ => Missing(out error),
             };

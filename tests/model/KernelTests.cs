@@ -131,5 +131,29 @@ namespace SimpleCache.Model.Tests
             Assert.Equal(127, session.Execute("slabinfo", echo: false));
             Assert.Contains("sh: slabinfo: not found (try help)", output.ToString());
         }
+        [Theory]
+        [InlineData(KernelVersion.V6_1, null, "120", false)]
+        [InlineData(KernelVersion.V6_12, null, "120", true)]
+        [InlineData(KernelVersion.V6_12, "FZPU", "0", true)]
+        public void SimpleCachesSysfsAttributesAreTheKernels(KernelVersion version, string slubDebug, string cpuPartial, bool skipKfence)
+        {
+            // Read off /sys/kernel/slab/simple_cache in the VM right after insmod (Debian 6.1.0-56
+            // and 6.12.117, booted plain and with slub_debug=FZPU); tests/vm/module.sh compares
+            // every attribute on every make test.
+            using var k = K.Boot(version, cpus: 1, slubDebug: slubDebug);
+            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache));
+            string Attr(string name) => k.Fs.Read($"/sys/kernel/slab/simple_cache/{name}", out _)?.TrimEnd('\n');
+            Assert.Equal("0", Attr("aliases"));
+            Assert.Equal("0", Attr("cache_dma"));
+            Assert.Equal(cpuPartial, Attr("cpu_partial"));
+            Assert.Equal("1", Attr("hwcache_align"));
+            Assert.Equal("0", Attr("destroy_by_rcu"));
+            Assert.Equal("0", Attr("reclaim_account"));
+            Assert.Equal("100", Attr("remote_node_defrag_ratio"));
+            Assert.Equal("0", Attr("usersize"));
+            Assert.Equal("0(0)", Attr("slabs_cpu_partial"));
+            Assert.Equal(skipKfence ? "0" : null, Attr("skip_kfence"));
+            Assert.Equal(skipKfence, k.Fs.Read("/sys/kernel/slab/simple_cache", out _).Split('\n').Contains("skip_kfence"));
+        }
     }
 }

@@ -23,6 +23,14 @@ CACHE: created object 2 beta" "$(cache_lines)"
 check "lsmod lists simple_cache" in_lsmod
 check "/proc/slabinfo has the simple_cache cache" in_slabinfo
 grep '^simple_cache ' /proc/slabinfo | sed 's/^/    slabinfo: /'
+# The module's own cache as the kernel made it: its slabinfo row and every attribute in
+# /sys/kernel/slab/simple_cache, for tests/vm/module.sh to compare with the model's.
+echo "CACHE-SLABINFO $(grep '^simple_cache ' /proc/slabinfo)"
+for f in /sys/kernel/slab/simple_cache/*; do
+	v=
+	read -r v < "$f" 2>/dev/null
+	echo "CACHE-ATTR ${f##*/} $v"
+done
 # SLUB counts every object of a CPU's active slab as in use, so active_objs is not 2: check
 # that the cache has room for at least the 2 objects (num_objs, column 3).
 check "the cache holds the 2 objects (num_objs >= 2)" test "$(grep '^simple_cache ' /proc/slabinfo | awk '{ print $3 }')" -ge 2
