@@ -9,6 +9,8 @@
 #   make test-model      only the model's tests (no VM, no root, about a minute)
 #   make model           run the brief in the user-space model (no VM, no root): simple-cache run
 #   make bench           benchmarks of the model's slab allocator
+#   make mutation        mutation testing with Stryker.NET (MUTATION_PARTS=module include model-mm;
+#                        each part's report in build/mutation/<part>/reports/); takes long
 #   make sign            sign simple_cache.ko (Secure Boot): KEY=... CERT=... (default ~/kernel_keys/MOK.*)
 #   make deps            install what the build and the tests need (Debian packages, as root)
 #   make clean           remove everything built
@@ -31,7 +33,7 @@ CSHARP_SRC := $(wildcard $(ROOT)/module/*.cs $(ROOT)/include/linux/*.cs $(ROOT)/
                          $(ROOT)/Directory.Build.props
 GLUE_SRC := $(wildcard $(ROOT)/arch/kernel/glue/*) $(ROOT)/module/simple_cache.modinfo.c
 
-.PHONY: all module csharp demo test test-model deps sign clean check-kdir model bench
+.PHONY: all module csharp demo test test-model deps sign clean check-kdir model bench mutation
 
 all: module
 
@@ -102,6 +104,17 @@ model:
 
 bench:
 	@$(DOTNET) run -c Release --project $(ROOT)/tools/bench
+
+# Stryker.NET (a dotnet tool pinned in .config/dotnet-tools.json) mutates one part at a time and
+# runs the model's tests against each mutant; tests/mutation/<part>.json says what it mutates.
+MUTATION_PARTS ?= module include model-mm
+mutation:
+	@cd $(ROOT) && $(DOTNET) tool restore >/dev/null
+	@set -e; for part in $(MUTATION_PARTS); do \
+		echo "== mutation testing of $$part (tests/mutation/$$part.json)"; \
+		cd $(ROOT)/tests/model && $(DOTNET) tool run dotnet-stryker -- --config-file ../mutation/$$part.json \
+			--output $(ROOT)/build/mutation/$$part | tr '\r' '\n' | grep -E '^\[|Killed|Survived|Timeout|score'; \
+	done
 
 clean:
 	rm -rf $(ROOT)/build $(ROOT)/simple_cache.ko

@@ -37,8 +37,11 @@ namespace Kernel
         /// <summary>Bytes the buffer holds.</summary>
         public const int Capacity = 256;
 
+        /// <summary>Room for <see cref="Capacity"/> bytes and the NUL that <see cref="Terminate"/> adds.</summary>
+        public const int Size = Capacity + 1;
+
         /// <summary>The bytes written so far; not NUL-terminated until <see cref="Terminate"/>.</summary>
-        public fixed byte Bytes[Capacity + 1];
+        public fixed byte Bytes[Size];
 
         /// <summary>How many bytes are used.</summary>
         public int Length;

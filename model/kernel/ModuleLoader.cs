@@ -84,7 +84,27 @@ namespace SimpleCache.Model.Kernel
                 return (Assembly, Init, Exit);   // no file to load again (single-file host): share the one copy
             var context = new System.Runtime.Loader.AssemblyLoadContext($"module {Name}");
             Assembly copy = context.LoadFromAssemblyPath(Assembly.Location);
+            ShareInstrumentation(copy);
             return (copy, EntryPoint(copy, ModuleEntry.Init), EntryPoint(copy, ModuleEntry.Exit));
+        }
+
+        /// <summary>
+        /// Mutation testing (make mutation): Stryker.NET compiles every mutant into the module's
+        /// assembly behind a switch, a static class named MutantControl, and flips the switch in
+        /// the copy the test host loaded. A fresh copy would start with the switch off, and its
+        /// coverage would go unseen, so it takes the loaded copy's MutantControl statics (the
+        /// active mutant and the coverage lists, shared). Nothing happens without Stryker.
+        /// </summary>
+        private void ShareInstrumentation(Assembly copy)
+        {
+            foreach (Type control in Assembly.GetTypes())
+            {
+                if (control.Name != "MutantControl" || copy.GetType(control.FullName!) is not Type target)
+                    continue;
+                foreach (FieldInfo field in control.GetFields(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
+                    if (!field.IsLiteral && !field.IsInitOnly && target.GetField(field.Name, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic) is FieldInfo to)
+                        to.SetValue(null, field.GetValue(null));
+            }
         }
 
         /// <summary>The native entry of the [UnmanagedCallersOnly] method exported as <paramref name="symbol"/>, or 0.</summary>
