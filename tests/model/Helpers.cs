@@ -2,6 +2,7 @@
 
 using System;
 using System.Linq;
+using Xunit;
 using SimpleCache.Model;
 using SimpleCache.Model.Kernel;
 using SimpleCache.Model.Mm;
@@ -21,5 +22,18 @@ namespace SimpleCache.Model.Tests
             k.Log.ReadClear().Select(r => r.Text).Where(t => t.StartsWith("CACHE: ", StringComparison.Ordinal)).ToArray();
 
         public static string[] AllLines(ModelKernel k) => k.Log.Read().Select(r => r.Text).ToArray();
+
+        /// <summary>
+        /// Nothing the module allocated is left: no object of any cache is in use, and every page
+        /// taken since <paramref name="freePagesBefore"/> is an empty slab that a kmalloc cache
+        /// keeps for reuse (as the kernel's do; the module's lock and its write buffers come from
+        /// kmalloc).
+        /// </summary>
+        public static void AssertNothingLeft(ModelKernel k, long freePagesBefore)
+        {
+            Assert.All(k.Slab.Caches, c => Assert.Equal(0, c.ObjectsInUse()));
+            long keptSlabPages = k.Slab.Caches.Sum(c => c.GetSlabInfo().NumSlabs * c.GetSlabInfo().PagesPerSlab);
+            Assert.Equal(freePagesBefore, k.Pages.NrFreePages + keptSlabPages);
+        }
     }
 }

@@ -32,7 +32,7 @@ namespace SimpleCache.Model.Tests
             Assert.Equal(0, k.Modules.Rmmod("simple_cache"));
             Assert.Equal(new[] { "CACHE: freeing object 1", "CACHE: freeing object 2", "CACHE: cache destroyed" }, K.CacheLines(k));
             Assert.Null(k.Slab.Find("simple_cache"));
-            Assert.Equal(freeAtBoot, k.Pages.NrFreePages);
+            K.AssertNothingLeft(k, freeAtBoot);
             Assert.DoesNotContain(K.AllLines(k), l => l.Contains("BUG") || l.Contains("WARNING"));
         }
 
@@ -70,6 +70,9 @@ namespace SimpleCache.Model.Tests
         [InlineData("names=alpha,abcdefghijklmnopqrstuvwxyz012345", "CACHE: object name 2 is 32 bytes, longer than the 31 that fit in name[32]")]
         [InlineData("names=alpha,,beta", "CACHE: object name 2 is empty")]
         [InlineData("names=,", "CACHE: object name 1 is empty")]
+        [InlineData("names=\"alpha,be ta\"", "CACHE: object name 2 has a byte that is not printable (0x20)")]
+        [InlineData("names=alpha,del\u007f", "CACHE: object name 2 has a byte that is not printable (0x7f)")]
+        [InlineData("names=\u0001", "CACHE: object name 1 has a byte that is not printable (0x01)")]
         public void BadNamesAreRejectedWithEinvalAndNothingIsMade(string args, string message)
         {
             using var k = K.Boot();
@@ -78,7 +81,7 @@ namespace SimpleCache.Model.Tests
             Assert.Equal(new[] { message }, K.CacheLines(k));
             Assert.Empty(k.Modules.Loaded);
             Assert.Null(k.Slab.Find("simple_cache"));
-            Assert.Equal(free, k.Pages.NrFreePages);
+            K.AssertNothingLeft(k, free);
         }
 
         [Fact]
@@ -103,7 +106,7 @@ namespace SimpleCache.Model.Tests
             Assert.Equal(expected, K.CacheLines(k));
             Assert.Empty(k.Modules.Loaded);
             Assert.Null(k.Slab.Find("simple_cache"));
-            Assert.Equal(free, k.Pages.NrFreePages);
+            K.AssertNothingLeft(k, free);
             Assert.Null(k.Fs.Read("/proc/simple_cache", out _));
         }
 
@@ -118,7 +121,7 @@ namespace SimpleCache.Model.Tests
                 Assert.Equal(0, k.Modules.Rmmod("simple_cache"));
             }
             Assert.Equal(100, K.CacheLines(k).Count(l => l.StartsWith("CACHE: created object")));
-            Assert.Equal(free, k.Pages.NrFreePages);
+            K.AssertNothingLeft(k, free);
             Assert.Empty(k.Modules.Loaded);
         }
 

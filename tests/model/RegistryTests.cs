@@ -99,8 +99,8 @@ namespace SimpleCache.Model.Tests
         {
             using var k = K.Boot(version, slubDebug: slubDebug);
             Assert.Equal(0, k.Modules.Insmod(K.SimpleCache));
-            // 1 check before, then 17 commands with 2 checks each.
-            RunChecks(RegistryChecks.RunSequence, k, 35);
+            // 1 check before, then 25 commands with 2 checks each.
+            RunChecks(RegistryChecks.RunSequence, k, 51);
             Assert.Equal(0, k.Modules.Rmmod("simple_cache"));
             Assert.Null(k.Slab.Find("simple_cache"));
         }
@@ -113,6 +113,10 @@ namespace SimpleCache.Model.Tests
             RunChecks(RegistryChecks.RunIdsRunOut, k, 6);
             Assert.Equal(0, k.Modules.Rmmod("simple_cache"));
             Assert.Equal(new[] { "CACHE: freeing object 2147483646", "CACHE: cache destroyed" }, K.CacheLines(k).TakeLast(2));
+            // The object allocated for the add that got ENOSPC went back: nothing leaked.
+            Assert.DoesNotContain(K.AllLines(k), l => l.Contains("still has objects") || l.Contains("Objects remaining"));
+            Assert.Null(k.Slab.Find("simple_cache"));
+            Assert.All(k.Slab.Caches, c => Assert.Equal(0, c.ObjectsInUse()));
         }
 
         [Theory]
@@ -126,6 +130,27 @@ namespace SimpleCache.Model.Tests
             Assert.Contains(message, K.CacheLines(k));
             Assert.Null(k.Slab.Find("simple_cache"));
             Assert.Null(k.Modules.Find("simple_cache"));
+        }
+
+        [Fact]
+        public void EachCommandLogsWhatItDid()
+        {
+            using var k = K.Boot(cpus: 1);
+            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache));
+            K.CacheLines(k);
+            void Expect(string command, params string[] lines)
+            {
+                Assert.Equal(0, k.Fs.Write("/proc/simple_cache", command));
+                Assert.Equal(lines, K.CacheLines(k));
+            }
+            Expect("add gamma", "CACHE: created object 3 gamma");
+            Expect("del 1", "CACHE: freeing object 1");
+            Expect("rename 2 beta2", "CACHE: renamed object 2");
+            Expect("clear", "CACHE: freeing object 2", "CACHE: freeing object 3", "CACHE: cleared 2 objects");
+            Assert.Equal(-global::Kernel.Errno.ENOENT, k.Fs.Write("/proc/simple_cache", "del 2"));
+            Assert.Empty(K.CacheLines(k));   // a failed command logs nothing
+            Assert.Equal(0, k.Modules.Rmmod("simple_cache"));
+            Assert.Equal(new[] { "CACHE: cache destroyed" }, K.CacheLines(k));
         }
 
         [Fact]

@@ -215,15 +215,19 @@ namespace SimpleCache.Registry
             Check(expected != null && lastId >= 0, $"the registry reads consistently before the sequence{(problem == null ? "" : ": " + problem)}");
             expected ??= new List<Entry>();
 
-            void Step(string command, int errno, Action change)
+            // Step writes the command with the newline echo adds; StepRaw writes it as it is.
+            void Step(string command, int errno, Action change) => StepRaw(command + "\n", errno, change);
+            void StepRaw(string raw, int errno, Action change)
             {
-                long ret = r.Write(B(command + "\n"));
-                Check(ret == (errno == 0 ? command.Length + 1 : -errno), $"sequence: '{command}': {(errno == 0 ? "succeeds" : Describe(-errno))} (got {Describe(ret)})");
-                if (ret == command.Length + 1)
+                string command = raw.Length > 40 ? $"{raw[..20].TrimEnd()}... ({raw.Length} bytes)" : raw.TrimEnd('\n');
+                long ret = r.Write(B(raw));
+                Check(ret == (errno == 0 ? raw.Length : -errno), $"sequence: '{command}': {(errno == 0 ? "succeeds" : Describe(-errno))} (got {Describe(ret)})");
+                if (ret == raw.Length)
                     change?.Invoke();
                 string now = r.Read();
                 List<Entry> rows = RegistryText.Parse(now, out string why);
                 string want = string.Join(", ", expected.Select(e => $"{e.Id} {e.Name}"));
+                command = command.Length > 60 ? command[..57] + "..." : command;
                 string got = rows == null ? $"unreadable ({why})" : string.Join(", ", rows.Select(e => $"{e.Id} {e.Name}"));
                 Check(rows != null && got == want && RegistryText.LastId(now) == lastId,
                     $"sequence: after '{command}' the registry is exactly [{want}], last id {lastId} (got [{got}], last id {RegistryText.LastId(now)})");
@@ -254,6 +258,19 @@ namespace SimpleCache.Registry
             Step("clear", 0, () => expected.Clear());
             Step($"del {lastId}", ENOENT, null);
             Step("add seq-after-clear", 0, () => Add("seq-after-clear"));
+            // Edges of the parser: no newline, a trailing space, the longest name, the largest
+            // write, and ids that only look small once they overflow an int or a long.
+            StepRaw("add seq-no-newline", 0, () => Add("seq-no-newline"));
+            Step("add seq-trailing-space ", 0, () => Add("seq-trailing-space"));
+            string n31 = "seq-" + new string('l', 27);
+            Step($"add {n31}", 0, () => Add(n31));
+            int renamed = lastId;
+            Step($"rename {renamed} {n31[..30]}m", 0, () => Rename(renamed, n31[..30] + "m"));
+            StepRaw("add seq-page" + new string(' ', 4096 - "add seq-page".Length - 1) + "\n", 0, () => Add("seq-page"));
+            int first = expected[0].Id;
+            Step($"del {first + 4294967296L}", EINVAL, null);             // (int) of it is the first id
+            Step($"del {first + 18446744073709551616m}", EINVAL, null);   // so is a long's wrap-around
+            Step("add a b c d", EINVAL, null);                            // five words
             return (tally.Passed, tally.Failed);
         }
 

@@ -115,15 +115,28 @@ namespace Kernel
 
     public static unsafe partial class Sync
     {
-        // A raw spinlock in the model is a .NET monitor behind a handle: same mutual exclusion,
-        // and the holder must release it on the thread that took it, as with a real spinlock.
-        public static partial RawSpinlockT* RawSpinLockCreate() => (RawSpinlockT*)Handles.Alloc(new object());
+        // A raw spinlock in the model is kmalloc'd, as the glue kmallocs it (so a lock the module
+        // never destroys shows as a kmalloc object still in use), with a .NET monitor behind it:
+        // the same mutual exclusion, released on the thread that took it, as a real spinlock.
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<nint, object> s_locks = new();
 
-        public static partial void RawSpinLockDestroy(RawSpinlockT* lockp) => Handles.Free((nint)lockp);
+        public static partial RawSpinlockT* RawSpinLockCreate()
+        {
+            void* memory = ModelKernel.Current.Slab.Kmalloc(4, mayWait: true, zero: true);   // sizeof(raw_spinlock_t)
+            if (memory != null)
+                s_locks[(nint)memory] = new object();
+            return (RawSpinlockT*)memory;
+        }
 
-        public static partial void RawSpinLock(RawSpinlockT* lockp) => System.Threading.Monitor.Enter(Handles.Get<object>((nint)lockp));
+        public static partial void RawSpinLockDestroy(RawSpinlockT* lockp)
+        {
+            s_locks.TryRemove((nint)lockp, out _);
+            ModelKernel.Current.Slab.Kfree(lockp);
+        }
 
-        public static partial void RawSpinUnlock(RawSpinlockT* lockp) => System.Threading.Monitor.Exit(Handles.Get<object>((nint)lockp));
+        public static partial void RawSpinLock(RawSpinlockT* lockp) => System.Threading.Monitor.Enter(s_locks[(nint)lockp]);
+
+        public static partial void RawSpinUnlock(RawSpinlockT* lockp) => System.Threading.Monitor.Exit(s_locks[(nint)lockp]);
 
         public static partial int AtomicCmpxchg(int* v, int expected, int value) => System.Threading.Interlocked.CompareExchange(ref *v, value, expected);
 

@@ -5,11 +5,11 @@
 
 . /lib.sh
 . /checks.sh
-# 50 checks of its own, from simple-cache-ctl 101 in the battery, 35 in the sequence, 6 in the
+# 50 checks of its own, from simple-cache-ctl 101 in the battery, 51 in the sequence, 6 in the
 # stress test and 6 when the ids run out, and 60 from the fault-injection loop: for 2 and 4
 # names, 5 and 7 failing points with 5 checks each (4 at the first: no cache to destroy yet),
 # and one for the load that then succeeds.
-plan 258
+plan 274
 KO=/simple_cache.ko
 klog >/dev/null   # start with an empty log: boot messages are not the module's
 
