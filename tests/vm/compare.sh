@@ -8,28 +8,20 @@
 # tests/vm/run.sh runs this for every kernel, after building the module and the CLI.
 
 set -uo pipefail
-. "$(dirname "$0")/../../tools/vm/vm.sh"
+. "$(dirname "$0")/lib.sh"
 
 rel=$1
 ko=$VM_ROOT/build/kernel/$rel/simple_cache.ko
 scenario=$VM_ROOT/tests/scenarios/module.txt
-if ! version=$(vm_model_version "$rel"); then
-	echo "FAIL [$rel] compare: the model follows 6.1 and 6.12 only"
-	exit 1
-fi
-for file in "$ko" "$VM_CLI"; do
-	[ -f "$file" ] || { echo "FAIL [$rel] compare: $file is missing (tests/vm/run.sh builds it)"; exit 1; }
-done
+need "[$rel] compare" "$ko" "$VM_CLI" || exit 1
+version=$(model_version "[$rel] compare" "$rel") || exit 1
 
 log=$VM_ROOT/build/vm/compare-$rel.log
 VM_EXTRA_FILES="$scenario" vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/transcript.sh" "kcs.tag=$rel" >"$log" 2>&1
+finished "[$rel] compare" "$log" '^TRANSCRIPT-END$' || exit 1
 real=$(sed -n '/^TRANSCRIPT-BEGIN$/,/^TRANSCRIPT-END$/p' "$log" | sed '1d;$d')
 model=$("$VM_CLI" run --kernel "$version" --cpus 1 "$scenario")
-if ! grep -q '^TRANSCRIPT-END$' "$log"; then
-	echo "FAIL [$rel] compare: the VM did not finish its transcript; console log: $log"
-	tail -n 30 "$log" | sed 's/^/    | /'
-	exit 1
-elif [ "$real" = "$model" ]; then
+if [ "$real" = "$model" ]; then
 	echo "PASS [$rel] compare: the model ($version) prints what the kernel prints ($(grep -c '^\$ ' <<<"$real") commands, $(grep -c '^kern  :[a-z ]*: CACHE: ' <<<"$real") CACHE lines with their log levels)"
 else
 	echo "FAIL [$rel] compare: the model's transcript ($version) differs from the kernel's (< kernel, > model)"

@@ -9,27 +9,18 @@
 # tests/vm/run.sh runs this for every kernel with 2 and 4 CPUs, after building what it needs.
 
 set -uo pipefail
-. "$(dirname "$0")/../../tools/vm/vm.sh"
+. "$(dirname "$0")/lib.sh"
 
 rel=$1 smp=$2
 ko=$VM_ROOT/build/kernel/$rel/simple_cache.ko
 matrix=$VM_ROOT/build/kernel/$rel/slab_matrix/slab_matrix.ko
-if ! version=$(vm_model_version "$rel"); then
-	echo "FAIL [$rel] geometry: the model follows 6.1 and 6.12 only"
-	exit 1
-fi
-for file in "$ko" "$matrix" "$VM_CLI"; do
-	[ -f "$file" ] || { echo "FAIL [$rel, $smp CPUs] geometry: $file is missing (tests/vm/run.sh builds it)"; exit 1; }
-done
+need "[$rel, $smp CPUs] geometry" "$ko" "$matrix" "$VM_CLI" || exit 1
+version=$(model_version "[$rel, $smp CPUs] geometry" "$rel") || exit 1
 
 log=$VM_ROOT/build/vm/geometry-$rel-$smp.log
 VM_SMP=$smp VM_EXTRA_FILES="$matrix" vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/geometry.sh" \
 	"kcs.tag=$rel slab_nomerge" >"$log" 2>&1
-if ! grep -q '^GEOM-DONE' "$log"; then
-	echo "FAIL [$rel, $smp CPUs] geometry: the VM did not finish; console log: $log"
-	tail -n 30 "$log" | sed 's/^/    | /'
-	exit 1
-fi
+finished "[$rel, $smp CPUs] geometry" "$log" '^GEOM-DONE' || exit 1
 cpus=$(sed -n 's/^NRCPUS \([0-9]*\).*/\1/p' "$log")
 # No silent skips: tests/kernel/slab_matrix.c makes 34 sizes x 2 alignments x 7 flag sets x with
 # and without a constructor = 952 caches; the module must say it made them all, the VM must

@@ -11,7 +11,7 @@
 # every kernel, after building the module and simple-cache-ctl.
 
 set -uo pipefail
-. "$(dirname "$0")/../../tools/vm/vm.sh"
+. "$(dirname "$0")/lib.sh"
 
 rel=$1 mode=$2
 ko=$VM_ROOT/build/kernel/$rel/simple_cache.ko
@@ -20,19 +20,14 @@ plain) extra="kcs.tag=$rel" ;;
 slub_debug) extra="kcs.tag=$rel+slub_debug slub_debug=FZPU" ;;
 *) echo "usage: $0 RELEASE plain|slub_debug" >&2; exit 2 ;;
 esac
-for file in "$ko" "$VM_CTL" "$VM_CLI"; do
-	[ -f "$file" ] || { echo "FAIL [$rel $mode] module: $file is missing (tests/vm/run.sh builds it)"; exit 1; }
-done
+need "[$rel $mode] module" "$ko" "$VM_CTL" "$VM_CLI" || exit 1
+version=$(model_version "[$rel $mode] module" "$rel") || exit 1
 
 log=$VM_ROOT/build/vm/module-$rel-$mode.log
 VM_EXTRA_FILES=$VM_CTL vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/module.sh" "$extra" > "$log" 2>&1
 grep -E '^(PASS|FAIL|    )' "$log"
+finished "[$rel $mode] module" "$log" '^RESULT ' || exit 1
 result=$(grep -E '^RESULT ' "$log")
-if [ -z "$result" ]; then
-	echo "FAIL [$rel $mode] module: the guest did not finish (crash or timeout); console log: $log"
-	tail -n 60 "$log" | sed 's/^/    | /'
-	exit 1
-fi
 echo "$result"
 grep -E '^TIMES ' "$log" | sed 's/^TIMES /    time: /'
 status=0
@@ -51,7 +46,6 @@ grep -q ' 0 failed$' <<<"$result" || status=1
 #  - ctor: the kernel names the function it calls, the glue's C thunk (kcs_ctor_thunk), which
 #    calls the C# constructor; the model calls the C# constructor (kcs_slab_ctor) itself;
 #  - failslab: the model's own (Debian's kernels are built without CONFIG_FAILSLAB).
-version=$(vm_model_version "$rel")
 debug=
 [ "$mode" = slub_debug ] && debug="--slub-debug FZPU"
 attrs=$(sed -n 's/^CACHE-ATTR \([a-z_]*\).*/\1/p' "$log")
