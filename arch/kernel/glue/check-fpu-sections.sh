@@ -34,11 +34,17 @@ done
 # __kmalloc_cache_noprof in 6.12; kmem_cache_alloc gained _noprof in 6.10).
 may_sleep='^(rt_spin_|rt_read_|rt_write_|rt_mutex_|mutex_lock|mutex_trylock|down|up_read|up_write|__might_sleep|__might_resched|__might_fault|msleep|usleep|schedule|cond_resched|__cond_resched|kmem_cache_alloc|kmem_cache_free|kmem_cache_create|__kmem_cache_create|kmem_cache_destroy|kmem_cache_shrink|__kmalloc|kmalloc|kfree|kvfree|krealloc|vmalloc|vfree|proc_create|proc_remove|remove_proc_entry|_copy_from_user|_copy_to_user|copy_from_user|copy_to_user|single_open|single_release|seq_release|synchronize_rcu|flush_work|wait_for_completion)'
 
-nm "$obj" | awk '$2 == "T" { print "global", $3 } $2 == "t" { print "local", $3 }' > "${TMPDIR:-/tmp}/kcs-fpu-syms.$$"
-objdump -dr --no-show-raw-insn "$obj" | awk -v syms="${TMPDIR:-/tmp}/kcs-fpu-syms.$$" -v may_sleep="$may_sleep" -v obj="$obj" '
+objdump -dr --no-show-raw-insn "$obj" | awk -v may_sleep="$may_sleep" -v obj="$obj" '
 	function report(msg) { printf "check-fpu-sections: %s: %s\n", obj, msg > "/dev/stderr"; bad = 1 }
+	# Which functions are global (T) and which static (t), from nm.
 	BEGIN {
-		while ((getline line < syms) > 0) { split(line, w, " "); scope[w[2]] = w[1] }
+		cmd = "nm \"" obj "\""
+		while ((cmd | getline line) > 0) {
+			split(line, w, " ")
+			if (w[2] == "T") scope[w[3]] = "global"
+			else if (w[2] == "t") scope[w[3]] = "local"
+		}
+		close(cmd)
 	}
 	# A function header: "0000000000000560 <kcs_kmem_cache_alloc>:"
 	/^[0-9a-f]+ <[^>]+>:$/ {
@@ -92,6 +98,5 @@ objdump -dr --no-show-raw-insn "$obj" | awk -v syms="${TMPDIR:-/tmp}/kcs-fpu-sym
 		}
 		if (checked == 0) report("no functions found to check")
 		exit bad
-	}' || { rm -f "${TMPDIR:-/tmp}/kcs-fpu-syms.$$"; exit 1; }
-rm -f "${TMPDIR:-/tmp}/kcs-fpu-syms.$$"
+	}' || exit 1
 exit 0
