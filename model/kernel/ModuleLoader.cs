@@ -38,6 +38,9 @@ namespace SimpleCache.Model.Kernel
             Size = size;
         }
 
+        // The MutantControl classes of Stryker.NET in the module's assembly, if any (see ShareInstrumentation).
+        private Type[] _mutantControls;
+
         /// <summary>The module's name (KBUILD_MODNAME).</summary>
         public string Name { get; }
         /// <summary>The assembly it was built into.</summary>
@@ -97,9 +100,11 @@ namespace SimpleCache.Model.Kernel
         /// </summary>
         private void ShareInstrumentation(Assembly copy)
         {
-            foreach (Type control in Assembly.GetTypes())
+            // Looked up once per module image, not on every insmod.
+            _mutantControls ??= Assembly.GetTypes().Where(t => t.Name == "MutantControl").ToArray();
+            foreach (Type control in _mutantControls)
             {
-                if (control.Name != "MutantControl" || copy.GetType(control.FullName!) is not Type target)
+                if (copy.GetType(control.FullName!) is not Type target)
                     continue;
                 foreach (FieldInfo field in control.GetFields(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
                     if (!field.IsLiteral && !field.IsInitOnly && target.GetField(field.Name, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic) is FieldInfo to)

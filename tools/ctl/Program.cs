@@ -49,38 +49,28 @@ namespace SimpleCache.Ctl
                 case ["rename", var id, var name]: return Run(registry, $"rename {id} {name}\n");
                 case ["clear"]: return Run(registry, "clear\n");
                 case ["write", var raw]: return Run(registry, Unescape(raw));
-                case ["battery"]:
-                {
-                    var (passed, failed) = RegistryChecks.RunBattery(registry, Report);
-                    Console.WriteLine($"battery: {passed} passed, {failed} failed");
-                    return failed == 0 ? 0 : 1;
-                }
-                case ["sequence"]:
-                {
-                    var (passed, failed) = RegistryChecks.RunSequence(registry, Report);
-                    Console.WriteLine($"sequence: {passed} passed, {failed} failed");
-                    return failed == 0 ? 0 : 1;
-                }
-                case ["ids-run-out"]:
-                {
-                    var (passed, failed) = RegistryChecks.RunIdsRunOut(registry, Report);
-                    Console.WriteLine($"ids-run-out: {passed} passed, {failed} failed");
-                    return failed == 0 ? 0 : 1;
-                }
+                case ["battery"]: return Tally("battery", RegistryChecks.RunBattery(registry, Report));
+                case ["sequence"]: return Tally("sequence", RegistryChecks.RunSequence(registry, Report));
+                case ["ids-run-out"]: return Tally("ids-run-out", RegistryChecks.RunIdsRunOut(registry, Report));
                 case ["stress", .. var rest]:
                 {
                     int ops = rest.Length > 0 ? int.Parse(rest[0]) : 10000;
                     int writers = rest.Length > 1 ? int.Parse(rest[1]) : 2;
                     int seed = rest.Length > 2 ? int.Parse(rest[2]) : 1;
                     int readers = rest.Length > 3 ? int.Parse(rest[3]) : 2;
-                    var (passed, failed) = RegistryChecks.RunConcurrent(registry, writers, ops, seed, Report, readers);
-                    Console.WriteLine($"stress: {passed} passed, {failed} failed");
-                    return failed == 0 ? 0 : 1;
+                    return Tally("stress", RegistryChecks.RunConcurrent(registry, writers, ops, seed, Report, readers));
                 }
                 default:
                     Console.Error.WriteLine("usage: simple-cache-ctl [--file PATH] list | add NAME | del ID | rename ID NAME | clear | write TEXT | battery | sequence | ids-run-out | stress [OPS] [WRITERS] [SEED] [READERS]");
                     return 2;
             }
+        }
+
+        /// <summary>A check run's closing line; exit status 0 if nothing failed.</summary>
+        private static int Tally(string checks, (int Passed, int Failed) result)
+        {
+            Console.WriteLine($"{checks}: {result.Passed} passed, {result.Failed} failed");
+            return result.Failed == 0 ? 0 : 1;
         }
 
         private static void Report(bool ok, string what) => Console.WriteLine($"{(ok ? "PASS" : "FAIL")} registry: {what}");
