@@ -96,6 +96,19 @@ namespace SimpleCache.Model.Mm
             return t_cpu;
         }
 
+        /// <summary>
+        /// Moves the calling thread to <paramref name="cpu"/> (sched_setaffinity to one CPU). The
+        /// property tests use it to run several logical threads on one OS thread, each on its own
+        /// CPU, in an order that the seed fixes.
+        /// </summary>
+        public void MigrateTo(int cpu)
+        {
+            if ((uint)cpu >= (uint)Cpus)
+                throw new ArgumentOutOfRangeException(nameof(cpu), cpu, $"the kernel has CPUs 0 to {Cpus - 1}");
+            t_cpu = cpu;
+            t_cpuOwner = this;
+        }
+
         /// <summary>The caches on the slab_caches list, oldest first.</summary>
         public IReadOnlyList<SlabCache> Caches
         {

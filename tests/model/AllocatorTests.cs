@@ -70,12 +70,17 @@ namespace SimpleCache.Model.Tests
         [Fact]
         public void AllocationFailsCleanlyWhenMemoryRunsOut()
         {
+            // 4000-byte objects with 2 CPUs: calculate_order() wants min_objects 4 * (fls(2) + 1)
+            // = 12, but order 3 (slub_max_order) holds only 32768 / 4000 = 8, so order-3 slabs of
+            // 8 objects (the VM's slab_matrix shows order 3, 8 per slab for size 4000). Every free
+            // page goes to a slab: the count is 8 objects per 8 free pages, exactly.
             using var k = K.Boot(memoryMiB: 4);
             SlabCache s = k.Slab.Create("big", 4000, 0, CacheFlags.None, 0);
+            long freePages = k.Pages.NrFreePages;
             int n = 0;
             while (s.Alloc() != null)
                 n++;
-            Assert.InRange(n, 900, 1024);
+            Assert.Equal(freePages / 8 * 8, n);
             Assert.Equal(0, s.AllocBulk(4, (void**)NativeMemory.Alloc(32)));
         }
 
@@ -121,7 +126,8 @@ namespace SimpleCache.Model.Tests
                 s.Free((void*)o);
             // __slab_free() discards an emptied slab while nr_partial, which counts that slab
             // itself, is at least min_partial: min_partial - 1 empty slabs stay.
-            Assert.Equal(s.Layout.MinPartial - 1, (uint)s.GetSlabInfo().NumSlabs);
+            // min_partial = ilog2(1024) / 2 = 5 (within MIN_PARTIAL 5 and MAX_PARTIAL 10): 4.
+            Assert.Equal(4, s.GetSlabInfo().NumSlabs);
         }
 
         [Fact]
@@ -158,93 +164,6 @@ namespace SimpleCache.Model.Tests
             Assert.True(s.Alloc(mayWait: false) == null);
         }
 
-        /// <summary>
-        /// Property: for random sequences of alloc, free and shrink over several caches and
-        /// threads, no object is handed out twice, objects never overlap, every free object of
-        /// a constructed cache was constructed, counts add up, and destroying the emptied caches
-        /// returns every page.
-        /// </summary>
-        [Theory]
-        [InlineData(1, null)]
-        [InlineData(2, null)]
-        [InlineData(3, "FZPU")]
-        [InlineData(4, null)]
-        [InlineData(5, "P")]
-        public void RandomWorkloadsKeepTheInvariants(int seed, string slubDebug)
-        {
-            using var k = K.Boot(cpus: 4, slubDebug: slubDebug, memoryMiB: 64);
-            long freeAtStart = k.Pages.NrFreePages;
-            var caches = new[]
-            {
-                k.Slab.Create("p8", 8, 0, CacheFlags.None, 0),
-                k.Slab.Create("p64c", 64, 0, CacheFlags.HwcacheAlign, (nint)(delegate* unmanaged<void*, void>)&CountingCtor),
-                k.Slab.Create("p200", 200, 0, CacheFlags.None, 0),
-                k.Slab.Create("p3000", 3000, 0, CacheFlags.None, 0),
-            };
-            var live = new System.Collections.Concurrent.ConcurrentDictionary<nint, SlabCache>();
-            var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
-
-            Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
-            {
-                var rng = new Random(seed * 100 + t);
-                var mine = new List<(nint Ptr, SlabCache Cache)>();
-                for (int step = 0; step < 4000; step++)
-                {
-                    int op = rng.Next(10);
-                    if (op < 6 || mine.Count == 0)
-                    {
-                        SlabCache c = caches[rng.Next(caches.Length)];
-                        byte* p = (byte*)c.Alloc();
-                        if (p == null) { failures.Enqueue("allocation failed"); continue; }
-                        if (c.HasCtor && *(long*)p != CtorMark) failures.Enqueue("object not in constructed state");
-                        if (!live.TryAdd((nint)p, c)) failures.Enqueue($"object 0x{(ulong)p:x} handed out twice");
-                        new Span<byte>(p, (int)c.Layout.ObjectSize).Fill((byte)t);
-                        mine.Add(((nint)p, c));
-                    }
-                    else if (op < 9)
-                    {
-                        int i = rng.Next(mine.Count);
-                        var (ptr, c) = mine[i];
-                        mine.RemoveAt(i);
-                        var span = new Span<byte>((void*)ptr, (int)c.Layout.ObjectSize);
-                        if (span.IndexOfAnyExcept((byte)t) >= 0) failures.Enqueue("object overwritten while allocated");
-                        if (c.HasCtor) *(long*)ptr = CtorMark;   // back to constructed state
-                        live.TryRemove(ptr, out _);
-                        c.Free((void*)ptr);
-                    }
-                    else
-                        caches[rng.Next(caches.Length)].Shrink();
-                }
-                foreach (var (ptr, c) in mine)
-                {
-                    if (c.HasCtor) *(long*)ptr = CtorMark;
-                    live.TryRemove(ptr, out _);
-                    c.Free((void*)ptr);
-                }
-            });
-
-            Assert.Empty(failures);
-            Assert.Empty(live);
-            foreach (SlabCache c in caches)
-            {
-                Assert.Equal(0, c.ObjectsInUse());
-                if (slubDebug != null)
-                {
-                    c.Validate();
-                }
-                k.Slab.Destroy(c, "test");
-                Assert.False(c.Leaked);
-            }
-            Assert.Equal(0, k.Slab.Errors);
-            Assert.Equal(freeAtStart, k.Pages.NrFreePages);
-            Assert.DoesNotContain(K.AllLines(k), l => l.Contains("BUG") || l.Contains("WARNING"));
-        }
-
-        private const long CtorMark = 0x0c0ffee0c0ffee;
-
-        [UnmanagedCallersOnly]
-        private static void CountingCtor(void* obj) => *(long*)obj = CtorMark;
-
         [Fact]
         public void TheConstructorRunsExactlyOncePerObjectPerSlabPopulation()
         {
@@ -253,12 +172,15 @@ namespace SimpleCache.Model.Tests
             SlabCache s = k.Slab.Create("once", 64, 0, CacheFlags.None, (nint)(delegate* unmanaged<void*, void>)&CountCalls);
             var objects = Enumerable.Range(0, 3000).Select(_ => (nint)s.Alloc()).ToList();
             long slabsMade = s.GetStat(SlubStat.AllocSlab);
-            Assert.Equal(slabsMade * s.Layout.ObjectsPerSlab, Interlocked.Read(ref s_ctorCalls));
+            Assert.Equal(54, slabsMade);   // ceil(3000 / 56)
+            // With a constructor the free pointer moves out of the object: 72-byte slots, 56 per
+            // order-0 slab, as the VM shows for slab_matrix.c's kcsm_s64_a0_f0_c1 (GEOM ... 64 72 56 0 8).
+            Assert.Equal(slabsMade * 56, Interlocked.Read(ref s_ctorCalls));
             foreach (nint o in objects)
                 s.Free((void*)o);
             for (int i = 0; i < 3000; i++)
                 s.Free(s.Alloc());   // reuse: no new constructor calls unless new slabs are made
-            Assert.Equal(s.GetStat(SlubStat.AllocSlab) * s.Layout.ObjectsPerSlab, Interlocked.Read(ref s_ctorCalls));
+            Assert.Equal(s.GetStat(SlubStat.AllocSlab) * 56, Interlocked.Read(ref s_ctorCalls));
         }
 
         private static long s_ctorCalls;

@@ -26,6 +26,45 @@ namespace SimpleCache.Model.Tests
             k.Slab.Destroy(s, "test");
         }
 
+        // Not in slub_kunit.c: the two red-zone edges its cases leave out. A 64-byte object with
+        // SLAB_RED_ZONE has red_left_pad = sizeof(void *) = 8 bytes before it, and a right red zone
+        // from object_size (64) to inuse (64 + sizeof(void *) = 72), so bytes -8..-1 and 64..71.
+        // check_bytes_and_report() counts @offset from the slab's first byte.
+        [Theory]
+        [InlineData(-1, "Left Redzone")]
+        [InlineData(-8, "Left Redzone")]
+        [InlineData(64, "Right Redzone")]
+        [InlineData(71, "Right Redzone")]
+        public void EachEdgeOfEachRedZoneIsChecked(int at, string zone)
+        {
+            using var k = K.Boot();
+            SlabCache s = Create(k, "rz_edges", CacheFlags.RedZone);
+            byte* p = (byte*)s.Alloc();
+            long offset = p + at - (byte*)k.Pages.SlabOf(p).Address;
+
+            // As test_clobber_zone counts them: one error for the report, one for the fix.
+            k.Slab.BeginKunit();
+            p[at] = 0x5a;
+            s.Validate();
+            Assert.Equal(2, k.Slab.EndKunit());
+            Assert.Equal(0xcc, p[at]);
+
+            // Outside KUnit, the report names the zone, the byte and its offset.
+            p[at] = 0x5a;
+            s.Validate();
+            string[] lines = K.AllLines(k);
+            string fault = $"0x{(ulong)(p + at):x16}";
+            Assert.Contains($"[{zone} overwritten] {fault}-{fault} @offset={offset}. First byte 0x5a instead of 0xcc", lines);
+            Assert.Contains(lines, l => l == $"FIX rz_edges: Restoring {zone} {fault}-{fault}=0xcc");
+            Assert.Contains(lines, l => l.StartsWith("BUG rz_edges (") && l.EndsWith("): Object corrupt"));
+            Assert.Equal(0xcc, p[at]);
+            k.Slab.BeginKunit();
+            s.Validate();   // restored: the next validation finds nothing
+            Assert.Equal(0, k.Slab.EndKunit());
+            s.Free(p);
+            k.Slab.Destroy(s, "test");
+        }
+
         [Fact]
         public void TestNextPointer()
         {

@@ -6,7 +6,7 @@
 #   module RELEASE plain        tests/vm/module.sh: the module's checks, booted plain
 #   module RELEASE slub_debug   the same, booted with slub_debug=FZPU
 #   compare RELEASE             tests/vm/compare.sh: the VM's transcript against the model's
-#   geometry RELEASE 2|4        tests/vm/geometry.sh: 952 caches' geometry against the model's
+#   geometry RELEASE 2|4        tests/vm/geometry.sh: 1064 caches' geometry against the model's
 # First it builds what the boots share, once: the C# object (inside make), simple_cache.ko and
 # slab_matrix.ko for each kernel, simple-cache-ctl and the model's CLI. Then it boots the VMs
 # VM_JOBS at a time (default: one per CPU; each TCG guest with one vCPU keeps one host CPU busy),
