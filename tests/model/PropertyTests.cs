@@ -26,7 +26,7 @@
 //   - at the end, every object freed: nothing in use, slub_debug's validation finds nothing,
 //     destroying the caches returns every page, and the log has no BUG or WARNING.
 //
-// `make soak` runs many more runs (SOAK_ITER of each test, default 2000).
+// `make soak` runs many more runs (SOAK_ITER of each test, default 500).
 
 using System;
 using System.Collections.Generic;
@@ -76,10 +76,10 @@ namespace SimpleCache.Model.Tests
 
         private static Gen<Step[]> Runs(int maxSteps) => GenStep.Array[1, maxSteps];
 
-        /// <summary>Runs per test: few in `make test`, SOAK_ITER (default 2000) under `make soak`.</summary>
+        /// <summary>Runs per test: few in `make test`, SOAK_ITER (default 500) under `make soak`.</summary>
         private static long Iter(long quick) =>
             Environment.GetEnvironmentVariable("SOAK") == "1"
-                ? long.TryParse(Environment.GetEnvironmentVariable("SOAK_ITER"), out long n) ? n : 2000
+                ? long.TryParse(Environment.GetEnvironmentVariable("SOAK_ITER"), out long n) ? n : 500
                 : quick;
 
         private static string Print(Step[] steps) => $"{steps.Length} steps";
