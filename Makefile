@@ -10,7 +10,9 @@
 #   make model           run the brief in the user-space model (no VM, no root): simple-cache run
 #   make bench           benchmarks of the model's slab allocator
 #   make mutation        mutation testing with Stryker.NET (MUTATION_PARTS=module include model-mm;
-#                        each part's report in build/mutation/<part>/reports/); takes long
+#                        each part's report in build/mutation/<part>/reports/), then the hand-written
+#                        mutants of the glue and the VM checks (part glue); takes hours
+#   make soak            the property tests, 500 runs each (SOAK_ITER=N)
 #   make sign            sign simple_cache.ko (Secure Boot): KEY=... CERT=... (default ~/kernel_keys/MOK.*)
 #   make deps            install what the build and the tests need (Debian packages, as root)
 #   make clean           remove everything built
@@ -113,10 +115,14 @@ bench:
 
 # Stryker.NET (a dotnet tool pinned in .config/dotnet-tools.json) mutates one part at a time and
 # runs the model's tests against each mutant; tests/mutation/<part>.json says what it mutates.
-MUTATION_PARTS ?= module include model-mm
+MUTATION_PARTS ?= module include model-mm glue
 mutation:
 	@cd $(ROOT) && $(DOTNET) tool restore >/dev/null
 	@set -e; for part in $(MUTATION_PARTS); do \
+		if [ $$part = glue ]; then \
+			echo "== the hand-written mutants of the C glue and the VM checks (tests/mutation/glue-mutants.txt)"; \
+			$(ROOT)/tests/mutation/glue-mutants.sh; continue; \
+		fi; \
 		echo "== mutation testing of $$part (tests/mutation/$$part.json)"; \
 		cd $(ROOT)/tests/model && $(DOTNET) tool run dotnet-stryker -- --config-file ../mutation/$$part.json \
 			--output $(ROOT)/build/mutation/$$part | tr '\r' '\n' | grep -E '^\[|Killed|Survived|Timeout|score'; \

@@ -31,6 +31,9 @@
 //                      kernels built without failslab
 //   last_id=N          testing: the first object gets id N + 1 (default 0); near int.MaxValue
 //                      it lets a test run the ids out and see -ENOSPC
+//   selfcheck=1        testing: enables the /proc command "check N", which takes N free objects
+//                      from the cache and checks that each is in the constructor's state (see
+//                      SelfCheck): the constructor's contract, checked in the real kernel
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -85,6 +88,7 @@ namespace SimpleCache
         private static int s_lastId;
         private static int s_allocations;
         private static int s_failNth;
+        private static int s_selfcheck;
 
         /// <summary>The head of the module's object list.</summary>
         private static ListHead* Objects => (ListHead*)Unsafe.AsPointer(ref s_objects);
@@ -119,6 +123,7 @@ namespace SimpleCache
                 return -Errno.EINVAL;
             }
             s_lastId = lastId;
+            s_selfcheck = ModuleParam.Int("selfcheck"u8);
 
             byte* names = ModuleParam.Charp("names"u8);
             if (names == null)
@@ -392,6 +397,8 @@ namespace SimpleCache
                 return words == 3 ? Rename(word[1], size[1], word[2], size[2]) : -Errno.EINVAL;
             if (Is(word[0], size[0], "clear"u8))
                 return words == 1 ? Clear() : -Errno.EINVAL;
+            if (s_selfcheck != 0 && Is(word[0], size[0], "check"u8))
+                return words == 2 ? SelfCheck(word[1], size[1]) : -Errno.EINVAL;
             return -Errno.EINVAL;
         }
 
@@ -470,6 +477,55 @@ namespace SimpleCache
             }
             Printk.PrInfo("CACHE: cleared %d objects\n"u8, count);
             return 0;
+        }
+
+        /// <summary>The most objects one "check N" takes.</summary>
+        private const int SelfCheckMax = 4096;
+
+        /// <summary>
+        /// "check N" (only with selfcheck=1): takes N objects from the cache with
+        /// kmem_cache_alloc, as an add would, and checks that each is as the constructor left it
+        /// (id -1, its list node pointing to itself); then frees them all back untouched. SLUB
+        /// hands out the most recently freed objects first, so after a del or a clear the first
+        /// objects taken are the ones the module freed: a free that skips list_del_init or the
+        /// id reset is caught here, in the real kernel, where no walk of a cache's free objects
+        /// exists. 0 if every object was in the constructor's state, -EUCLEAN if not, -EINVAL
+        /// for an N that is not 1 to 4096, -ENOMEM if the cache could not give N objects.
+        /// </summary>
+        private static int SelfCheck(byte* text, int length)
+        {
+            int n = ParseId(text, length);
+            if (n <= 0 || n > SelfCheckMax)
+                return -Errno.EINVAL;
+            CacheObj** taken = (CacheObj**)Slab.Kmalloc((nuint)n * (nuint)sizeof(CacheObj*), Gfp.Kernel);
+            if (taken == null)
+                return -Errno.ENOMEM;
+            int got = 0, bad = 0;
+            while (got < n)
+            {
+                CacheObj* obj = (CacheObj*)Slab.KmemCacheAlloc(s_cache, Gfp.Kernel);
+                if (obj == null)
+                    break;
+                taken[got++] = obj;
+                bool selfLinked = obj->List.Next == &obj->List && obj->List.Prev == &obj->List;
+                if (obj->Id != -1 || !selfLinked)
+                {
+                    if (bad == 0)
+                    {
+                        fixed (byte* empty = "empty"u8, linked = "not empty"u8)
+                            Printk.PrErr("CACHE: self-check: a free object has id %d and a list node that is %s, not the constructor's -1 and empty\n"u8,
+                                obj->Id, selfLinked ? empty : linked);
+                    }
+                    bad++;
+                }
+            }
+            for (int i = 0; i < got; i++)
+                Slab.KmemCacheFree(s_cache, taken[i]);
+            Slab.Kfree(taken);
+            if (got < n)
+                return -Errno.ENOMEM;
+            Printk.PrInfo("CACHE: self-check: %d free objects, %d in the constructor's state\n"u8, n, n - bad);
+            return bad == 0 ? 0 : -Errno.EUCLEAN;
         }
 
         /// <summary>The object with this id, or null. Called with the lock held.</summary>

@@ -38,5 +38,7 @@ namespace Kernel
         public const int ERANGE = 34;
         /// <summary><c>ENAMETOOLONG</c>: name too long.</summary>
         public const int ENAMETOOLONG = 36;
+        /// <summary><c>EUCLEAN</c>: structure needs cleaning (a structure found corrupted).</summary>
+        public const int EUCLEAN = 117;
     }
 }

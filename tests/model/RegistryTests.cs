@@ -7,6 +7,7 @@ using System;
 using System.Linq;
 using System.Runtime.InteropServices;
 using SimpleCache.Model.Fs;
+using SimpleCache.Model.Mm;
 using SimpleCache.Registry;
 using Xunit;
 using Xunit.Abstractions;
@@ -57,7 +58,7 @@ namespace SimpleCache.Model.Tests
         }
     }
 
-    public class RegistryTests(ITestOutputHelper output)
+    public unsafe class RegistryTests(ITestOutputHelper output)
     {
         /// <summary>Runs registry checks on the model: none may fail, and exactly <paramref name="expectedChecks"/> must run.</summary>
         private void RunChecks(System.Func<IRegistry, System.Action<bool, string>, (int Passed, int Failed)> checks, ModelKernel k, int expectedChecks)
@@ -81,7 +82,7 @@ namespace SimpleCache.Model.Tests
             Assert.Equal(0, k.Modules.Insmod(K.SimpleCache, "fail_nth=6"));
             Assert.True(RegistryChecks.BadInputs().Count() >= 40);
             // 1 check before, 2 for each of the 49 bad inputs, 2 for the good command after them.
-            RunChecks(RegistryChecks.RunBattery, k, 101);
+            RunChecks(RegistryChecks.RunBattery, k, 103);
             Assert.Equal(0, k.Modules.Rmmod("simple_cache"));
             Assert.DoesNotContain(K.AllLines(k), l => l.Contains("BUG") || l.Contains("WARNING") || l.Contains("Objects remaining"));
             Assert.Null(k.Slab.Find("simple_cache"));
@@ -98,6 +99,34 @@ namespace SimpleCache.Model.Tests
             RunChecks(RegistryChecks.RunSequence, k, 51);
             Assert.Equal(0, k.Modules.Rmmod("simple_cache"));
             Assert.Null(k.Slab.Find("simple_cache"));
+        }
+
+        [Fact]
+        public void TheModulesSelfCheckFindsFreeObjectsInTheConstructorsState()
+        {
+            using var k = K.Boot();
+            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache, "selfcheck=1 last_id=2147483600"));
+            RunChecks(RegistryChecks.RunConstructedState, k, 27);
+            string[] log = K.AllLines(k);
+            Assert.Equal(6, log.Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^CACHE: self-check: (\d+) free objects, \1 in the constructor's state$")));
+            Assert.DoesNotContain(log, l => l.Contains("a free object has id"));
+            Assert.Equal(0, k.Modules.Rmmod("simple_cache"));
+            Assert.DoesNotContain(K.AllLines(k), l => l.Contains("Objects remaining") || l.Contains("BUG"));
+        }
+
+        [Fact]
+        public void TheSelfCheckReportsAnObjectFreedOutOfTheConstructorsState()
+        {
+            // As a FreeObject that forgot `obj->Id = -1` would leave it: the check must fail.
+            using var k = K.Boot();
+            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache, "selfcheck=1"));
+            SlabCache cache = k.Slab.Find("simple_cache");
+            void* p = cache.Alloc();
+            *(int*)p = 7;   // cache_obj.id
+            cache.Free(p);
+            Assert.Equal(-global::Kernel.Errno.EUCLEAN, k.Fs.Write("/proc/simple_cache", "check 1"));
+            Assert.Contains("CACHE: self-check: a free object has id 7 and a list node that is empty, not the constructor's -1 and empty", K.AllLines(k));
+            Assert.Contains("CACHE: self-check: 1 free objects, 0 in the constructor's state", K.AllLines(k));
         }
 
         [Fact]

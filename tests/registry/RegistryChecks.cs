@@ -123,6 +123,7 @@ namespace SimpleCache.Registry
             yield return W("an unknown command", B("foo\n"), EINVAL);
             yield return W("a command in capitals", B("ADD gamma\n"), EINVAL);
             yield return W("delete instead of del", B("delete 1\n"), EINVAL);
+            yield return W("check without selfcheck=1 (a test-only command)", B("check 1\n"), EINVAL);
             yield return W("add without a name", B("add\n"), EINVAL);
             yield return W("add with a trailing space and no name", B("add \n"), EINVAL);
             yield return W("add with two names", B("add a b\n"), EINVAL);
@@ -296,6 +297,68 @@ namespace SimpleCache.Registry
             Check(ret == -ENOSPC, $"add after that del: still -ENOSPC, ids are never reused (got {Describe(ret)})");
             rows = RegistryText.Parse(r.Read(), out _);
             Check(rows != null && rows.Select(e => e.Id).SequenceEqual([int.MaxValue - 1]), "only the object with id 2147483646 is left");
+            return (tally.Passed, tally.Failed);
+        }
+
+        /// <summary>
+        /// The constructor's contract in the kernel that runs the module: loaded with
+        /// selfcheck=1 last_id=2147483600 (47 ids left), "check N" takes N free objects from the
+        /// cache and fails with -EUCLEAN unless each is as the constructor left it. It runs after
+        /// the load, after dels, after renames, after an add that got its object and then had to
+        /// give it back (ENOSPC), and after a clear. The check changes nothing in the registry,
+        /// and bad counts get -EINVAL.
+        /// </summary>
+        public static (int Passed, int Failed) RunConstructedState(IRegistry r, Action<bool, string> report)
+        {
+            var tally = new Tally(report);
+            var Check = tally.Check;
+            void Write(string command, long expected, string what)
+            {
+                long ret = r.Write(B(command + "\n"));
+                Check(ret == expected, $"{what}: {Describe(expected)} (got {Describe(ret)})");
+            }
+            void SelfCheck(int n, string after)
+            {
+                string before = RegistryText.Snapshot(r.Read());
+                Write($"check {n}", $"check {n}\n".Length, $"after {after}, {n} free objects are in the constructor's state");
+                Check(RegistryText.Snapshot(r.Read()) == before, $"check {n} after {after} leaves the registry as it was");
+            }
+
+            List<Entry> rows = RegistryText.Parse(r.Read(), out string problem);
+            Check(rows != null && rows.Select(e => e.Id).SequenceEqual([2147483601, 2147483602]),
+                $"loaded with last_id=2147483600: alpha and beta are 2147483601 and 2147483602{(problem == null ? "" : ": " + problem)}");
+            SelfCheck(64, "the load");
+
+            int added = 0;
+            for (int i = 1; i <= 40; i++)
+                if (r.Write(B($"add c{i}\n")) == $"add c{i}\n".Length)
+                    added++;
+            Check(added == 40, $"40 adds work ({added} did)");
+            rows = RegistryText.Parse(r.Read(), out _) ?? [];
+            foreach (Entry e in rows.Where((_, i) => i % 4 == 1))
+                r.Write(B($"del {e.Id}\n"));
+            Check(RegistryText.Parse(r.Read(), out _)?.Count == 42 - 11, "every fourth object deleted: 31 left");
+            SelfCheck(11, "11 dels");
+            SelfCheck(64, "11 dels (more objects than were freed)");
+
+            rows = RegistryText.Parse(r.Read(), out _) ?? [];
+            foreach (Entry e in rows.Take(5))
+                r.Write(B($"rename {e.Id} r{e.Id % 1000}\n"));
+            SelfCheck(64, "5 renames");
+
+            for (int i = 0; i < 5; i++)
+                Write($"add last{i}", $"add last{i}\n".Length, $"add {i + 1} of the 5 ids left");
+            Write("add one-too-many", -ENOSPC, "an add with no id left (its object was allocated, then freed back)");
+            SelfCheck(1, "the add that gave its object back");
+
+            Write("clear", "clear\n".Length, "clear");
+            SelfCheck(64, "the clear");
+
+            Write("check 0", -EINVAL, "check 0");
+            Write("check 4097", -EINVAL, "check 4097 (more than 4096)");
+            Write("check x", -EINVAL, "check with a word for a count");
+            Write("check", -EINVAL, "check without a count");
+            Write("check 1 2", -EINVAL, "check with two counts");
             return (tally.Passed, tally.Failed);
         }
 

@@ -11,9 +11,11 @@
 //   simple-cache-ctl battery                   the bad-input battery: one PASS/FAIL line per check
 //   simple-cache-ctl sequence                  good and bad commands, the exact registry after each
 //   simple-cache-ctl ids-run-out               ENOSPC (the module loaded with last_id=2147483645)
+//   simple-cache-ctl constructed               free objects in the constructor's state (the module
+//                                              loaded with selfcheck=1 last_id=2147483600)
 //   simple-cache-ctl stress [OPS] [WRITERS] [SEED] [READERS]
 //                                              concurrent writers and readers (default 10000 2 1 2)
-// battery, sequence, ids-run-out and stress are the registry checks of
+// battery, sequence, ids-run-out, constructed and stress are the registry checks of
 // tests/registry/RegistryChecks.cs.
 // Options: --file PATH (default /proc/simple_cache). Errors print the errno's name and text, and
 // the exit status is the errno.
@@ -52,6 +54,7 @@ namespace SimpleCache.Ctl
                 case ["battery"]: return Tally("battery", RegistryChecks.RunBattery(registry, Report));
                 case ["sequence"]: return Tally("sequence", RegistryChecks.RunSequence(registry, Report));
                 case ["ids-run-out"]: return Tally("ids-run-out", RegistryChecks.RunIdsRunOut(registry, Report));
+                case ["constructed"]: return Tally("constructed", RegistryChecks.RunConstructedState(registry, Report));
                 case ["stress", .. var rest]:
                 {
                     int ops = rest.Length > 0 ? int.Parse(rest[0]) : 10000;
@@ -61,7 +64,7 @@ namespace SimpleCache.Ctl
                     return Tally("stress", RegistryChecks.RunConcurrent(registry, writers, ops, seed, Report, readers));
                 }
                 default:
-                    Console.Error.WriteLine("usage: simple-cache-ctl [--file PATH] list | add NAME | del ID | rename ID NAME | clear | write TEXT | battery | sequence | ids-run-out | stress [OPS] [WRITERS] [SEED] [READERS]");
+                    Console.Error.WriteLine("usage: simple-cache-ctl [--file PATH] list | add NAME | del ID | rename ID NAME | clear | write TEXT | battery | sequence | ids-run-out | constructed | stress [OPS] [WRITERS] [SEED] [READERS]");
                     return 2;
             }
         }

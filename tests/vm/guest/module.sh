@@ -5,11 +5,11 @@
 
 . /lib.sh
 . /checks.sh
-# 50 checks of its own, from simple-cache-ctl 101 in the battery, 51 in the sequence, 6 in the
-# stress test and 6 when the ids run out, and 60 from the fault-injection loop: for 2 and 4
-# names, 5 and 7 failing points with 5 checks each (4 at the first: no cache to destroy yet),
-# and one for the load that then succeeds.
-plan 274
+# 55 checks of its own, from simple-cache-ctl 103 in the battery, 51 in the sequence, 6 in the
+# stress test, 6 when the ids run out and 27 in the constructed-state run, and 60 from the
+# fault-injection loop: for 2 and 4 names, 5 and 7 failing points with 5 checks each (4 at the
+# first: no cache to destroy yet), and one for the load that then succeeds.
+plan 308
 KO=/simple_cache.ko
 klog >/dev/null   # start with an empty log: boot messages are not the module's
 
@@ -179,5 +179,16 @@ bad_load() {
 bad_load last_id=2147483647 'No space left on device' 'no id left for the next object (the last id is 2147483647), undoing'
 bad_load last_id=-1 'Invalid parameters' 'last_id must not be negative'
 check "kernel log clean after the ids ran out" log_is_clean
+
+# --- free objects in the constructor's state (the selfcheck test parameter) ---------------------
+
+section constructed
+check "insmod with selfcheck=1 last_id=2147483600" insmod $KO selfcheck=1 last_id=2147483600
+ctl_checks constructed
+selfchecks=$(cache_lines | grep -c "^CACHE: self-check: \([0-9]*\) free objects, \1 in the constructor's state$" || true)
+check "the log has the 6 self-checks, each with every object in the constructor's state ($selfchecks)" test "$selfchecks" -eq 6
+check "rmmod after the self-checks" rmmod simple_cache
+check "no module and no cache left after the self-checks" nothing_loaded
+check "kernel log clean after the self-checks" log_is_clean
 
 summary
