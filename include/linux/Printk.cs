@@ -37,11 +37,8 @@ namespace Kernel
         /// <summary>Bytes the buffer holds.</summary>
         public const int Capacity = 256;
 
-        /// <summary>Room for <see cref="Capacity"/> bytes and the NUL that <see cref="Terminate"/> adds.</summary>
-        public const int Size = Capacity + 1;
-
-        /// <summary>The bytes written so far; not NUL-terminated until <see cref="Terminate"/>.</summary>
-        public fixed byte Bytes[Size];
+        /// <summary>The bytes written so far (not NUL-terminated: every consumer takes <see cref="Length"/>).</summary>
+        public fixed byte Bytes[Capacity];
 
         /// <summary>How many bytes are used.</summary>
         public int Length;
@@ -52,9 +49,6 @@ namespace Kernel
             if (Length < Capacity)
                 Bytes[Length++] = b;
         }
-
-        /// <summary>Writes the terminating NUL (there is always room for it).</summary>
-        public void Terminate() => Bytes[Length] = 0;
     }
 
     /// <summary><c>printk()</c> and the <c>pr_*()</c> helpers of include/linux/printk.h.</summary>
@@ -81,21 +75,22 @@ namespace Kernel
         }
 
         /// <summary>
-        /// Formats one log record: like <see cref="Format"/>, then drops one trailing newline (the
-        /// record is the line, as in printk()) and NUL-terminates.
+        /// Formats one log record: like <see cref="Format"/>, then drops one trailing newline. The
+        /// record is the line: the backends add the one newline printk() takes off again (the
+        /// glue prints "%.*s\n"), so a message with two trailing newlines leaves an empty line.
         /// </summary>
         internal static void FormatRecord(ref TextBuffer line, System.ReadOnlySpan<byte> format, PrintkArg a, PrintkArg b, PrintkArg c, PrintkArg d)
         {
             Format(ref line, format, a, b, c, d);
             if (line.Length > 0 && line.Bytes[line.Length - 1] == (byte)'\n')
                 line.Length--;
-            line.Terminate();
         }
 
         /// <summary>
         /// <c>snprintf()</c> (lib/vsprintf.c, subset): appends <paramref name="format"/> to
         /// <paramref name="buffer"/>. Conversions: %d %i %u %x %X %c %s %px %%, with flags '-'
-        /// and '0', a field width, a precision (%.5s), and the length modifiers l, ll, z, h.
+        /// and '0', a field width, a precision for strings (%.5s), and the length modifiers hh,
+        /// h, l, ll and z (without one, an integer is an int: %u of -1 is 4294967295).
         /// </summary>
         public static void Format(ref TextBuffer buffer, System.ReadOnlySpan<byte> format, PrintkArg a = default, PrintkArg b = default, PrintkArg c = default, PrintkArg d = default)
         {
@@ -137,8 +132,24 @@ namespace Kernel
                     while (i < format.Length && format[i] >= (byte)'0' && format[i] <= (byte)'9')
                         precision = precision * 10 + (format[i++] - (byte)'0');
                 }
-                while (i < format.Length && (format[i] == (byte)'l' || format[i] == (byte)'z' || format[i] == (byte)'h'))
-                    i++;
+                // The length modifier sets the argument's width, as lib/vsprintf.c's qualifier
+                // does: none is an int (32 bits), h a short, hh a char, l, ll and z 64 bits.
+                int bits = 32;
+                if (i < format.Length && format[i] == (byte)'h')
+                {
+                    bits = 16;
+                    if (++i < format.Length && format[i] == (byte)'h')
+                    {
+                        bits = 8;
+                        i++;
+                    }
+                }
+                else
+                    while (i < format.Length && (format[i] == (byte)'l' || format[i] == (byte)'z'))
+                    {
+                        bits = 64;
+                        i++;
+                    }
                 if (i >= format.Length)
                     break;
                 byte conv = format[i++];
@@ -171,10 +182,11 @@ namespace Kernel
                 else if (conv == (byte)'c')
                 {
                     field.Put((byte)arg.Value);
+                    zero = false;   // a char is padded with spaces, whatever the flags
                 }
                 else if (conv == (byte)'d' || conv == (byte)'i')
                 {
-                    long v = arg.Value;
+                    long v = bits == 64 ? arg.Value : bits == 32 ? (int)arg.Value : bits == 16 ? (short)arg.Value : (sbyte)arg.Value;
                     if (v < 0)
                     {
                         field.Put((byte)'-');
@@ -183,10 +195,11 @@ namespace Kernel
                     else
                         AppendUnsigned(ref field, (ulong)v, 10, false);
                 }
-                else if (conv == (byte)'u')
-                    AppendUnsigned(ref field, (ulong)arg.Value, 10, false);
-                else if (conv == (byte)'x' || conv == (byte)'X')
-                    AppendUnsigned(ref field, (ulong)arg.Value, 16, conv == (byte)'X');
+                else if (conv == (byte)'u' || conv == (byte)'x' || conv == (byte)'X')
+                {
+                    ulong v = bits == 64 ? (ulong)arg.Value : bits == 32 ? (uint)arg.Value : bits == 16 ? (ushort)arg.Value : (byte)arg.Value;
+                    AppendUnsigned(ref field, v, conv == (byte)'u' ? 10u : 16u, conv == (byte)'X');
+                }
                 else
                 {
                     buffer.Put((byte)'%');
@@ -195,10 +208,16 @@ namespace Kernel
                 }
 
                 int pad = width - field.Length;
+                int from = 0;
+                if (!left && zero && field.Length > 0 && field.Bytes[0] == (byte)'-')
+                {
+                    buffer.Put((byte)'-');   // the sign goes before the zeros: -0001
+                    from = 1;
+                }
                 if (!left)
                     for (; pad > 0; pad--)
                         buffer.Put(zero ? (byte)'0' : (byte)' ');
-                for (int k = 0; k < field.Length; k++)
+                for (int k = from; k < field.Length; k++)
                     buffer.Put(field.Bytes[k]);
                 for (; pad > 0; pad--)
                     buffer.Put((byte)' ');

@@ -54,10 +54,17 @@ namespace SimpleCache.Model.Kernel
         /// <summary>Raised after each record is stored (what <c>dmesg -w</c> waits for).</summary>
         public event Action<LogRecord> Logged;
 
-        /// <summary><c>printk()</c>: stores one record per line of <paramref name="text"/>.</summary>
+        /// <summary>
+        /// <c>printk()</c>: drops one trailing newline, as vprintk_store() does (6.1 and 6.12:
+        /// <c>if (text_len &amp;&amp; text[text_len - 1] == '\n')</c>), and stores one record per
+        /// line of what is left: a second trailing newline makes an empty record, as it leaves an
+        /// empty line in dmesg.
+        /// </summary>
         public void Log(LogLevel level, string text)
         {
-            foreach (string line in text.TrimEnd('\n').Split('\n'))
+            if (text.EndsWith('\n'))
+                text = text[..^1];
+            foreach (string line in text.Split('\n'))
             {
                 LogRecord record;
                 lock (_lock)

@@ -44,6 +44,72 @@ namespace SimpleCache.Model.Tests
         }
 
         [Fact]
+        public void AnEmptyListIsNotSingular()
+        {
+            ListHead head, a, b;
+            List.Init(&head);
+            Assert.False(List.IsSingular(&head));   // next == prev (both head), but no entry
+            List.AddTail(&a, &head);
+            Assert.True(List.IsSingular(&head));
+            List.AddTail(&b, &head);
+            Assert.False(List.IsSingular(&head));
+        }
+
+        [Fact]
+        public void DelInitOfACorruptEntryChangesNothing()
+        {
+            using var k = K.Boot();
+            ListHead head, a, b;
+            List.Init(&head);
+            List.AddTail(&a, &head);
+            List.AddTail(&b, &head);
+            b.Prev = &head;   // b's prev no longer points at a
+            Assert.False(List.DelInit(&a));
+            Assert.True(a.Next == &b && a.Prev == &head && head.Next == &a);
+            Assert.Contains(K.AllLines(k), l => l.StartsWith("list_del corruption. next->prev should be "));
+        }
+
+        [Fact]
+        public void AnAddBesideOneNullNeighbourIsRefused()
+        {
+            using var k = K.Boot();
+            ListHead head, a;
+            List.Init(&head);
+            head.Prev = null;   // only one side is NULL
+            Assert.False(List.AddTail(&a, &head));
+            Assert.True(head.Next == &head);
+            Assert.Contains(K.AllLines(k), l => l.StartsWith("list_add corruption. prev or next is NULL. prev=0000000000000000, next="));
+        }
+
+        [Fact]
+        public void TheUnsafeWalkSeesAnEntryAddedAfterTheCurrentOneAndTheSafeWalkDoesNot()
+        {
+            // list_for_each_entry reads pos->next after the body; _safe read it before.
+            const int offset = 0;
+            ListHead head, a, b, added1, added2;
+            List.Init(&head);
+            List.AddTail(&a, &head);
+            List.AddTail(&b, &head);
+            int seen = 0;
+            foreach (ListHead* node in List.ForEachEntry<ListHead>(&head, offset))
+            {
+                seen++;
+                if (node == &a)
+                    List.Add(&added1, &a);
+            }
+            Assert.Equal(3, seen);   // a, added1, b
+            List.Del(&added1);
+            seen = 0;
+            foreach (ListHead* node in List.ForEachEntrySafe<ListHead>(&head, offset))
+            {
+                seen++;
+                if (node == &a)
+                    List.Add(&added2, &a);
+            }
+            Assert.Equal(2, seen);   // a, b: the next node was read before added2 came
+        }
+
+        [Fact]
         public void ASecondListDelIsRefusedWithTheDebugListMessage()
         {
             using var k = K.Boot();

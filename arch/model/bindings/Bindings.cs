@@ -52,8 +52,9 @@ namespace Kernel
 
     public static unsafe partial class Printk
     {
+        // As the glue's kcs_printk(): printk(KERN_<level> "%.*s\n", len, text).
         private static partial void Emit(LogLevel level, byte* text, int length) =>
-            ModelKernel.Current.Printk(level, Encoding.UTF8.GetString(text, length));
+            ModelKernel.Current.Printk(level, Encoding.UTF8.GetString(text, length) + "\n");
     }
 
     public static unsafe partial class Bug
