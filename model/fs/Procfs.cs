@@ -156,13 +156,6 @@ namespace SimpleCache.Model.Fs
             "slabs_cpu_partial", "store_user", "total_objects", "trace", "usersize", "validate",
         ];
 
-        /// <summary>
-        /// set_cpu_partial() (6.1 and 6.12): the objects a CPU may keep on its partial slabs, none
-        /// for a debug cache (kmem_cache_has_cpu_partial() is false), else by slot size.
-        /// </summary>
-        public static uint CpuPartial(SlabLayout l) =>
-            (l.Flags & CacheFlags.DebugFlags) != 0 ? 0u : l.Size >= 4096 ? 6u : l.Size >= 1024 ? 24u : l.Size >= 256 ? 52u : 120u;
-
         private string SlabAttribute(SlabCache c, string attribute, out int error)
         {
             error = 0;
@@ -178,10 +171,9 @@ namespace SimpleCache.Model.Fs
             {
                 "aliases" => "0\n",                        // no cache merging in the model
                 "cache_dma" => "0\n",                      // no SLAB_CACHE_DMA in the API
-                "cpu_partial" => Num(CpuPartial(l)),
-                // The model's CPUs cache objects in sheaves, not slabs: no per-CPU slabs to count.
-                "cpu_slabs" => PerNode(0),
-                "slabs_cpu_partial" => "0(0)\n",
+                "cpu_partial" => Num(c.CpuPartial),
+                "cpu_slabs" => PerNode(c.CpuSlabs),
+                "slabs_cpu_partial" => c.SlabsCpuPartial(),
                 "destroy_by_rcu" => Flag(CacheFlags.TypesafeByRcu),
                 "hwcache_align" => Flag(CacheFlags.HwcacheAlign),
                 "reclaim_account" => Flag(CacheFlags.ReclaimAccount),
@@ -193,7 +185,7 @@ namespace SimpleCache.Model.Fs
                 "slab_size" => Num(l.Size),
                 "objs_per_slab" => Num(l.ObjectsPerSlab),
                 "order" => Num(l.Order),
-                "min_partial" => Num(l.MinPartial),
+                "min_partial" => Num(c.MinPartial),
                 "ctor" => c.HasCtor ? $"{ModuleEntry.SlabCtor}+0x0/0x0\n" : "",
                 "sanity_checks" => Flag(CacheFlags.ConsistencyChecks),
                 "red_zone" => Flag(CacheFlags.RedZone),

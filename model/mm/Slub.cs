@@ -1,46 +1,53 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
-// The SLUB allocator (mm/slub.c), modelled in user space.
+// The SLUB allocator (mm/slub.c) of Linux 6.1 and 6.12, modelled in user space. Where the two
+// versions differ, the code says which does what ("6.1:", "6.12:").
 //
 // Layers, from the caller down:
-//   per-CPU sheaves   each CPU has a main and a spare sheaf: arrays of object pointers
-//                     (Linux 6.18's sheaves, a Bonwick magazine by another name). Alloc pops
-//                     from main, free pushes to main; the lock is per CPU and only contended
-//                     when a thread migrates, as local_trylock() in the kernel.
-//   barn              per node: full and empty sheaves exchanged with the CPUs (a Bonwick
-//                     depot), at most MaxFullSheaves / MaxEmptySheaves of each.
-//   slabs             per node, under list_lock: the partial list of slabs with free objects
-//                     (and, for debug caches, the full list). Each slab keeps its free objects
-//                     on a freelist threaded through the objects at s->offset, with
-//                     CONFIG_SLAB_FREELIST_HARDENED's encoding, as Debian builds it.
+//   per-CPU slab      struct kmem_cache_cpu: each CPU allocates from one slab of its own (the
+//                     "CPU slab", frozen) through a lockless freelist that only it touches, and
+//                     frees to it when the object is from that slab: the fast paths.
+//   per-CPU partial   a short stack of partial slabs per CPU (c->partial), up to
+//                     s->cpu_partial_slabs of them: slabs that got a free while full, and slabs
+//                     taken from the node list in a batch. 6.1 keeps them frozen, 6.12 does not.
+//   node lists        kmem_cache_node: the partial list of slabs with free objects (and, for
+//                     SLAB_STORE_USER caches, the full list), at least min_partial kept even when
+//                     empty. A full slab that is nobody's CPU slab is on no list ("floating").
+//   slabs             each keeps its free objects on a freelist threaded through the objects at
+//                     s->offset, encoded as CONFIG_SLAB_FREELIST_HARDENED does (Debian's builds).
 //   pages             the buddy allocator (PageAllocator).
-// The constructor runs for every object of a slab when the slab is made (allocate_slab ->
-// setup_object), never on kmem_cache_alloc. Debug caches (slub_debug, SLAB_* debug flags) get
-// no sheaves, as in the kernel, so every alloc and free passes the checks in SlubDebug.cs.
+// Debug caches (slub_debug, SLAB_* debug flags) have no CPU slabs and no CPU partial lists, in
+// 6.1 as in 6.12: each alloc takes one object from the node lists (alloc_single_from_partial,
+// alloc_single_from_new_slab) and each free goes back under list_lock (free_to_partial_list),
+// so that every one passes the checks in SlubDebug.cs. The constructor runs for every object of
+// a slab when the slab is made (allocate_slab -> setup_object), never on kmem_cache_alloc.
 //
-// Lock order (outermost first; a lock may be taken while holding only those above it):
+// /proc/slabinfo counts as free only the free objects of slabs on the node partial lists: those
+// of CPU slabs and CPU partial slabs count as active (get_slabinfo(), count_partial()). That is
+// why one object of a new cache shows its whole first slab as in use.
+//
+// Lock order (outermost first; the kernel's own, from the comment at the top of mm/slub.c in
+// 6.1 and 6.12: slab_mutex, node->list_lock, kmem_cache_cpu->lock, slab_lock):
 //   1. slab_mutex        SlabAllocator._slabMutex: the list of caches; kmem_cache_create and
-//                        kmem_cache_destroy (which flushes and empties the cache under it).
-//   2. cpu sheaves lock  PerCpuSheaves.TryLock/Lock, local_trylock() in the kernel: one CPU's
-//                        main and spare sheaves and its statistics. The fast paths take it with
-//                        one compare-and-swap and never wait; flushes from another CPU wait.
-//   3. barn lock         SlabCache._barnLock, node_barn->lock: the node's full and empty sheaves.
-//   4. list_lock         SlabCache._listLock, kmem_cache_node->list_lock: the partial and full
-//                        lists, every slab's freelist and inuse count, and the slab and object
-//                        counters. Debug checks and their reports run under it.
+//                        kmem_cache_destroy.
+//   2. list_lock         SlabCache._listLock, kmem_cache_node->list_lock: the node's partial and
+//                        full lists, the slab and object counters, each slab's List. Debug
+//                        caches change their slabs' freelists under it, and their checks and
+//                        reports run under it.
+//   3. cpu lock          KmemCacheCpu.Lock/TryLock, local_lock in the kernel: one CPU's slab,
+//                        freelist, partial list, tid and statistics. Only threads on that CPU
+//                        take it (and flushes), so the fast paths never wait on another CPU.
+//   4. slab_lock         lock (slab): a slab's freelist, inuse and frozen, which the kernel
+//                        changes with cmpxchg_double (slab_lock() is its fallback).
 //   5. leaf locks        taken last and never around another: the page allocator's zone lock,
 //                        Kernel.Random, the printk buffer, the SymbolTable, the handle table.
-// Not under any of these: the constructor runs under 2 (a slab is made while refilling a sheaf)
-// but outside 3 and 4, since new_slab() runs without list_lock; pages are released
-// (DiscardSlab) after list_lock is dropped, as discard_slab() is in the kernel.
-// The kernel's own order (the comment at the top of mm/slub.c, 6.1 and 6.12) is 1. slab_mutex
-// 2. node->list_lock 3. cpu_slab->lock 4. slab_lock 5. object_map_lock, for its per-CPU slabs.
-// The model's sheaves reach the node lists from under the per-CPU lock (refilling and flushing
-// a sheaf), so here the per-CPU lock comes before list_lock.
+// The constructor runs with no lock held (new_slab() runs outside list_lock and the CPU lock),
+// and pages are released (DiscardSlab) after list_lock is dropped, as discard_slab() is.
 //
-// Where the model is simpler than the kernel: one NUMA node; slab freelists are changed under
-// list_lock rather than with cmpxchg_double; no RCU (SLAB_TYPESAFE_BY_RCU only moves the free
-// pointer); no memcg accounting; no cache merging.
+// Where the model is simpler than the kernel: one NUMA node; the slow free path
+// (__slab_free) always takes list_lock, where the kernel takes it only when a slab changes lists;
+// no RCU (SLAB_TYPESAFE_BY_RCU only moves the free pointer); no memcg; no cache merging; no
+// PREEMPT_RT differences (there the fast path takes the local lock and counts as slow).
 
 using System;
 using System.Collections.Generic;
@@ -68,101 +75,126 @@ namespace SimpleCache.Model.Mm
         public int Order { get; }
         /// <summary><c>slab->objects</c>.</summary>
         public int Objects { get; }
-        /// <summary><c>slab->inuse</c>: objects not on the slab's freelist (allocated or in a sheaf).</summary>
+        /// <summary>
+        /// <c>slab->inuse</c>: objects not on the slab's freelist. A CPU slab counts all its
+        /// objects: its free ones are on the CPU's freelist, which the slab does not see.
+        /// </summary>
         public int InUse { get; internal set; }
         /// <summary><c>slab->freelist</c>: the first free object, or null.</summary>
         public byte* Freelist { get; internal set; }
-        /// <summary>Which node list the slab is on.</summary>
+        /// <summary><c>slab->frozen</c>: a CPU's slab (6.1: also a slab on a CPU's partial list).</summary>
+        public bool Frozen { get; internal set; }
+        /// <summary>Which node list the slab is on (6.12's slab_test_node_partial() is List == Partial).</summary>
         internal SlabList List;
         internal LinkedListNode<Slab> Node;
+        /// <summary><c>slab->next</c> and <c>slab->slabs</c>: the CPU partial stack, and its length from here down.</summary>
+        internal Slab Next;
+        internal int Slabs;
     }
 
     internal enum SlabList { None, Partial, Full }
 
-    /// <summary>An array of object pointers that a CPU allocates from and frees to (<c>struct slab_sheaf</c>).</summary>
-    internal sealed unsafe class Sheaf
+    /// <summary>
+    /// <c>struct kmem_cache_cpu</c>: a CPU's slab, its lockless freelist and transaction id, its
+    /// partial slabs, and its statistics (CONFIG_SLUB_STATS).
+    /// </summary>
+    internal sealed unsafe class KmemCacheCpu
     {
-        public readonly nint[] Objects;
-        public int Size;
-        public Sheaf(int capacity) => Objects = new nint[capacity];
-        public bool IsFull => Size == Objects.Length;
-    }
-
-    /// <summary>A CPU's sheaves (<c>struct slub_percpu_sheaves</c>) and its statistics.</summary>
-    internal sealed class PerCpuSheaves
-    {
-        public Sheaf Main;
-        public Sheaf Spare;
+        public byte* Freelist;
+        public ulong Tid;
+        public Slab Slab;
+        public Slab Partial;
         public readonly long[] Stats = new long[(int)SlubStat.Count];
         private int _locked;
 
-        /// <summary><c>local_trylock()</c>: one compare-and-swap; fails if the CPU's sheaves are busy.</summary>
+        /// <summary>One compare-and-swap; fails if another thread on this CPU holds it.</summary>
         public bool TryLock() => Interlocked.CompareExchange(ref _locked, 1, 0) == 0;
 
-        /// <summary><c>local_unlock()</c>.</summary>
-        public void Unlock() => Volatile.Write(ref _locked, 0);
-
-        /// <summary>Takes the lock, waiting for it (flushes from other CPUs).</summary>
+        /// <summary><c>local_lock()</c>: uncontended unless two threads share the CPU, or a flush runs.</summary>
         public void Lock()
         {
+            if (TryLock())
+                return;
             var spin = new SpinWait();
             while (!TryLock())
                 spin.SpinOnce();
         }
+
+        /// <summary><c>local_unlock()</c>.</summary>
+        public void Unlock() => Volatile.Write(ref _locked, 0);
     }
 
-    /// <summary>The SLUB statistics the model keeps (CONFIG_SLUB_STATS names).</summary>
+    /// <summary>SLUB's statistics: <c>enum stat_item</c> of 6.1 and 6.12, in its order (CONFIG_SLUB_STATS).</summary>
     public enum SlubStat
     {
-        /// <summary>Allocations served from the CPU's sheaf.</summary>
+        /// <summary>Allocation from the CPU's freelist.</summary>
         AllocFastpath,
-        /// <summary>Allocations that went to the slabs.</summary>
+        /// <summary>Allocation through ___slab_alloc().</summary>
         AllocSlowpath,
-        /// <summary>Frees into the CPU's sheaf.</summary>
+        /// <summary>Free to the CPU's slab.</summary>
         FreeFastpath,
-        /// <summary>Frees that went to the slabs.</summary>
+        /// <summary>Free through __slab_free().</summary>
         FreeSlowpath,
-        /// <summary>Slabs allocated from the page allocator.</summary>
+        /// <summary>Free to a frozen slab (another CPU's slab; 6.1: also a CPU partial slab).</summary>
+        FreeFrozen,
+        /// <summary>Free that put a slab on the node partial list.</summary>
+        FreeAddPartial,
+        /// <summary>Free that took an emptied slab off the node partial list.</summary>
+        FreeRemovePartial,
+        /// <summary>CPU slab taken from the node partial list.</summary>
+        AllocFromPartial,
+        /// <summary>CPU slab taken from the page allocator.</summary>
         AllocSlab,
-        /// <summary>Slabs given back to the page allocator.</summary>
+        /// <summary>CPU freelist refilled from the CPU slab's own freelist.</summary>
+        AllocRefill,
+        /// <summary>CPU slab of the wrong node (never in the one-node model).</summary>
+        AllocNodeMismatch,
+        /// <summary>Slab given back to the page allocator.</summary>
         FreeSlab,
-        /// <summary>Sheaves refilled from the slabs.</summary>
-        SheafRefill,
-        /// <summary>Sheaves flushed back to the slabs.</summary>
-        SheafFlush,
-        /// <summary>Full sheaves taken from the barn.</summary>
-        BarnGet,
-        /// <summary>Barn had no full sheaf.</summary>
-        BarnGetFail,
-        /// <summary>Full sheaves put in the barn.</summary>
-        BarnPut,
-        /// <summary>Barn had no room for a full sheaf.</summary>
-        BarnPutFail,
+        /// <summary>CPU slab taken away by a flush.</summary>
+        CpuslabFlush,
+        /// <summary>CPU slab deactivated while full: on no list.</summary>
+        DeactivateFull,
+        /// <summary>CPU slab deactivated while empty: discarded.</summary>
+        DeactivateEmpty,
+        /// <summary>CPU slab deactivated to the head of the node partial list.</summary>
+        DeactivateToHead,
+        /// <summary>CPU slab deactivated to the tail (other CPUs had freed to it).</summary>
+        DeactivateToTail,
+        /// <summary>Deactivated CPU slab that other CPUs had freed to.</summary>
+        DeactivateRemoteFrees,
+        /// <summary>CPU slab dropped as full without a deactivation.</summary>
+        DeactivateBypass,
         /// <summary>A slab of the preferred order could not be had; a smaller one was used.</summary>
         OrderFallback,
+        /// <summary>Fast path compare-and-swap retried (never in the model, which locks).</summary>
+        CmpxchgDoubleCpuFail,
+        /// <summary>Slab compare-and-swap retried (never in the model).</summary>
+        CmpxchgDoubleFail,
+        /// <summary>CPU slab taken from the CPU's partial list.</summary>
+        CpuPartialAlloc,
+        /// <summary>Slab put on the CPU's partial list by a free.</summary>
+        CpuPartialFree,
+        /// <summary>Slab put on the CPU's partial list from the node list.</summary>
+        CpuPartialNode,
+        /// <summary>CPU partial list drained to the node list.</summary>
+        CpuPartialDrain,
         /// <summary>Number of statistics.</summary>
         Count,
     }
 
     /// <summary>
-    /// A slab cache (<c>struct kmem_cache</c>): its layout, per-CPU sheaves, barn and node lists.
-    /// Thread-safe: any thread may allocate and free.
+    /// A slab cache (<c>struct kmem_cache</c>): its layout, per-CPU slabs and node lists.
+    /// Thread-safe: any thread may allocate, and free any object.
     /// </summary>
     public sealed unsafe partial class SlabCache
     {
-        /// <summary><c>MAX_FULL_SHEAVES</c>.</summary>
-        public const int MaxFullSheaves = 10;
-        /// <summary><c>MAX_EMPTY_SHEAVES</c>.</summary>
-        public const int MaxEmptySheaves = 10;
-
         private readonly SlabAllocator _allocator;
-        private readonly PerCpuSheaves[] _pcs;
-        private readonly object _listLock = new();   // kmem_cache_node->list_lock: guards _partial, _full, every slab's Freelist and InUse, _nrSlabs, _totalObjects
+        private readonly KmemCacheCpu[] _cpu;
+        private readonly bool _v61;                  // Linux 6.1's behaviour where it differs from 6.12's
+        private readonly object _listLock = new();   // kmem_cache_node->list_lock: guards _partial, _full, every slab's List, _nrSlabs, _totalObjects; debug caches' slab freelists
         private readonly LinkedList<Slab> _partial = new();
         private readonly LinkedList<Slab> _full = new();
-        private readonly object _barnLock = new();   // node_barn->lock: guards _barnFull and _barnEmpty
-        private readonly Stack<Sheaf> _barnFull = new();
-        private readonly Stack<Sheaf> _barnEmpty = new();
         private readonly ulong _random;              // s->random, for the hardened freelist
         private readonly int[] _randomSeq;           // s->random_seq (CONFIG_SLAB_FREELIST_RANDOM)
         private readonly delegate* unmanaged<void*, void> _ctor;
@@ -175,6 +207,7 @@ namespace SimpleCache.Model.Mm
             Name = name;
             Layout = layout;
             _ctor = (delegate* unmanaged<void*, void>)ctor;
+            _v61 = allocator.Kernel.Options.Version == KernelVersion.V6_1;
             lock (allocator.Kernel.Random)
             {
                 _random = (ulong)allocator.Kernel.Random.NextInt64() | 1;
@@ -192,14 +225,11 @@ namespace SimpleCache.Model.Mm
                 }
             }
             IsDebug = (layout.Flags & CacheFlags.DebugFlags) != 0;
-            SheafCapacity = IsDebug ? 0 : SheafCapacityFor(layout.Size);
-            _pcs = new PerCpuSheaves[allocator.Cpus];
-            for (int i = 0; i < _pcs.Length; i++)
-                _pcs[i] = new PerCpuSheaves
-                {
-                    Main = new Sheaf(SheafCapacity),
-                    Spare = SheafCapacity > 0 ? new Sheaf(SheafCapacity) : null,
-                };
+            MinPartial = layout.MinPartial;
+            SetCpuPartial(CpuPartialFor(layout));
+            _cpu = new KmemCacheCpu[allocator.Cpus];
+            for (int i = 0; i < _cpu.Length; i++)
+                _cpu[i] = new KmemCacheCpu();
         }
 
         private nint _handle;
@@ -233,20 +263,38 @@ namespace SimpleCache.Model.Mm
         public SlabLayout Layout { get; }
         /// <summary>Whether the cache has a constructor.</summary>
         public bool HasCtor => _ctor != null;
-        /// <summary>Whether any debug flag is on (no sheaves; checks on every alloc and free).</summary>
+        /// <summary>Whether any debug flag is on (no CPU slabs; checks on every alloc and free).</summary>
         public bool IsDebug { get; }
-        /// <summary>Objects per sheaf; 0 for debug caches, which have none.</summary>
-        public int SheafCapacity { get; }
         /// <summary>Set when kmem_cache_destroy() found objects still allocated: the cache is leaked.</summary>
         public bool Leaked { get; internal set; }
         /// <summary>The allocator the cache belongs to.</summary>
         public SlabAllocator Allocator => _allocator;
+        /// <summary><c>s->min_partial</c>: empty slabs the node list keeps rather than discards.</summary>
+        public uint MinPartial { get; }
+        /// <summary><c>s->cpu_partial</c>: objects a CPU's partial slabs are meant to hold (/sys/.../cpu_partial).</summary>
+        public uint CpuPartial { get; private set; }
+        /// <summary><c>s->cpu_partial_slabs</c>: the most slabs a free leaves on a CPU's partial list.</summary>
+        public uint CpuPartialSlabs { get; private set; }
+
+        /// <summary>kmem_cache_has_cpu_partial(): CONFIG_SLUB_CPU_PARTIAL (Debian: y) and not a debug cache.</summary>
+        private bool HasCpuPartial => !IsDebug;
 
         /// <summary>
-        /// The sheaf size the sheaves-for-all series picks for an object size: 4 objects of a
-        /// page or more, 12 of 1 KiB or more, 26 of 256 bytes or more, else 60.
+        /// set_cpu_partial() (6.1 and 6.12 alike): the objects a CPU may keep on its partial
+        /// slabs, none for a debug cache, else by slot size.
         /// </summary>
-        public static int SheafCapacityFor(uint size) => size >= 4096 ? 4 : size >= 1024 ? 12 : size >= 256 ? 26 : 60;
+        public static uint CpuPartialFor(SlabLayout l) =>
+            (l.Flags & CacheFlags.DebugFlags) != 0 ? 0u : l.Size >= 4096 ? 6u : l.Size >= 1024 ? 24u : l.Size >= 256 ? 52u : 120u;
+
+        // slub_set_cpu_partial(): nr_slabs = DIV_ROUND_UP(nr_objects * 2, oo_objects(s->oo)), as if
+        // each partial slab were half full.
+        private void SetCpuPartial(uint objects)
+        {
+            CpuPartial = objects;
+            CpuPartialSlabs = (objects * 2 + Layout.ObjectsPerSlab - 1) / Layout.ObjectsPerSlab;
+        }
+
+        private KmemCacheCpu ThisCpu => _cpu[_allocator.CurrentCpu()];
 
         // ---------------------------------------------------------------- allocation
 
@@ -271,125 +319,339 @@ namespace SimpleCache.Model.Mm
         {
             if (_allocator.Failslab.ShouldFail(this, mayWait))
                 return null;
-            void* obj = SheafCapacity > 0 ? AllocFromSheaf() : null;
-            if (obj == null)
-            {
-                Stat(SlubStat.AllocSlowpath);
-                obj = AllocFromSlabs(origSize);
-            }
+            void* obj = IsDebug ? AllocDebug(origSize) : SlabAllocNode();
             if (obj != null && zero)
                 new Span<byte>(obj, (int)origSize).Clear();
             return obj;
         }
 
-        private void* AllocFromSheaf()
+        // slab_alloc_node(): the fast path takes the first object of the CPU's freelist (the kernel
+        // with this_cpu_cmpxchg on freelist and tid; the model under the CPU's own lock).
+        private void* SlabAllocNode()
         {
-            PerCpuSheaves pcs = _pcs[_allocator.CurrentCpu()];
-            if (!pcs.TryLock())
-                return null;   // local_trylock() failed: take the slow path
-            try
+            KmemCacheCpu c = ThisCpu;
+            c.Lock();
+            byte* obj = c.Freelist;
+            if (obj != null && c.Slab != null)
             {
-                if (pcs.Main.Size == 0)
+                c.Freelist = GetFreePointer(obj);
+                c.Tid++;
+                c.Stats[(int)SlubStat.AllocFastpath]++;
+                c.Unlock();
+                return obj;
+            }
+            c.Unlock();
+            return SlabAllocSlow(c);
+        }
+
+        // ___slab_alloc(): the CPU slab's own freelist (remote frees), then the CPU partial list,
+        // then the node partial list (get_partial), then a new slab.
+        private void* SlabAllocSlow(KmemCacheCpu c)
+        {
+            Stat(c, SlubStat.AllocSlowpath);
+            while (true)
+            {
+                c.Lock();
+                Slab slab = c.Slab;
+                if (slab != null)
                 {
-                    if (pcs.Spare.Size > 0)
-                        (pcs.Main, pcs.Spare) = (pcs.Spare, pcs.Main);
-                    else if (!BarnExchangeForFull(pcs) && !RefillSheaf(pcs.Main))
-                        return null;
-                }
-                pcs.Stats[(int)SlubStat.AllocFastpath]++;   // under the per-CPU lock
-                return (void*)pcs.Main.Objects[--pcs.Main.Size];
-            }
-            finally
-            {
-                pcs.Unlock();
-            }
-        }
-
-        // barn_replace_empty_sheaf(): give the barn our empty main, take a full one.
-        private bool BarnExchangeForFull(PerCpuSheaves pcs)
-        {
-            lock (_barnLock)
-            {
-                if (_barnFull.Count == 0)
-                {
-                    Stat(pcs, SlubStat.BarnGetFail);
-                    return false;
-                }
-                Sheaf full = _barnFull.Pop();
-                if (_barnEmpty.Count < MaxEmptySheaves)
-                    _barnEmpty.Push(pcs.Main);
-                pcs.Main = full;
-                Stat(pcs, SlubStat.BarnGet);
-                return true;
-            }
-        }
-
-        // refill_sheaf(): fill a sheaf from the slabs in one pass under list_lock.
-        private bool RefillSheaf(Sheaf sheaf)
-        {
-            int want = sheaf.Objects.Length - sheaf.Size;
-            fixed (nint* dst = &sheaf.Objects[sheaf.Size])
-            {
-                int got = AllocBulkFromSlabs(want, (void**)dst, allOrNothing: false);
-                sheaf.Size += got;
-                if (got > 0)
-                    Stat(SlubStat.SheafRefill);
-                return got > 0;
-            }
-        }
-
-        private void* AllocFromSlabs(uint origSize)
-        {
-            void* obj;
-            return AllocBulkFromSlabs(1, &obj, allOrNothing: true, origSize) == 1 ? obj : null;
-        }
-
-        /// <summary>
-        /// Takes up to <paramref name="count"/> objects from the node's slabs: the partial list
-        /// first (get_partial), then new slabs (new_slab). Debug caches check each object.
-        /// </summary>
-        private int AllocBulkFromSlabs(int count, void** p, bool allOrNothing, uint origSize = 0)
-        {
-            if (origSize == 0)
-                origSize = Layout.ObjectSize;
-            int got = 0;
-            while (got < count)
-            {
-                Slab fresh = null;
-                lock (_listLock)
-                {
-                    while (got < count && _partial.First != null)
+                    if (c.Freelist != null)
+                        return LoadFreelist(c, c.Freelist);   // another thread of this CPU refilled it
+                    byte* freelist = GetFreelist(slab);
+                    if (freelist != null)
                     {
-                        Slab slab = _partial.First.Value;
-                        while (got < count && slab.Freelist != null)
-                        {
-                            void* obj = TakeFromSlab(slab);
-                            if (IsDebug && !AllocDebugProcessing(slab, obj, origSize))
-                                continue;   // the object was bad: leaked, as the kernel does
-                            p[got++] = obj;
-                        }
-                        if (slab.Freelist == null)
-                            MoveSlab(slab, (Layout.Flags & CacheFlags.StoreUser) != 0 ? SlabList.Full : SlabList.None);
+                        Stat(c, SlubStat.AllocRefill);
+                        return LoadFreelist(c, freelist);
                     }
+                    // The CPU slab is full: it floats, on no list, until a free finds it.
+                    c.Slab = null;
+                    c.Tid++;
+                    Stat(c, SlubStat.DeactivateBypass);
                 }
-                if (got == count)
-                    break;
+                // new_slab: the CPU partial list.
+                if (c.Partial != null)
+                {
+                    slab = c.Partial;
+                    c.Partial = slab.Next;
+                    slab.Next = null;
+                    c.Slab = slab;
+                    Stat(c, SlubStat.CpuPartialAlloc);
+                    if (_v61)
+                    {
+                        // 6.1 goes back to redo: get_freelist() again, counted as a refill.
+                        c.Unlock();
+                        continue;
+                    }
+                    // 6.12: freeze it and take its freelist here (the slab has free objects).
+                    return LoadFreelist(c, GetFreelist(slab));
+                }
+                c.Unlock();
+                break;
+            }
+
+            // new_objects: a slab from the node partial list, else a new one.
+            byte* objects;
+            Slab fresh = GetPartialNode(c, out objects);
+            if (fresh == null)
+            {
                 fresh = NewSlab();
                 if (fresh == null)
-                    break;
+                    return null;   // slab_out_of_memory()
+                Stat(c, SlubStat.AllocSlab);
+                lock (fresh)
+                {
+                    objects = fresh.Freelist;
+                    fresh.Freelist = null;
+                    fresh.InUse = fresh.Objects;
+                    fresh.Frozen = true;
+                }
                 lock (_listLock)
                 {
-                    _nrSlabs++;
+                    _nrSlabs++;   // inc_slabs_node()
                     _totalObjects += fresh.Objects;
-                    MoveSlab(fresh, SlabList.Partial);
                 }
             }
-            if (got < count && allOrNothing)
+            // retry_load_slab: if another thread of this CPU installed a slab meanwhile, flush it.
+            while (true)
             {
-                FreeBulkToSlabs(got, p);
-                return 0;
+                c.Lock();
+                if (c.Slab == null)
+                    break;
+                Slab old = c.Slab;
+                byte* oldFreelist = c.Freelist;
+                c.Slab = null;
+                c.Freelist = null;
+                c.Tid++;
+                c.Unlock();
+                DeactivateSlab(old, oldFreelist);
+                Stat(c, SlubStat.CpuslabFlush);
             }
-            return got;
+            c.Slab = fresh;
+            return LoadFreelist(c, objects);
+        }
+
+        // load_freelist: hand out the first object, the rest becomes the CPU's freelist. Called with
+        // the CPU lock held; drops it.
+        private void* LoadFreelist(KmemCacheCpu c, byte* freelist)
+        {
+            c.Freelist = GetFreePointer(freelist);
+            c.Tid++;
+            c.Unlock();
+            return freelist;
+        }
+
+        // get_freelist(): takes the slab's whole freelist for the CPU; inuse = objects, and the
+        // slab stays frozen only if there was something to take.
+        private byte* GetFreelist(Slab slab)
+        {
+            lock (slab)
+            {
+                byte* freelist = slab.Freelist;
+                slab.Freelist = null;
+                slab.InUse = slab.Objects;
+                slab.Frozen = freelist != null;
+                return freelist;
+            }
+        }
+
+        // get_partial_node(): the first slab of the node partial list becomes the CPU slab (6.1
+        // acquire_slab(), 6.12 freeze_slab()); more go to this CPU's partial list until their
+        // number passes cpu_partial_slabs / 2 (6.1 takes one more even when that is 0).
+        private Slab GetPartialNode(KmemCacheCpu c, out byte* freelist)
+        {
+            freelist = null;
+            Slab first = null;
+            lock (_listLock)
+            {
+                int partialSlabs = 0;
+                for (var node = _partial.First; node != null;)
+                {
+                    var next = node.Next;
+                    Slab slab = node.Value;
+                    RemovePartial(slab);
+                    if (first == null)
+                    {
+                        first = slab;
+                        freelist = GetFreelist(slab);
+                        Stat(c, SlubStat.AllocFromPartial);
+                        if (!_v61 && CpuPartialSlabs == 0)
+                            break;
+                    }
+                    else
+                    {
+                        if (_v61)
+                            lock (slab)
+                                slab.Frozen = true;   // 6.1: CPU partial slabs are frozen
+                        PutCpuPartial(slab, drain: false);
+                        Stat(c, SlubStat.CpuPartialNode);
+                        if (++partialSlabs > CpuPartialSlabs / 2)
+                            break;
+                    }
+                    node = next;
+                }
+            }
+            return first;
+        }
+
+        // put_cpu_partial(): pushes a slab on this CPU's partial list. With drain, a list already
+        // cpu_partial_slabs long goes to the node list first (the new slab starts a fresh one).
+        private void PutCpuPartial(Slab slab, bool drain)
+        {
+            KmemCacheCpu c = ThisCpu;
+            Slab toDrain = null;
+            c.Lock();
+            Slab old = c.Partial;
+            int slabs = 0;
+            if (old != null)
+            {
+                if (drain && old.Slabs >= CpuPartialSlabs)
+                {
+                    toDrain = old;
+                    old = null;
+                }
+                else
+                    slabs = old.Slabs;
+            }
+            slab.Slabs = slabs + 1;
+            slab.Next = old;
+            c.Partial = slab;
+            c.Unlock();
+            if (toDrain != null)
+            {
+                PutPartials(toDrain);
+                Stat(c, SlubStat.CpuPartialDrain);
+            }
+        }
+
+        // 6.1 __unfreeze_partials(), 6.12 __put_partials(): each slab of a CPU partial list to the
+        // tail of the node list, or discarded if empty while the node keeps min_partial slabs.
+        private void PutPartials(Slab list)
+        {
+            List<Slab> discard = null;
+            lock (_listLock)
+            {
+                for (Slab slab = list, next; slab != null; slab = next)
+                {
+                    next = slab.Next;
+                    slab.Next = null;
+                    int inUse;
+                    lock (slab)
+                    {
+                        slab.Frozen = false;
+                        inUse = slab.InUse;
+                    }
+                    if (inUse == 0 && _partial.Count >= MinPartial)
+                        (discard ??= new List<Slab>()).Add(Unlink(slab));
+                    else
+                    {
+                        AddPartial(slab, tail: true);
+                        Stat(SlubStat.FreeAddPartial);
+                    }
+                }
+            }
+            if (discard != null)
+                foreach (Slab slab in discard)
+                {
+                    Stat(SlubStat.DeactivateEmpty);
+                    DiscardSlab(slab);
+                    Stat(SlubStat.FreeSlab);
+                }
+        }
+
+        // deactivate_slab(): the CPU's freelist goes back into the slab, which leaves the CPU: to the
+        // head of the node partial list (the tail if other CPUs freed to it meanwhile), on no list
+        // if full, discarded if empty while the node keeps min_partial slabs.
+        private void DeactivateSlab(Slab slab, byte* freelist)
+        {
+            bool toTail, discard = false;
+            lock (_listLock)
+            {
+                lock (slab)
+                {
+                    toTail = slab.Freelist != null;
+                    if (freelist != null)
+                    {
+                        byte* last = freelist;
+                        int count = 1;
+                        for (byte* next = GetFreePointer(last); next != null; next = GetFreePointer(last))
+                        {
+                            last = next;
+                            count++;
+                        }
+                        SetFreePointer(last, slab.Freelist);
+                        slab.Freelist = freelist;
+                        slab.InUse -= count;
+                    }
+                    slab.Frozen = false;
+                }
+                if (toTail)
+                    Stat(SlubStat.DeactivateRemoteFrees);
+                if (slab.InUse == 0 && _partial.Count >= MinPartial)
+                {
+                    Unlink(slab);
+                    discard = true;
+                }
+                else if (slab.Freelist != null)
+                {
+                    AddPartial(slab, toTail);
+                    Stat(toTail ? SlubStat.DeactivateToTail : SlubStat.DeactivateToHead);
+                }
+                else
+                    Stat(SlubStat.DeactivateFull);
+            }
+            if (discard)
+            {
+                Stat(SlubStat.DeactivateEmpty);
+                DiscardSlab(slab);
+                Stat(SlubStat.FreeSlab);
+            }
+        }
+
+        // alloc_single_from_partial() and alloc_single_from_new_slab(): a debug cache takes one
+        // object at a time under list_lock, checking it; a full slab goes to the full list (with
+        // SLAB_STORE_USER) or to none.
+        private void* AllocDebug(uint origSize)
+        {
+            Stat(SlubStat.AllocSlowpath);
+            while (true)
+            {
+                lock (_listLock)
+                {
+                    while (_partial.First != null)
+                    {
+                        Slab slab = _partial.First.Value;
+                        void* obj = TakeFromSlab(slab);
+                        if (!AllocDebugProcessing(slab, obj, origSize))
+                        {
+                            RemovePartial(slab);   // a bad slab is left off the lists, leaked, as the kernel does
+                            continue;
+                        }
+                        if (slab.InUse == slab.Objects)
+                        {
+                            RemovePartial(slab);
+                            AddFull(slab);
+                        }
+                        return obj;
+                    }
+                }
+                Slab fresh = NewSlab();
+                if (fresh == null)
+                    return null;
+                Stat(SlubStat.AllocSlab);
+                lock (_listLock)
+                {
+                    void* obj = TakeFromSlab(fresh);
+                    if (!AllocDebugProcessing(fresh, obj, origSize))
+                        continue;   // a new slab that fails its checks is left off the lists and counts
+                    if (fresh.InUse == fresh.Objects)
+                        AddFull(fresh);
+                    else
+                        AddPartial(fresh, tail: false);
+                    _nrSlabs++;   // inc_slabs_node()
+                    _totalObjects += fresh.Objects;
+                    return obj;
+                }
+            }
         }
 
         private void* TakeFromSlab(Slab slab)
@@ -450,7 +712,6 @@ namespace SimpleCache.Model.Mm
             }
             SetFreePointer(prev, null);
             _allocator.Pages.SetSlab(address, order, slab);
-            Stat(SlubStat.AllocSlab);
             return slab;
         }
 
@@ -479,91 +740,117 @@ namespace SimpleCache.Model.Mm
                 _allocator.Kernel.Warn($"kmem_cache_free: Wrong slab cache. {Name} but object is from {slab?.Cache.Name ?? "(no slab)"}", "mm/slub.c cache_from_obj");
                 return;
             }
-            if (SheafCapacity > 0 && FreeToSheaf(obj))
+            if (IsDebug)
+            {
+                FreeToPartialList(slab, (byte*)obj);
                 return;
+            }
+            // do_slab_free(): an object of this CPU's slab goes on the CPU's freelist.
+            KmemCacheCpu c = ThisCpu;
+            c.Lock();
+            if (slab == c.Slab)
+            {
+                SetFreePointer((byte*)obj, c.Freelist);
+                c.Freelist = (byte*)obj;
+                c.Tid++;
+                c.Stats[(int)SlubStat.FreeFastpath]++;
+                c.Unlock();
+                return;
+            }
+            c.Unlock();
+            SlabFree(slab, (byte*)obj);
+        }
+
+        // __slab_free(): back on the slab's freelist. A full slab that is nobody's goes to this
+        // CPU's partial list; an emptied slab on the node list is discarded once the node keeps
+        // min_partial slabs.
+        private void SlabFree(Slab slab, byte* obj)
+        {
             Stat(SlubStat.FreeSlowpath);
-            FreeBulkToSlabs(1, &obj);
-        }
-
-        private bool FreeToSheaf(void* obj)
-        {
-            PerCpuSheaves pcs = _pcs[_allocator.CurrentCpu()];
-            if (!pcs.TryLock())
-                return false;
-            try
-            {
-                if (pcs.Main.IsFull)
-                {
-                    if (pcs.Spare.Size == 0)
-                        (pcs.Main, pcs.Spare) = (pcs.Spare, pcs.Main);
-                    else if (!BarnExchangeForEmpty(pcs))
-                        FlushSheaf(pcs.Main);
-                }
-                pcs.Main.Objects[pcs.Main.Size++] = (nint)obj;
-                pcs.Stats[(int)SlubStat.FreeFastpath]++;
-                return true;
-            }
-            finally
-            {
-                pcs.Unlock();
-            }
-        }
-
-        // barn_replace_full_sheaf(): give the barn our full main, take an empty one.
-        private bool BarnExchangeForEmpty(PerCpuSheaves pcs)
-        {
-            lock (_barnLock)
-            {
-                if (_barnFull.Count >= MaxFullSheaves)
-                {
-                    Stat(pcs, SlubStat.BarnPutFail);
-                    return false;
-                }
-                _barnFull.Push(pcs.Main);
-                pcs.Main = _barnEmpty.Count > 0 ? _barnEmpty.Pop() : new Sheaf(SheafCapacity);
-                Stat(pcs, SlubStat.BarnPut);
-                return true;
-            }
-        }
-
-        private void FlushSheaf(Sheaf sheaf)
-        {
-            if (sheaf.Size == 0)
-                return;
-            fixed (nint* p = sheaf.Objects)
-                FreeBulkToSlabs(sheaf.Size, (void**)p);
-            sheaf.Size = 0;
-            Stat(SlubStat.SheafFlush);
-        }
-
-        /// <summary>
-        /// __slab_free() for each object: back onto its slab's freelist; a full slab goes back on
-        /// the partial list, an empty one is released once the node keeps min_partial slabs.
-        /// </summary>
-        private void FreeBulkToSlabs(int count, void** p)
-        {
-            List<Slab> discard = null;
+            bool toCpuPartial = false, discard = false;
             lock (_listLock)
             {
-                for (int i = 0; i < count; i++)
+                byte* prior;
+                bool wasFrozen;
+                int inUse;
+                lock (slab)
                 {
-                    byte* obj = (byte*)p[i];
-                    Slab slab = _allocator.Pages.SlabOf(obj);
-                    if (IsDebug && !FreeDebugProcessing(slab, obj))
-                        continue;
-                    bool wasFull = slab.Freelist == null;
-                    SetFreePointer(obj, slab.Freelist);
+                    prior = slab.Freelist;
+                    SetFreePointer(obj, prior);
                     slab.Freelist = obj;
-                    slab.InUse--;
-                    if (slab.InUse == 0 && _partial.Count >= (int)Layout.MinPartial)
-                        (discard ??= new List<Slab>()).Add(Unlink(slab));
-                    else if (wasFull)
-                        MoveSlab(slab, SlabList.Partial);
+                    inUse = --slab.InUse;
+                    wasFrozen = slab.Frozen;
+                    if (!wasFrozen && prior == null && HasCpuPartial)
+                    {
+                        toCpuPartial = true;
+                        if (_v61)
+                            slab.Frozen = true;   // 6.1 freezes it for the CPU partial list
+                    }
+                }
+                if (wasFrozen)
+                    Stat(SlubStat.FreeFrozen);
+                else if (!toCpuPartial && (prior == null || slab.List == SlabList.Partial))
+                {
+                    // 6.12: a slab on a CPU partial list (unfrozen, not on the node list) stays there.
+                    if (inUse == 0 && _partial.Count >= MinPartial)
+                    {
+                        if (prior != null)
+                            Stat(SlubStat.FreeRemovePartial);
+                        Unlink(slab);
+                        discard = true;
+                    }
+                    else if (prior == null)
+                    {
+                        AddPartial(slab, tail: true);   // only without CPU partial lists
+                        Stat(SlubStat.FreeAddPartial);
+                    }
                 }
             }
-            if (discard != null)
-                foreach (Slab slab in discard)
-                    DiscardSlab(slab);
+            if (toCpuPartial)
+            {
+                PutCpuPartial(slab, drain: true);
+                Stat(SlubStat.CpuPartialFree);
+            }
+            if (discard)
+            {
+                Stat(SlubStat.FreeSlab);
+                DiscardSlab(slab);
+            }
+        }
+
+        // free_to_partial_list(): a debug cache's free, checked, under list_lock.
+        private void FreeToPartialList(Slab slab, byte* obj)
+        {
+            Stat(SlubStat.FreeSlowpath);
+            bool discard = false;
+            lock (_listLock)
+            {
+                if (!FreeDebugProcessing(slab, obj))
+                    return;
+                byte* prior = slab.Freelist;
+                slab.InUse--;
+                SetFreePointer(obj, prior);
+                slab.Freelist = obj;
+                discard = slab.InUse == 0 && _partial.Count >= MinPartial;
+                if (prior == null)
+                {
+                    RemoveFull(slab);
+                    if (!discard)
+                    {
+                        AddPartial(slab, tail: true);
+                        Stat(SlubStat.FreeAddPartial);
+                    }
+                }
+                else if (discard)
+                    Stat(SlubStat.FreeRemovePartial);
+                if (discard)
+                    Unlink(slab);
+            }
+            if (discard)
+            {
+                Stat(SlubStat.FreeSlab);
+                DiscardSlab(slab);
+            }
         }
 
         private void DiscardSlab(Slab slab)
@@ -572,19 +859,24 @@ namespace SimpleCache.Model.Mm
                 SlabPadCheck(slab);
             _allocator.Pages.SetSlab(slab.Address, slab.Order, null);
             _allocator.Pages.FreePages(slab.Address, slab.Order);
-            Stat(SlubStat.FreeSlab);
         }
 
         /// <summary>Takes a slab off the node's lists and counts (dec_slabs_node()), to be discarded; list_lock held.</summary>
         private Slab Unlink(Slab slab)
         {
-            MoveSlab(slab, SlabList.None);
+            MoveSlab(slab, SlabList.None, tail: true);
             _nrSlabs--;
             _totalObjects -= slab.Objects;
             return slab;
         }
 
-        private void MoveSlab(Slab slab, SlabList to)
+        // add_partial() and remove_partial(); add_full() and remove_full() act only with SLAB_STORE_USER.
+        private void AddPartial(Slab slab, bool tail) => MoveSlab(slab, SlabList.Partial, tail);
+        private void RemovePartial(Slab slab) => MoveSlab(slab, SlabList.None, tail: true);
+        private void AddFull(Slab slab) => MoveSlab(slab, (Layout.Flags & CacheFlags.StoreUser) != 0 ? SlabList.Full : SlabList.None, tail: true);
+        private void RemoveFull(Slab slab) => MoveSlab(slab, SlabList.None, tail: true);
+
+        private void MoveSlab(Slab slab, SlabList to, bool tail)
         {
             if (slab.List == to)
                 return;
@@ -592,16 +884,12 @@ namespace SimpleCache.Model.Mm
                 _partial.Remove(slab.Node);
             else if (slab.List == SlabList.Full)
                 _full.Remove(slab.Node);
-            slab.Node = to switch
-            {
-                SlabList.Partial => _partial.AddLast(slab),
-                SlabList.Full => _full.AddLast(slab),
-                _ => null,
-            };
+            LinkedList<Slab> list = to == SlabList.Partial ? _partial : to == SlabList.Full ? _full : null;
+            slab.Node = list == null ? null : tail ? list.AddLast(slab) : list.AddFirst(slab);
             slab.List = to;
         }
 
-        // ---------------------------------------------------------------- bulk, shrink, destroy
+        // ---------------------------------------------------------------- bulk, flush, shrink, destroy
 
         /// <summary><c>kmem_cache_alloc_bulk()</c>: all <paramref name="count"/> objects, or none (returns 0).</summary>
         public int AllocBulk(int count, void** p)
@@ -625,53 +913,66 @@ namespace SimpleCache.Model.Mm
                 Free(p[i]);
         }
 
-        /// <summary>Flushes every CPU's sheaves and the barn back to the slabs (<c>flush_all()</c>).</summary>
+        /// <summary>
+        /// <c>flush_all()</c>: every CPU's slab is deactivated and its partial list drained to the
+        /// node list (flush_slab(), then unfreeze_partials() / put_partials()).
+        /// </summary>
         public void FlushAll()
         {
-            foreach (PerCpuSheaves pcs in _pcs)
+            foreach (KmemCacheCpu c in _cpu)
             {
-                pcs.Lock();
-                try
+                c.Lock();
+                Slab slab = c.Slab;
+                byte* freelist = c.Freelist;
+                Slab partial = c.Partial;
+                c.Slab = null;
+                c.Freelist = null;
+                c.Partial = null;
+                c.Tid++;
+                c.Unlock();
+                if (slab != null)
                 {
-                    FlushSheaf(pcs.Main);
-                    if (pcs.Spare != null)
-                        FlushSheaf(pcs.Spare);
+                    DeactivateSlab(slab, freelist);
+                    Stat(c, SlubStat.CpuslabFlush);
                 }
-                finally
-                {
-                    pcs.Unlock();
-                }
-            }
-            lock (_barnLock)
-            {
-                foreach (Sheaf sheaf in _barnFull)
-                    FlushSheaf(sheaf);
-                while (_barnFull.Count > 0)
-                {
-                    Sheaf s = _barnFull.Pop();
-                    if (_barnEmpty.Count < MaxEmptySheaves)
-                        _barnEmpty.Push(s);
-                }
+                if (partial != null)
+                    PutPartials(partial);
             }
         }
 
         /// <summary>
-        /// <c>kmem_cache_shrink()</c>: flushes the per-CPU layer and releases every empty slab.
+        /// <c>kmem_cache_shrink()</c>: flushes the CPUs, releases every empty slab of the node
+        /// list (min_partial or not), and sorts the rest by free objects, fewest first, so that
+        /// allocations fill the fullest slabs (__kmem_cache_do_shrink(), SHRINK_PROMOTE_MAX 32).
         /// </summary>
         /// <returns>0 if no slab is left, 1 otherwise (the kernel's "all slabs released" test).</returns>
         public int Shrink()
         {
             FlushAll();
+            const int ShrinkPromoteMax = 32;
             var discard = new List<Slab>();
             lock (_listLock)
             {
+                var promote = new List<Slab>[ShrinkPromoteMax];
                 for (var node = _partial.First; node != null;)
                 {
                     var next = node.Next;
-                    if (node.Value.InUse == 0)
-                        discard.Add(Unlink(node.Value));
+                    Slab slab = node.Value;
+                    int free = slab.Objects - slab.InUse;
+                    if (free == slab.Objects)
+                        discard.Add(Unlink(slab));
+                    else if (free <= ShrinkPromoteMax)
+                    {
+                        RemovePartial(slab);
+                        (promote[free - 1] ??= new List<Slab>()).Insert(0, slab);   // list_move: to the bucket's head
+                    }
                     node = next;
                 }
+                // list_splice() of each bucket to the list's head, the largest free count first.
+                for (int i = ShrinkPromoteMax - 1; i >= 0; i--)
+                    if (promote[i] != null)
+                        for (int k = promote[i].Count - 1; k >= 0; k--)
+                            AddPartial(promote[i][k], tail: false);
             }
             foreach (Slab slab in discard)
                 DiscardSlab(slab);
@@ -680,8 +981,8 @@ namespace SimpleCache.Model.Mm
         }
 
         /// <summary>
-        /// <c>__kmem_cache_shutdown()</c>: flushes the per-CPU layer, then free_partial(): each
-        /// empty slab on the partial list is released, each one with objects is reported
+        /// <c>__kmem_cache_shutdown()</c>: flushes the CPUs, then free_partial(): each empty slab
+        /// on the partial list is released, each one with objects is reported
         /// (list_slab_objects). As in the kernel, a slab whose objects are all allocated is on
         /// no list (without SLAB_STORE_USER) and so goes unreported, though it still keeps the
         /// cache busy.
@@ -708,9 +1009,13 @@ namespace SimpleCache.Model.Mm
             return !busy;
         }
 
-        // ---------------------------------------------------------------- statistics, slabinfo
+        // ---------------------------------------------------------------- statistics, slabinfo, sysfs
 
-        /// <summary>The cache's counters for /proc/slabinfo (<c>get_slabinfo()</c>).</summary>
+        /// <summary>
+        /// The cache's counters for /proc/slabinfo (<c>get_slabinfo()</c>): only the free objects
+        /// of node partial slabs count as free (<c>count_partial(n, count_free)</c>; 6.12's
+        /// estimate is exact below 10,000 partial slabs).
+        /// </summary>
         public SlabInfo GetSlabInfo()
         {
             lock (_listLock)
@@ -726,76 +1031,107 @@ namespace SimpleCache.Model.Mm
         /// <summary>Slabs on the node partial list (/sys/kernel/slab/&lt;cache&gt;/partial).</summary>
         public long PartialSlabs { get { lock (_listLock) return _partial.Count; } }
 
-        /// <summary>Objects in use in partial slabs (objects_partial).</summary>
+        /// <summary>Objects in use in node partial slabs (objects_partial).</summary>
         public long PartialObjects { get { lock (_listLock) return _partial.Sum(s => (long)s.InUse); } }
+
+        /// <summary>
+        /// /sys/kernel/slab/&lt;cache&gt;/cpu_slabs (show_slab_objects(SO_CPU)): for each CPU with a
+        /// slab, 1 and the length of its partial list. A CPU without a slab counts nothing, even
+        /// with partial slabs: the kernel's loop skips it.
+        /// </summary>
+        public long CpuSlabs
+        {
+            get
+            {
+                long total = 0;
+                foreach (KmemCacheCpu c in _cpu)
+                {
+                    c.Lock();
+                    if (c.Slab != null)
+                        total += 1 + (c.Partial?.Slabs ?? 0);
+                    c.Unlock();
+                }
+                return total;
+            }
+        }
+
+        /// <summary>
+        /// /sys/kernel/slab/&lt;cache&gt;/slabs_cpu_partial (slabs_cpu_partial_show()): the slabs on
+        /// the CPUs' partial lists, with an estimate of their objects (half of each slab), in
+        /// total and per CPU: "6(2) C0=3(1) C1=3(1)".
+        /// </summary>
+        public string SlabsCpuPartial()
+        {
+            var perCpu = new System.Text.StringBuilder();
+            long slabs = 0;
+            for (int cpu = 0; cpu < _cpu.Length; cpu++)
+            {
+                KmemCacheCpu c = _cpu[cpu];
+                c.Lock();
+                int n = c.Partial?.Slabs ?? 0;
+                c.Unlock();
+                if (n == 0)
+                    continue;
+                slabs += n;
+                perCpu.Append($" C{cpu}={n * Layout.ObjectsPerSlab / 2}({n})");
+            }
+            return $"{slabs * Layout.ObjectsPerSlab / 2}({slabs}){perCpu}\n";
+        }
 
         /// <summary>A statistic summed over the CPUs (/sys/kernel/slab/&lt;cache&gt;/&lt;stat&gt;).</summary>
         public long GetStat(SlubStat stat)
         {
             long sum = 0;
-            foreach (PerCpuSheaves pcs in _pcs)
-                sum += Volatile.Read(ref pcs.Stats[(int)stat]);
+            foreach (KmemCacheCpu c in _cpu)
+                sum += Volatile.Read(ref c.Stats[(int)stat]);
             return sum;
         }
 
-        /// <summary>Objects allocated and not freed, not counting those cached in sheaves.</summary>
+        /// <summary>Objects allocated and not freed: the slabs' inuse, less the CPUs' freelists.</summary>
         public long ObjectsInUse()
         {
             long inUse = 0;
             lock (_listLock)
                 foreach (Slab slab in _allocator.SlabsOf(this))
-                    inUse += slab.InUse;
-            long cached = 0;
-            foreach (PerCpuSheaves pcs in _pcs)
+                    lock (slab)
+                        inUse += slab.InUse;
+            foreach (KmemCacheCpu c in _cpu)
             {
-                pcs.Lock();
-                cached += pcs.Main.Size + (pcs.Spare?.Size ?? 0);
-                pcs.Unlock();
+                c.Lock();
+                for (byte* p = c.Freelist; p != null; p = GetFreePointer(p))
+                    inUse--;
+                c.Unlock();
             }
-            lock (_barnLock)
-                foreach (Sheaf s in _barnFull)
-                    cached += s.Size;
-            return inUse - cached;
+            return inUse;
         }
 
         /// <summary>
-        /// Every free object of the cache, by address: those on its slabs' freelists and those
-        /// cached in the CPUs' sheaves and the barn. A free object is one the next
-        /// kmem_cache_alloc() may hand out, so for a cache with a constructor each one must be
-        /// in the state the constructor leaves (what a module's free path has to restore).
+        /// Every free object of the cache, by address: those on its slabs' freelists and those on
+        /// the CPUs' freelists. A free object is one the next kmem_cache_alloc() may hand out, so
+        /// for a cache with a constructor each one must be in the state the constructor leaves
+        /// (what a module's free path has to restore).
         /// </summary>
         public List<nint> FreeObjects()
         {
             var free = new List<nint>();
-            foreach (PerCpuSheaves pcs in _pcs)
+            foreach (KmemCacheCpu c in _cpu)
             {
-                pcs.Lock();
-                try
-                {
-                    for (int i = 0; i < pcs.Main.Size; i++)
-                        free.Add(pcs.Main.Objects[i]);
-                    for (int i = 0; i < (pcs.Spare?.Size ?? 0); i++)
-                        free.Add(pcs.Spare.Objects[i]);
-                }
-                finally
-                {
-                    pcs.Unlock();
-                }
+                c.Lock();
+                for (byte* p = c.Freelist; p != null; p = GetFreePointer(p))
+                    free.Add((nint)p);
+                c.Unlock();
             }
-            lock (_barnLock)
-                foreach (Sheaf sheaf in _barnFull)
-                    for (int i = 0; i < sheaf.Size; i++)
-                        free.Add(sheaf.Objects[i]);
             lock (_listLock)
                 foreach (Slab slab in _allocator.SlabsOf(this))
-                    for (byte* obj = slab.Freelist; obj != null; obj = GetFreePointer(obj))
-                        free.Add((nint)obj);
+                    lock (slab)
+                        for (byte* obj = slab.Freelist; obj != null; obj = GetFreePointer(obj))
+                            free.Add((nint)obj);
             return free;
         }
 
-        private void Stat(SlubStat stat) => Stat(_pcs[_allocator.CurrentCpu()], stat);
+        private void Stat(SlubStat stat) => Stat(ThisCpu, stat);
 
-        private static void Stat(PerCpuSheaves pcs, SlubStat stat) => Interlocked.Increment(ref pcs.Stats[(int)stat]);
+        private static void Stat(KmemCacheCpu c, SlubStat stat) => Interlocked.Increment(ref c.Stats[(int)stat]);
 
         // ---------------------------------------------------------------- free pointers
 

@@ -3,8 +3,8 @@
 // The contract of a cache with a constructor: SLUB runs the constructor once per object, when a
 // slab is made, so every free object (the next kmem_cache_alloc may hand out any of them) must
 // be in the state the constructor leaves: id -1 and a list node that points at itself. These
-// tests walk every free object of simple_cache, on the slabs' freelists and in the per-CPU
-// sheaves, after each kind of step the module takes.
+// tests walk every free object of simple_cache, on the slabs' freelists and on the CPUs'
+// freelists, after each kind of step the module takes.
 
 using System.Linq;
 using SimpleCache.Model;
@@ -60,7 +60,7 @@ namespace SimpleCache.Model.Tests
             AssertConstructed(k, "rename", 2);
             Write(k, "add bad\u0001name", global::Kernel.Errno.EINVAL);
             AssertConstructed(k, "a failed add (EINVAL)", 2);
-            for (int i = 0; i < 100; i++)   // over several slabs and sheaves
+            for (int i = 0; i < 100; i++)   // over several slabs
                 Write(k, $"add o{i}");
             AssertConstructed(k, "100 adds", 102);
             for (int id = 5; id < 105; id += 2)

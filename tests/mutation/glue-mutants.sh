@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
 #
 # glue-mutants.sh [ID...]: plants each hand-written mutant of tests/mutation/glue-mutants.txt (all,
-# or those named) in a copy of the working tree, runs the part of `make test` that must catch it,
+# or those named) in a copy of the committed tree (HEAD), runs the part of `make test` that must catch it,
 # and prints KILLED (with the first FAIL line as evidence) or SURVIVED. A mutant whose original
 # text is no longer in its file exactly once is STALE: the list must follow the code. Exit status
 # 0 only if every mutant was killed. Logs: build/mutation/glue/<ID>.log.
@@ -40,8 +40,9 @@ run_mutant() {
 	log=$OUT/$id.log
 	rel=$(kernel_of "$version") || { echo "FAIL $id: no Debian $version kernel installed (make deps)"; return 1; }
 	tree=$(mktemp -d /tmp/kcs-mutant-$id.XXXXXX)
-	# The whole tree with its build outputs (so only what the mutant touches is rebuilt), without .git.
-	tar -C "$ROOT" --exclude=./.git -cf - . | tar -C "$tree" -xf -
+	# The committed tree (HEAD, not work in progress), built from scratch: build outputs of the
+	# working tree could come from sources that are not committed.
+	git -C "$ROOT" archive HEAD | tar -C "$tree" -xf -
 	if ! apply "$tree/$file" "$from" "$to"; then
 		echo "STALE $id ($what): its original text is not in $file exactly once"
 		rm -rf "$tree"

@@ -33,7 +33,7 @@ internal static unsafe class Program
         Report("model kmem_cache_alloc + kmem_cache_free (1 thread)", ops, n => { for (int i = 0; i < n; i++) cache.Free(cache.Alloc()); });
         Report("model: 1000 allocs then 1000 frees (1 thread)", ops, n => Batch(n, () => cache.Alloc(), p => cache.Free(p)));
         Report($"model alloc + free, {cpus} threads at once (per op)", ops, n => Parallel(n, cpus, () => { cache.Free(cache.Alloc()); }));
-        Report("model with SLAB_CONSISTENCY_CHECKS (no sheaves)", ops / 10, n => { for (int i = 0; i < n; i++) debug.Free(debug.Alloc()); });
+        Report("model with SLAB_CONSISTENCY_CHECKS (no CPU slabs)", ops / 10, n => { for (int i = 0; i < n; i++) debug.Free(debug.Alloc()); });
         Report("NativeMemory.Alloc + Free (malloc)", ops, n => { for (int i = 0; i < n; i++) NativeMemory.Free(NativeMemory.Alloc(ObjectSize)); });
         Report("NativeMemory: 1000 allocs then 1000 frees", ops, n => Batch(n, () => NativeMemory.Alloc(ObjectSize), p => NativeMemory.Free(p)));
         Report($"NativeMemory.Alloc + Free, {cpus} threads at once (per op)", ops, n => Parallel(n, cpus, () => NativeMemory.Free(NativeMemory.Alloc(ObjectSize))));

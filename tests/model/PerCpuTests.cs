@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// The per-CPU layer of 6.1 and 6.12 (mm/slub.c): the CPU slab, the CPU partial list and the node
+// partial list, worked through by hand from each version's source. A 128-byte cache without a
+// constructor has 32 objects per order-0 slab, cpu_partial 120 (set_cpu_partial(), size < 256)
+// and so cpu_partial_slabs = DIV_ROUND_UP(120 * 2, 32) = 8, and min_partial 5. The states these
+// tests reach are the ones tests/scenarios/module.txt reaches with simple_cache's 128-byte slots,
+// which the VM compares with both real kernels step by step.
+
+using System.Linq;
+using SimpleCache.Model.Mm;
+using Xunit;
+
+namespace SimpleCache.Model.Tests
+{
+    public unsafe class PerCpuTests
+    {
+        private static (ModelKernel K, SlabCache S) Boot(KernelVersion version, int cpus = 1)
+        {
+            ModelKernel k = K.Boot(version, cpus: cpus);
+            k.Slab.MigrateTo(0);
+            return (k, k.Slab.Create("pc", 128, 0, CacheFlags.None, 0));
+        }
+
+        private static nint[] Alloc(SlabCache s, int n) => Enumerable.Range(0, n).Select(_ => (nint)s.Alloc()).ToArray();
+
+        private static string Attr(ModelKernel k, string name) => k.Fs.Read($"/sys/kernel/slab/pc/{name}", out _);
+
+        [Theory]
+        [InlineData(KernelVersion.V6_1)]
+        [InlineData(KernelVersion.V6_12)]
+        public void TheLimitsFollowSetCpuPartialAndMinPartial(KernelVersion version)
+        {
+            var (k, s) = Boot(version);
+            using (k)
+            {
+                Assert.Equal((120u, 8u, 5u), (s.CpuPartial, s.CpuPartialSlabs, s.MinPartial));
+                Assert.Equal("120\n", Attr(k, "cpu_partial"));
+            }
+        }
+
+        [Fact]
+        public void ADebugCacheHasNoCpuPartialList()
+        {
+            using var k = K.Boot(slubDebug: "F");
+            SlabCache s = k.Slab.Create("dbg", 128, 0, CacheFlags.None, 0);
+            s.Alloc();
+            Assert.Equal((0u, 0u), (s.CpuPartial, s.CpuPartialSlabs));
+            Assert.Equal("0\n", k.Fs.Read("/sys/kernel/slab/dbg/cpu_slabs", out _));   // no CPU slab either
+            Assert.Equal(1, s.GetSlabInfo().ActiveObjs);                              // its partial slab's free objects are free
+        }
+
+        [Theory]
+        // 6.1 freezes a slab it puts on the CPU partial list: a later free to it is FREE_FROZEN,
+        // and taking it back goes through get_freelist() again (ALLOC_REFILL). 6.12 does neither.
+        [InlineData(KernelVersion.V6_1, 1L, 1L)]
+        [InlineData(KernelVersion.V6_12, 0L, 0L)]
+        public void AFullSlabThatGetsAFreeGoesToTheCpuPartialList(KernelVersion version, long freeFrozen, long allocRefill)
+        {
+            var (k, s) = Boot(version);
+            using (k)
+            {
+                nint[] p = Alloc(s, 64);   // slab A full and floating, slab B the CPU slab, full
+                Assert.Equal((64L, 64L), (s.GetSlabInfo().ActiveObjs, s.GetSlabInfo().NumObjs));
+                s.Free((void*)p[0]);       // A: to this CPU's partial list
+                Assert.Equal("2 N0=2\n", Attr(k, "cpu_slabs"));
+                Assert.Equal("16(1) C0=16(1)\n", Attr(k, "slabs_cpu_partial"));
+                Assert.Equal(64, s.GetSlabInfo().ActiveObjs);   // a CPU partial slab's free object counts as active
+                s.Free((void*)p[1]);
+                Assert.True(s.Alloc() != null);   // B is full: dropped; A becomes the CPU slab
+                Assert.Equal("1 N0=1\n", Attr(k, "cpu_slabs"));
+                Assert.Equal("0(0)\n", Attr(k, "slabs_cpu_partial"));
+                Assert.Equal((1L, 1L, 1L, freeFrozen, allocRefill, 2L, 2L, 3L),
+                    (s.GetStat(SlubStat.CpuPartialFree), s.GetStat(SlubStat.CpuPartialAlloc), s.GetStat(SlubStat.FreeSlowpath) - 1,
+                     s.GetStat(SlubStat.FreeFrozen), s.GetStat(SlubStat.AllocRefill), s.GetStat(SlubStat.DeactivateBypass),
+                     s.GetStat(SlubStat.AllocSlab), s.GetStat(SlubStat.AllocSlowpath)));
+            }
+        }
+
+        [Theory]
+        [InlineData(KernelVersion.V6_1)]
+        [InlineData(KernelVersion.V6_12)]
+        public void TheNinthPushDrainsEightSlabsAndTheNodeListGivesABatchBack(KernelVersion version)
+        {
+            var (k, s) = Boot(version);
+            using (k)
+            {
+                nint[] p = Alloc(s, 320);   // ten full slabs
+                for (int i = 0; i < 8; i++)
+                    s.Free((void*)p[32 * i]);
+                Assert.Equal("128(8) C0=128(8)\n", Attr(k, "slabs_cpu_partial"));
+                Assert.Equal("0\n", Attr(k, "partial"));
+                s.Free((void*)p[32 * 8]);   // the list holds cpu_partial_slabs: drained first
+                Assert.Equal("16(1) C0=16(1)\n", Attr(k, "slabs_cpu_partial"));
+                Assert.Equal("8 N0=8\n", Attr(k, "partial"));
+                Assert.Equal("248 N0=248\n", Attr(k, "objects_partial"));
+                Assert.Equal((312L, 320L), (s.GetSlabInfo().ActiveObjs, s.GetSlabInfo().NumObjs));
+                Assert.Equal((1L, 8L), (s.GetStat(SlubStat.CpuPartialDrain), s.GetStat(SlubStat.FreeAddPartial)));
+
+                // The CPU slab is full and its partial slab has one free object: the first
+                // allocation takes that; the second takes the node list's first slab as the CPU
+                // slab and moves more to the CPU partial list until they are more than
+                // cpu_partial_slabs / 2 (5 of them).
+                for (int i = 0; i < 2; i++)
+                    Assert.True(s.Alloc() != null);
+                Assert.Equal((1L, 5L), (s.GetStat(SlubStat.AllocFromPartial), s.GetStat(SlubStat.CpuPartialNode)));
+                Assert.Equal("2 N0=2\n", Attr(k, "partial"));
+                Assert.Equal("80(5) C0=80(5)\n", Attr(k, "slabs_cpu_partial"));
+                Assert.Equal("6 N0=6\n", Attr(k, "cpu_slabs"));
+                // Each of those slabs had one free object: the next allocation already needs
+                // the next partial slab.
+                Assert.True(s.Alloc() != null);
+                Assert.Equal("64(4) C0=64(4)\n", Attr(k, "slabs_cpu_partial"));
+                Assert.Equal(2L, s.GetStat(SlubStat.CpuPartialAlloc));
+            }
+        }
+
+        [Theory]
+        [InlineData(KernelVersion.V6_1)]
+        [InlineData(KernelVersion.V6_12)]
+        public void AFreeFromAnotherCpuGoesToTheSlabAndSendsItToTheTailWhenFlushed(KernelVersion version)
+        {
+            var (k, s) = Boot(version, cpus: 2);
+            using (k)
+            {
+                void* p = s.Alloc();        // CPU 0's slab
+                k.Slab.MigrateTo(1);
+                s.Free(p);                  // not CPU 1's slab: a remote free to a frozen slab
+                Assert.Equal((1L, 0L), (s.GetStat(SlubStat.FreeFrozen), s.GetStat(SlubStat.FreeFastpath)));
+                Assert.Equal("1 N0=1\n", Attr(k, "cpu_slabs"));
+                s.FlushAll();               // deactivate_slab(): it had remote frees, so to the tail
+                Assert.Equal((1L, 1L, 0L), (s.GetStat(SlubStat.DeactivateRemoteFrees), s.GetStat(SlubStat.DeactivateToTail), s.GetStat(SlubStat.DeactivateToHead)));
+                Assert.Equal("1 N0=1\n", Attr(k, "partial"));   // empty, but the node keeps min_partial slabs
+                Assert.Equal(0, s.Shrink());                      // shrink releases every empty slab
+            }
+        }
+
+        [Fact]
+        public void CpuSlabsSkipsTheCpuPartialSlabsOfACpuWithoutASlab()
+        {
+            var (k, s) = Boot(KernelVersion.V6_12, cpus: 2);
+            using (k)
+            {
+                nint[] p = Alloc(s, 64);    // CPU 0: slab A floating, slab B its CPU slab
+                k.Slab.MigrateTo(1);
+                s.Free((void*)p[0]);        // A goes to CPU 1's partial list; CPU 1 has no slab
+                Assert.Equal("16(1) C1=16(1)\n", Attr(k, "slabs_cpu_partial"));
+                Assert.Equal("1 N0=1\n", Attr(k, "cpu_slabs"));   // show_slab_objects() skips CPU 1
+            }
+        }
+
+        [Theory]
+        [InlineData(KernelVersion.V6_1)]
+        [InlineData(KernelVersion.V6_12)]
+        public void ClearingEverythingKeepsMinPartialEmptySlabsOnTheNodeList(KernelVersion version)
+        {
+            var (k, s) = Boot(version);
+            using (k)
+            {
+                nint[] p = Alloc(s, 320);
+                for (int i = 0; i < 9; i++)
+                    s.Free((void*)p[32 * i]);
+                foreach (nint o in p.Where((_, i) => i % 32 != 0 || i >= 32 * 9))
+                    s.Free((void*)o);
+                // Node partial slabs that empty are discarded while nr_partial >= min_partial (5):
+                // four stay; the CPU slab and the CPU partial slab stay where they are.
+                Assert.Equal("4 N0=4\n", Attr(k, "partial"));
+                Assert.Equal((64L, 192L, 6L), (s.GetSlabInfo().ActiveObjs, s.GetSlabInfo().NumObjs, s.GetSlabInfo().NumSlabs));
+                Assert.Equal(0, s.ObjectsInUse());
+            }
+        }
+    }
+}
