@@ -40,9 +40,8 @@ run_mutant() {
 	log=$OUT/$id.log
 	rel=$(kernel_of "$version") || { echo "FAIL $id: no Debian $version kernel installed (make deps)"; return 1; }
 	tree=$(mktemp -d /tmp/kcs-mutant-$id.XXXXXX)
-	# The committed tree (HEAD, not work in progress), built from scratch: build outputs of the
-	# working tree could come from sources that are not committed.
-	git -C "$ROOT" archive HEAD | tar -C "$tree" -xf -
+	# The base tree with its build outputs, times kept: only what the mutant touches is rebuilt.
+	cp -a "$BASE/." "$tree/"
 	if ! apply "$tree/$file" "$from" "$to"; then
 		echo "STALE $id ($what): its original text is not in $file exactly once"
 		rm -rf "$tree"
@@ -50,7 +49,7 @@ run_mutant() {
 	fi
 	case "$suite" in
 		host:*) (cd "$tree" && bash "tests/host/${suite#host:}") > "$log" 2>&1 ;;
-		*) (cd "$tree" && KERNELS=$rel SUITES=$suite tests/vm/run.sh) > "$log" 2>&1 ;;
+		*) (cd "$tree" && KERNELS=$rel SUITES=$suite MODULE_MODES=plain tests/vm/run.sh) > "$log" 2>&1 ;;
 	esac
 	status=$?
 	rm -rf "$tree"
@@ -62,6 +61,18 @@ run_mutant() {
 	echo "SURVIVED $id ($what): $suite on $rel passed with the bug in $file (log: $log)"
 	return 1
 }
+
+# The base: the committed tree (HEAD, not work in progress) built from scratch, and shown to
+# pass the suites the mutants use before any mutant counts as killed.
+BASE=$(mktemp -d /tmp/kcs-mutant-base.XXXXXX)
+trap 'rm -rf "$BASE"' EXIT
+git -C "$ROOT" archive HEAD | tar -C "$BASE" -xf -
+k61=$(kernel_of 6.1) && k612=$(kernel_of 6.12) || { echo "FAIL: the mutants need Debian's 6.1 and 6.12 kernels (make deps)"; exit 1; }
+echo "== the unmutated tree (HEAD $(git -C "$ROOT" rev-parse --short HEAD)): build, then the compare boots on $k61 and $k612"
+if ! (cd "$BASE" && KERNELS="$k61 $k612" SUITES=compare tests/vm/run.sh) > "$OUT/base.log" 2>&1; then
+	echo "FAIL: the unmutated tree does not pass (log: $OUT/base.log); no mutant can be judged"
+	exit 1
+fi
 
 wanted=" $* "
 killed=0 survived=0

@@ -14,11 +14,13 @@
 #
 #   tests/vm/run.sh
 #   KERNELS="6.1.0-56-amd64" SUITES="module compare" VM_JOBS=1 tests/vm/run.sh
+#   MODULE_MODES=plain tests/vm/run.sh          (the module's boots without slub_debug only)
 
 set -uo pipefail
 . "$(dirname "$0")/../../tools/vm/vm.sh"
 VM_JOBS=${VM_JOBS:-$(nproc)}
 SUITES=${SUITES:-module compare geometry}
+MODULE_MODES=${MODULE_MODES:-plain slub_debug}
 out=$VM_ROOT/build/vm
 rm -rf "$out"
 mkdir -p "$out"
@@ -64,7 +66,7 @@ jobs=()
 for suite in $SUITES; do
 	for rel in $kernels; do
 		case "$suite" in
-		module) jobs+=("module $rel plain" "module $rel slub_debug") ;;
+		module) for mode in $MODULE_MODES; do jobs+=("module $rel $mode"); done ;;
 		compare) jobs+=("compare $rel") ;;
 		geometry) jobs+=("geometry $rel 2" "geometry $rel 4") ;;
 		*) echo "FAIL unknown suite '$suite' (module, compare, geometry)"; exit 1 ;;
