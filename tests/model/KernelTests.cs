@@ -119,7 +119,7 @@ namespace SimpleCache.Model.Tests
             var output = new StringWriter();
             var session = new Session(k, output);
             var words = Session.Commands.Select(c => c.Name).ToList();
-            Assert.Equal(["insmod", "rmmod", "lsmod", "modinfo", "dmesg", "cat", "ls", "grep", "echo"], words);
+            Assert.Equal(["insmod", "rmmod", "lsmod", "modinfo", "dmesg", "cat", "ls", "grep", "echo", "taskset", "for"], words);
             Assert.All(Session.Commands, c => Assert.Contains(c.Usage, Session.Help));
             foreach (string word in words)
             {
@@ -131,6 +131,23 @@ namespace SimpleCache.Model.Tests
             Assert.Equal(127, session.Execute("slabinfo", echo: false));
             Assert.Contains("sh: slabinfo: not found (try help)", output.ToString());
         }
+        [Fact]
+        public void TasksetRunsACommandOnOneCpuAndForLoopsOverSeq()
+        {
+            using var k = K.Boot(cpus: 2);
+            var output = new StringWriter();
+            var session = new Session(k, output);
+            Assert.Equal(0, session.Execute("taskset -c 0 insmod simple_cache.ko", echo: false));
+            Assert.Equal(0, session.Execute("for i in $(seq 1 40); do taskset -c 0 echo add o$i > /proc/simple_cache; done", echo: false));
+            Assert.Equal(0, session.Execute("for i in $(seq 3 2 7); do taskset -c 1 echo del $i > /proc/simple_cache; done", echo: false));
+            Assert.Contains("objects: 39, last id: 42,", k.Fs.Read("/proc/simple_cache", out _));   // ids 3, 5 and 7 are gone
+            // The first slab (ids 1 to 32) was full; CPU 1's frees put it on CPU 1's partial list.
+            Assert.Equal("16(1) C1=16(1)\n", k.Fs.Read("/sys/kernel/slab/simple_cache/slabs_cpu_partial", out _));
+            Assert.Equal(1, session.Execute("taskset -c 2 lsmod", echo: false));
+            Assert.Contains("taskset: can't set pid 0's affinity: Invalid argument", output.ToString());
+            Assert.Equal(2, session.Execute("for i in 1 2 3; do lsmod; done", echo: false));
+        }
+
         [Theory]
         [InlineData(KernelVersion.V6_1, null, "120", false)]
         [InlineData(KernelVersion.V6_12, null, "120", true)]

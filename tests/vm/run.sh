@@ -5,7 +5,9 @@
 # and 6.12's PREEMPT_RT build; found, not named: tools/vm/vm.sh list). For each kernel:
 #   module RELEASE plain        tests/vm/module.sh: the module's checks, booted plain
 #   module RELEASE slub_debug   the same, booted with slub_debug=FZPU
-#   compare RELEASE             tests/vm/compare.sh: the VM's transcript against the model's
+#   compare RELEASE CPUS MODE SCENARIOS  tests/vm/compare.sh: the VM's transcripts of
+#                               tests/scenarios/*.txt against the model's, with 1 and 2 CPUs,
+#                               plain and slub_debug=FZPU
 #   geometry RELEASE 2|4        tests/vm/geometry.sh: 1064 caches' geometry against the model's
 # First it builds what the boots share, once: the C# object (inside make), simple_cache.ko and
 # slab_matrix.ko for each kernel, simple-cache-ctl and the model's CLI. Then it boots the VMs
@@ -67,7 +69,9 @@ for suite in $SUITES; do
 	for rel in $kernels; do
 		case "$suite" in
 		module) for mode in $MODULE_MODES; do jobs+=("module $rel $mode"); done ;;
-		compare) jobs+=("compare $rel") ;;
+		# The scenarios with one CPU and two, plain and with slub_debug; remote.txt needs two.
+		compare) jobs+=("compare $rel 1 plain module.txt counts.txt" "compare $rel 2 plain counts.txt remote.txt"
+			"compare $rel 1 fzpu counts.txt" "compare $rel 2 fzpu counts.txt remote.txt") ;;
 		geometry) jobs+=("geometry $rel 2" "geometry $rel 4") ;;
 		*) echo "FAIL unknown suite '$suite' (module, compare, geometry)"; exit 1 ;;
 		esac

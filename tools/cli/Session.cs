@@ -35,6 +35,8 @@ namespace SimpleCache.Cli
             ("ls", "ls DIR"),
             ("grep", "grep [-E] [-c] [-v] PATTERN FILE"),
             ("echo", "echo TEXT [> FILE]"),
+            ("taskset", "taskset -c CPU COMMAND"),
+            ("for", "for i in $(seq A [STEP] B); do COMMAND; done"),
         ];
 
         /// <summary>The help text: every command's usage, then the files there are.</summary>
@@ -102,6 +104,23 @@ namespace SimpleCache.Cli
                 _out.WriteLine();
                 _out.WriteLine($"$ {line}");
             }
+            // for VAR in $(seq FIRST [STEP] LAST); do COMMAND; done: COMMAND once per number, with
+            // $VAR replaced (the one loop the scenarios need, in sh's own words).
+            Match loop = Regex.Match(line, @"^for ([A-Za-z_]\w*) in \$\(seq (\d+)(?: (\d+))? (\d+)\); do (.+); done$");
+            if (loop.Success)
+            {
+                int loopStatus = 0;
+                long first = long.Parse(loop.Groups[2].Value), last = long.Parse(loop.Groups[4].Value);
+                long step = loop.Groups[3].Success ? long.Parse(loop.Groups[3].Value) : 1;
+                for (long i = first; step > 0 && i <= last; i += step)
+                    loopStatus = Execute(loop.Groups[5].Value.Replace("$" + loop.Groups[1].Value, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), echo: false);
+                return loopStatus;
+            }
+            if (line == "for" || line.StartsWith("for ", StringComparison.Ordinal))
+            {
+                _out.WriteLine("sh: only loops of the form 'for VAR in $(seq A [STEP] B); do COMMAND; done' run here");
+                return 2;
+            }
             string filter = null;
             int bar = line.IndexOf(" | ", StringComparison.Ordinal);
             if (bar >= 0)
@@ -158,6 +177,26 @@ namespace SimpleCache.Cli
                 case ["lsmod"]:
                     o.Write(Kmod.Lsmod(_kernel.Modules));
                     return 0;
+                case ["taskset", "-c", var list, .. var command] when command.Count > 0:
+                    // Runs the command on one CPU, as busybox's taskset -c does with a new process.
+                    if (!int.TryParse(list, out int cpu) || cpu < 0 || cpu >= _kernel.Options.Cpus)
+                    {
+                        o.WriteLine("taskset: can't set pid 0's affinity: Invalid argument");
+                        return 1;
+                    }
+                    int previous = _kernel.Slab.CurrentCpu();
+                    _kernel.Slab.MigrateTo(cpu);
+                    try
+                    {
+                        return Run(command, o);
+                    }
+                    finally
+                    {
+                        _kernel.Slab.MigrateTo(previous);
+                    }
+                case ["taskset", ..]:
+                    o.WriteLine("taskset: usage: taskset -c CPU COMMAND [ARGS]");
+                    return 1;
                 case ["modinfo", var file]:
                     if (!_files.TryGetValue(Path.GetFileName(file), out ModuleImage info))
                     {

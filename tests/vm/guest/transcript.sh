@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
 #
-# Inside the VM: runs the commands of /module.txt (tests/scenarios/module.txt) as a learner would type them and prints a
+# Inside the VM: runs the commands of /scenario.txt (tests/scenarios/*.txt, as tests/vm/compare.sh
+# joined them) as a learner would type them and prints a
 # transcript ("$ command", then what it printed), to be diffed with the model's.
 
 . /lib.sh
@@ -11,5 +12,5 @@ while IFS= read -r line; do
 	echo
 	echo "\$ $line"
 	eval "$line" 2>&1
-done < /module.txt
+done < /scenario.txt
 echo "TRANSCRIPT-END"
