@@ -157,7 +157,7 @@ vm_run() {
 			-nographic -no-reboot -kernel "/boot/vmlinuz-$rel" -initrd "$initrd" \
 			-append "console=ttyS0 panic=-1 oops=panic loglevel=3 $extra" </dev/null | tr -d '\r' > "$console" || rc=$?
 		cat "$console"
-		if [ $attempt = 1 ] && ! grep -q '^== KCS-GUEST-BEGIN' "$console" && grep -q -E 'Kernel panic|Oops' "$console"; then
+		if [ $attempt = 1 ] && ! grep -q '== KCS-GUEST-BEGIN ' "$console" && grep -q 'Kernel panic - not syncing' "$console"; then
 			echo "NOTE: $rel died while booting, before the guest ran; booting it once more"
 			continue
 		fi
