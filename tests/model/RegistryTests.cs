@@ -102,6 +102,25 @@ namespace SimpleCache.Model.Tests
         }
 
         [Fact]
+        public void AWriteWhoseCopyCannotBeAllocatedGetsEnomemAndChangesNothing()
+        {
+            using var k = K.Boot();
+            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache, ""));
+            string before = RegistryText.Snapshot(k.Fs.Read("/proc/simple_cache", out _));
+            // failslab on kmalloc-8 alone, once, GFP_KERNEL included: ProcWrite's copy of
+            // "add x\n" (memdup_user_nul, 7 bytes) comes from kmalloc-8; the objects do not.
+            k.Slab.Failslab.IgnoreGfpWait = false;
+            k.Slab.Failslab.CacheFilter = true;
+            k.Slab.Failslab.Probability = 100;
+            k.Slab.Failslab.Times = 1;
+            Assert.Equal(0, k.Fs.Write("/sys/kernel/slab/kmalloc-8/failslab", "1"));
+            Assert.Equal(-global::Kernel.Errno.ENOMEM, k.Fs.Write("/proc/simple_cache", "add x"));
+            Assert.Equal(before, RegistryText.Snapshot(k.Fs.Read("/proc/simple_cache", out _)));
+            Assert.Equal(0, k.Fs.Write("/proc/simple_cache", "add x"));   // the one failure is spent
+            Assert.Contains(" x ", k.Fs.Read("/proc/simple_cache", out _));
+        }
+
+        [Fact]
         public void TheModulesSelfCheckFindsFreeObjectsInTheConstructorsState()
         {
             using var k = K.Boot();
