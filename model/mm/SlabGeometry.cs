@@ -4,7 +4,7 @@
 //   calculate_alignment()   mm/slab_common.c
 //   calculate_sizes()       mm/slub.c   (free-pointer placement, debug metadata, slot size)
 //   calculate_order()       mm/slub.c   (slab order and objects per slab)
-//   set_min_partial()       mm/slub.c
+//   min_partial             mm/slub.c (inline in kmem_cache_open(), 6.1; do_kmem_cache_create(), 6.12)
 // Two kernel generations differ in calculate_order(): up to 6.7 it lowers min_objects when no
 // order fits; 6.8 (commit "mm/slub: attempt to find layouts up to 1/2 waste in
 // calculate_order()") keeps min_objects and accepts more waste instead. The VM harness checks
@@ -148,7 +148,7 @@ namespace SimpleCache.Model.Mm
 
         /// <summary>
         /// Computes a cache's whole layout: <c>kmem_cache_open()</c>'s calculate_sizes(),
-        /// calculate_order() and set_min_partial() for an object of <paramref name="objectSize"/>
+        /// calculate_order() and min_partial for an object of <paramref name="objectSize"/>
         /// bytes on a machine with <paramref name="cpus"/> present CPUs.
         /// </summary>
         /// <returns>The layout, or null where the kernel fails (-ENOSYS: no order fits).</returns>
@@ -228,7 +228,7 @@ namespace SimpleCache.Model.Mm
         /// <summary><c>order_objects(order, size)</c>: how many objects fit in a slab of that order.</summary>
         public static uint OrderObjects(int order, uint size) => (PageSize << order) / size;
 
-        /// <summary><c>set_min_partial()</c>: ilog2(size) / 2, clamped to [MIN_PARTIAL, MAX_PARTIAL].</summary>
+        /// <summary>s->min_partial (6.1 and 6.12 set it inline; set_min_partial() was removed in 5.19): ilog2(size) / 2, clamped to [MIN_PARTIAL, MAX_PARTIAL].</summary>
         public static uint MinPartialFor(uint size)
         {
             uint minPartial = (uint)BitOperations.Log2(size) / 2;
