@@ -225,7 +225,6 @@ namespace SimpleCache.Model.Mm
                 }
             }
             IsDebug = (layout.Flags & CacheFlags.DebugFlags) != 0;
-            MinPartial = layout.MinPartial;
             SetCpuPartial(CpuPartialFor(layout));
             _cpu = new KmemCacheCpu[allocator.Cpus];
             for (int i = 0; i < _cpu.Length; i++)
@@ -270,7 +269,7 @@ namespace SimpleCache.Model.Mm
         /// <summary>The allocator the cache belongs to.</summary>
         public SlabAllocator Allocator => _allocator;
         /// <summary><c>s->min_partial</c>: empty slabs the node list keeps rather than discards.</summary>
-        public uint MinPartial { get; }
+        public uint MinPartial => Layout.MinPartial;
         /// <summary><c>s->cpu_partial</c>: objects a CPU's partial slabs are meant to hold (/sys/.../cpu_partial).</summary>
         public uint CpuPartial { get; private set; }
         /// <summary><c>s->cpu_partial_slabs</c>: the most slabs a free leaves on a CPU's partial list.</summary>

@@ -46,9 +46,13 @@ grep -q ' 0 failed$' <<<"$result" || status=1
 debug=
 [ "$mode" = slub_debug ] && debug="--slub-debug FZPU"
 attrs=$(sed -n 's/^CACHE-ATTR \([a-z_]*\).*/\1/p' "$log")
-model=$({ echo "insmod simple_cache.ko"; echo "grep '^simple_cache ' /proc/slabinfo"
-	for a in $attrs; do echo "cat /sys/kernel/slab/simple_cache/$a"; done; } |
-	"$VM_CLI" run --kernel "$version" --cpus 1 $debug - |
+# One model run reads the slabinfo row, each attribute the kernel has, and (last) the model's own
+# list of attributes.
+transcript=$({ echo "insmod simple_cache.ko"; echo "grep '^simple_cache ' /proc/slabinfo"
+	for a in $attrs; do echo "cat /sys/kernel/slab/simple_cache/$a"; done
+	echo "ls /sys/kernel/slab/simple_cache"; } |
+	"$VM_CLI" run --kernel "$version" --cpus 1 $debug -)
+model=$(sed '/^\$ ls /,$d' <<<"$transcript" |
 	awk '/^\$ / { cmd = $0; next } NF && cmd != "" { out[cmd] = $0; cmd = "" }
 		END { for (c in out) { if (c ~ /slabinfo/) print "SLABINFO " out[c]; else { a = c; sub(/.*\//, "", a); print "ATTR " a " " out[c] } } }')
 if [ -z "$attrs" ]; then
@@ -69,8 +73,7 @@ for a in $attrs; do
 done
 # The model's own list of attributes (not just those the kernel has): any the kernel lacks is a
 # difference too, as skip_kfence would be on 6.1.
-model_attrs=$(printf 'insmod simple_cache.ko\nls /sys/kernel/slab/simple_cache\n' |
-	"$VM_CLI" run --kernel "$version" --cpus 1 $debug - | sed -n '/^\$ ls /,$p' | sed '1d' | grep -v '^$')
+model_attrs=$(sed -n '/^\$ ls /,$p' <<<"$transcript" | sed '1d' | grep -v '^$')
 [ -n "$model_attrs" ] || { echo "FAIL [$rel $mode] cache: the model listed no attributes of /sys/kernel/slab/simple_cache"; status=1; }
 model_only=$(grep -vx -F "$attrs" <<<"$model_attrs" | grep -vx failslab)
 [ -z "$model_only" ] || { echo "FAIL [$rel $mode] cache: the model has attributes the kernel lacks: $model_only"; status=1; }
