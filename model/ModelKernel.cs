@@ -6,6 +6,7 @@
 
 using System;
 using System.Diagnostics;
+using System.Linq;
 using System.Threading;
 using SimpleCache.Model.Kernel;
 using SimpleCache.Model.Mm;
@@ -31,6 +32,11 @@ namespace SimpleCache.Model
         public bool FreelistRandom { get; init; } = true;
         /// <summary>Seed of the kernel's random numbers (freelist order, hardened pointers, failslab); null for a random seed.</summary>
         public int? RandomSeed { get; init; }
+        /// <summary>
+        /// <c>CONFIG_BUG_ON_DATA_CORRUPTION</c> (on in Debian): a corrupted list BUG()s and the
+        /// task dies. Off: a WARN, and the list operation is refused.
+        /// </summary>
+        public bool BugOnDataCorruption { get; init; } = true;
         /// <summary><c>CONFIG_HZ</c>: Debian's x86-64 kernels use 250.</summary>
         public uint Hz { get; init; } = 250;
         /// <summary>
@@ -108,17 +114,105 @@ namespace SimpleCache.Model
         {
             Printk(LogLevel.Warning, "------------[ cut here ]------------");
             Printk(LogLevel.Warning, message);
-            Printk(LogLevel.Warning, $"WARNING: CPU: {Slab.CurrentCpu()} PID: {Environment.CurrentManagedThreadId} at {location}");
+            Printk(LogLevel.Warning, $"WARNING: CPU: {Slab.CurrentCpu()} PID: {ModelTask.Current.Pid} at {location}");
             Printk(LogLevel.Warning, "---[ end trace 0000000000000000 ]---");
             AddTaint('W');
         }
 
-        /// <summary><c>panic()</c>: logs and throws <see cref="KernelPanicException"/>.</summary>
+        /// <summary>
+        /// <c>panic()</c>: logs, and the machine stops: the caller gets
+        /// <see cref="KernelPanicException"/> (from module code, the task is parked for good).
+        /// </summary>
         public void Panic(string message)
         {
             Printk(LogLevel.Emerg, $"Kernel panic - not syncing: {message}");
-            throw new KernelPanicException(message);
+            ModelTask.Die(new KernelPanicException(message));
         }
+
+        private int _dieCounter;
+
+        /// <summary>/proc/sys/kernel/panic_on_oops (Debian's default 0: an oops kills the task, the kernel runs on).</summary>
+        public bool PanicOnOops { get; set; }
+
+        /// <summary>
+        /// <c>BUG()</c> at <paramref name="file"/>:<paramref name="line"/> (each version's own line
+        /// of its own source) in <paramref name="function"/>: on x86-64 the ud2 trap's
+        /// report_bug() (lib/bug.c) prints the cut line and "kernel BUG at file:line!", then
+        /// die("invalid opcode") oopses and the calling task is killed. Never returns.
+        /// </summary>
+        public void Bug(string file, int line, string function)
+        {
+            Printk(LogLevel.Warning, "------------[ cut here ]------------");   // KERN_DEFAULT
+            Printk(LogLevel.Crit, $"kernel BUG at {file}:{line}!");
+            Oops("invalid opcode: 0000", function);
+        }
+
+        /// <summary>
+        /// <c>die()</c> and <c>oops_end()</c> (arch/x86/kernel/dumpstack.c), then
+        /// <c>make_task_dead(SIGSEGV)</c>: the oops header, the task line with the taint as it was
+        /// before this oops, where it happened, the modules, the end marker; then the kernel is
+        /// tainted D and the task dies (<see cref="ModelTask.Die"/>). The register dump, the code
+        /// bytes and the stack frames are left out. Never returns.
+        /// </summary>
+        public void Oops(string what, string function)
+        {
+            bool v61 = Options.Version == KernelVersion.V6_1;
+            ModelTask task = ModelTask.Current;
+            int n = Interlocked.Increment(ref _dieCounter);
+            // __die_header(): Debian's kernels are PREEMPT_DYNAMIC (CONFIG_PREEMPTION), SMP, with PTI compiled in.
+            Printk(LogLevel.Warning, $"{(v61 ? "" : "Oops: ")}{what} [#{n}] PREEMPT SMP NOPTI");
+            // dump_stack_print_info(): 6.12 added the UID and, when tainted, the verbose taint line.
+            Printk(LogLevel.Warning, $"CPU: {Slab.CurrentCpu()} {(v61 ? "" : "UID: 0 ")}PID: {task.Pid} Comm: {task.Comm} {PrintTainted()} {Release} #1");
+            if (!v61 && Taint.Length > 0)
+                Printk(LogLevel.Warning, PrintTaintedVerbose());
+            Printk(LogLevel.Warning, "Hardware name: the simple_cache model kernel");
+            Printk(LogLevel.Warning, $"RIP: 0010:{function}+0x0/0x0");
+            Printk(LogLevel.Warning, "Modules linked in: " + string.Join(' ', Modules.Loaded.Select(m => $"{m.Name}(OE{m.StateFlag})")));
+            Printk(LogLevel.Warning, "---[ end trace 0000000000000000 ]---");
+            // oops_end(): the first oops's RIP again (the "executive summary"), then panic if asked.
+            Printk(LogLevel.Warning, $"RIP: 0010:{function}+0x0/0x0");
+            AddTaint('D');
+            if (PanicOnOops)
+                Panic("Fatal exception");
+            ModelTask.Die(new TaskKilledException(task, 11, $"oops: {what}"));
+        }
+
+        /// <summary>
+        /// A CPU that would spin forever on a lock or a looping list. The kernel's soft lockup
+        /// watchdog reports it after 20 s and the CPU spins on; the model prints that report at
+        /// once and kills the spinning task instead, so that no model operation hangs (the one
+        /// place the model departs from the kernel on purpose). Never returns.
+        /// </summary>
+        public void SoftLockup(string why)
+        {
+            ModelTask task = ModelTask.Current;
+            Printk(LogLevel.Emerg, $"watchdog: BUG: soft lockup - CPU#{Slab.CurrentCpu()} stuck for 22s! [{task.Comm}:{task.Pid}]");
+            Printk(LogLevel.Warning, $"(the model stops here what the kernel would spin on for good: {why})");
+            AddTaint('L');
+            ModelTask.Die(new TaskKilledException(task, 9, $"soft lockup: {why}"));
+        }
+
+        /// <summary>uname -r of the model (the comparisons with a VM put the VM's release aside).</summary>
+        public string Release => Options.Version == KernelVersion.V6_1 ? "6.1.0-model" : "6.12.0-model";
+
+        /// <summary>print_tainted_verbose() (6.12): "Tainted: [O]=OOT_MODULE, [E]=UNSIGNED_MODULE".</summary>
+        public string PrintTaintedVerbose()
+        {
+            var names = new System.Collections.Generic.List<string>();
+            foreach ((char flag, string name) in s_taintNames)
+                if (Taint.Contains(flag))
+                    names.Add($"[{flag}]={name}");
+            return "Tainted: " + string.Join(", ", names);
+        }
+
+        // taint_flags[] of kernel/panic.c, in its order.
+        private static readonly (char Flag, string Name)[] s_taintNames =
+        [
+            ('P', "PROPRIETARY_MODULE"), ('F', "FORCED_MODULE"), ('S', "CPU_OUT_OF_SPEC"), ('R', "FORCED_RMMOD"),
+            ('M', "MACHINE_CHECK"), ('B', "BAD_PAGE"), ('U', "USER"), ('D', "DIE"), ('A', "OVERRIDDEN_ACPI_TABLE"),
+            ('W', "WARN"), ('C', "CRAP"), ('I', "FIRMWARE_WORKAROUND"), ('O', "OOT_MODULE"), ('E', "UNSIGNED_MODULE"),
+            ('L', "SOFTLOCKUP"), ('K', "LIVEPATCH"), ('X', "AUX"), ('T', "RANDSTRUCT"), ('N', "TEST"),
+        ];
 
         /// <summary>Adds a taint flag (<c>add_taint()</c>).</summary>
         public void AddTaint(char flag)
@@ -126,6 +220,19 @@ namespace SimpleCache.Model
             lock (this)
                 if (!Taint.Contains(flag))
                     Taint += flag;
+        }
+
+        /// <summary>/proc/sys/kernel/tainted: the taint flags as a bit mask (bit i: taint_flags[i]).</summary>
+        public long TaintMask
+        {
+            get
+            {
+                long mask = 0;
+                for (int i = 0; i < s_taintNames.Length; i++)
+                    if (Taint.Contains(s_taintNames[i].Flag))
+                        mask |= 1L << i;
+                return mask;
+            }
         }
 
         /// <summary>The taint as print_tainted() shows it: "Not tainted" or "Tainted: G    B   W  OE".</summary>

@@ -4,10 +4,11 @@
 // head. A ListHead is embedded in the object it links (struct cache_obj has one); ContainerOf
 // walks back from the embedded node to the object, as container_of() does.
 //
-// Shared source: both backends compile this file. The checks are those of lib/list_debug.c
-// (CONFIG_DEBUG_LIST, Linux 6.1-6.12): on corruption the operation is refused with a WARN and the
-// kernel's message, exactly as CHECK_DATA_CORRUPTION() does when CONFIG_BUG_ON_DATA_CORRUPTION
-// is off. list_del() poisons the removed entry with LIST_POISON1/2 (include/linux/poison.h).
+// Shared source: both backends compile this file. The checks are those of list.h under
+// CONFIG_DEBUG_LIST (on in Debian's 6.1 and 6.12); a failed one goes to the kernel's own report
+// (lib/list_debug.c, in the real kernel the very function a C module's list_del() calls), which
+// with Debian's CONFIG_BUG_ON_DATA_CORRUPTION prints the corruption and BUG()s: the task dies.
+// list_del() poisons the removed entry with LIST_POISON1/2 (include/linux/poison.h).
 
 namespace Kernel
 {
@@ -25,7 +26,7 @@ namespace Kernel
     }
 
     /// <summary>The operations of <c>include/linux/list.h</c> and their <c>lib/list_debug.c</c> checks.</summary>
-    public static unsafe class List
+    public static unsafe partial class List
     {
         /// <summary><c>LIST_POISON1</c> on x86-64: <c>0x100 + POISON_POINTER_DELTA</c> (0xdead000000000000).</summary>
         public static ListHead* Poison1 => (ListHead*)0xdead000000000100UL;
@@ -138,46 +139,32 @@ namespace Kernel
             prev->Next = next;
         }
 
-        // __list_add_valid_or_report() in lib/list_debug.c.
-        private static bool AddValid(ListHead* entry, ListHead* prev, ListHead* next)
-        {
-            if (prev == null || next == null)
-                return Corrupt("list_add corruption. prev or next is NULL. prev=%px, next=%px.\n"u8, prev, next, null);
-            if (next->Prev != prev)
-                return Corrupt("list_add corruption. next->prev should be prev (%px), but was %px. (next=%px).\n"u8, prev, next->Prev, next);
-            if (prev->Next != next)
-                return Corrupt("list_add corruption. prev->next should be next (%px), but was %px. (prev=%px).\n"u8, next, prev->Next, prev);
-            if (entry == prev || entry == next)
-                return Corrupt("list_add double add: new=%px, prev=%px, next=%px.\n"u8, entry, prev, next);
-            return true;
-        }
+        // __list_add_valid() of list.h under CONFIG_DEBUG_LIST (on in Debian's kernels): the
+        // checks inline, and on a failure the kernel's own report, which says what is wrong.
+        private static bool AddValid(ListHead* entry, ListHead* prev, ListHead* next) =>
+            (prev != null && next != null && next->Prev == prev && prev->Next == next && entry != prev && entry != next)
+            || AddValidOrReport(entry, prev, next);
 
-        // __list_del_entry_valid_or_report() in lib/list_debug.c.
+        // __list_del_entry_valid(), the same for list_del().
         private static bool DelEntryValid(ListHead* entry)
         {
             ListHead* prev = entry->Prev;
             ListHead* next = entry->Next;
-            if (next == null)
-                return Corrupt("list_del corruption, %px->next is NULL\n"u8, entry, null, null);
-            if (prev == null)
-                return Corrupt("list_del corruption, %px->prev is NULL\n"u8, entry, null, null);
-            if (next == Poison1)
-                return Corrupt("list_del corruption, %px->next is LIST_POISON1 (%px)\n"u8, entry, Poison1, null);
-            if (prev == Poison2)
-                return Corrupt("list_del corruption, %px->prev is LIST_POISON2 (%px)\n"u8, entry, Poison2, null);
-            if (prev->Next != entry)
-                return Corrupt("list_del corruption. prev->next should be %px, but was %px. (prev=%px)\n"u8, entry, prev->Next, prev);
-            if (next->Prev != entry)
-                return Corrupt("list_del corruption. next->prev should be %px, but was %px. (next=%px)\n"u8, entry, next->Prev, next);
-            return true;
+            return (next != null && prev != null && next != Poison1 && prev != Poison2 && prev->Next == entry && next->Prev == entry)
+                || DelEntryValidOrReport(entry);
         }
 
-        // CHECK_DATA_CORRUPTION(): report with a WARN and refuse the operation.
-        private static bool Corrupt(System.ReadOnlySpan<byte> format, void* a, void* b, void* c)
-        {
-            Bug.Warn(format, (PrintkArg)a, (PrintkArg)b, (PrintkArg)c);
-            return false;
-        }
+        /// <summary>
+        /// Backend: lib/list_debug.c's <c>__list_add_valid_or_report()</c> (6.12;
+        /// <c>__list_add_valid()</c> in 6.1): each check again, the first failure reported with
+        /// CHECK_DATA_CORRUPTION(). Debian builds with CONFIG_BUG_ON_DATA_CORRUPTION, so the
+        /// report ends in BUG() and the calling task dies; otherwise it WARNs and returns false,
+        /// and the operation is refused.
+        /// </summary>
+        private static partial bool AddValidOrReport(ListHead* entry, ListHead* prev, ListHead* next);
+
+        /// <summary>Backend: <c>__list_del_entry_valid_or_report()</c> (6.12; <c>__list_del_entry_valid()</c> in 6.1), as above.</summary>
+        private static partial bool DelEntryValidOrReport(ListHead* entry);
     }
 
     /// <summary>

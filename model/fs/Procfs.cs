@@ -76,9 +76,13 @@ namespace SimpleCache.Model.Fs
                     using ProcFile file = Open(path, write: false, out error);
                     return file?.Read();
                 }
+                case ["proc", "sys", "kernel", "panic_on_oops"]:
+                    return _kernel.PanicOnOops ? "1\n" : "0\n";
+                case ["proc", "sys", "kernel", "tainted"]:
+                    return $"{_kernel.TaintMask}\n";
                 case ["proc", "modules"]:
                     return string.Concat(_kernel.Modules.Loaded.Select(m =>
-                        $"{m.Name} {m.Image.Size} {m.RefCount} - {(m.Live ? "Live" : "Loading")} 0x0000000000000000 (OE)\n"));
+                        $"{m.Name} {m.Image.Size} {m.ShownRefCount} - {m.StateName} 0x0000000000000000 (OE{m.StateFlag})\n"));
                 case ["sys", "kernel", "slab"]:
                     return string.Join("\n", _kernel.Slab.Caches.Select(c => c.Name).Order()) + "\n";
                 case ["sys", "kernel", "slab", var name]:
@@ -110,6 +114,12 @@ namespace SimpleCache.Model.Fs
             value = value.Trim();
             switch (p)
             {
+                case ["proc", "sys", "kernel", "panic_on_oops"]:
+                    // proc_dointvec: an integer; any non-zero value turns it on.
+                    if (!int.TryParse(value, out int onOops))
+                        return -Errno.EINVAL;
+                    _kernel.PanicOnOops = onOops != 0;
+                    return 0;
                 case ["sys", "kernel", "slab", var name, var attribute]:
                     SlabCache cache = _kernel.Slab.Find(name);
                     if (cache == null)

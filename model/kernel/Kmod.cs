@@ -18,7 +18,7 @@ namespace SimpleCache.Model.Kernel
         {
             var sb = new StringBuilder("Module                  Size  Used by\n");
             foreach (LoadedModule m in modules.Loaded)
-                sb.Append($"{m.Name,-19} {m.Image.Size,8}  {m.RefCount}\n");
+                sb.Append($"{m.Name,-19} {m.Image.Size,8}  {m.ShownRefCount}\n");
             return sb.ToString();
         }
 

@@ -126,6 +126,17 @@ namespace SimpleCache.Model.Kernel
         }
     }
 
+    /// <summary><c>enum module_state</c>, the states a loaded module is seen in.</summary>
+    public enum ModuleState
+    {
+        /// <summary>MODULE_STATE_LIVE: normal state.</summary>
+        Live,
+        /// <summary>MODULE_STATE_COMING: init is running.</summary>
+        Coming,
+        /// <summary>MODULE_STATE_GOING: exit is running.</summary>
+        Going,
+    }
+
     /// <summary>A loaded module (<c>struct module</c>) with its parameter storage.</summary>
     public sealed unsafe class LoadedModule
     {
@@ -150,7 +161,25 @@ namespace SimpleCache.Model.Kernel
         /// <summary>Other modules using this one (lsmod's "Used by").</summary>
         public int RefCount { get; internal set; }
         /// <summary>MODULE_STATE_LIVE once init has returned 0.</summary>
-        public bool Live { get; internal set; }
+        public bool Live => State == ModuleState.Live;
+        /// <summary>
+        /// Its state: coming while init runs, live once init returned 0, going while exit runs. A
+        /// module whose init or exit oopsed stays coming or going for good, as in the kernel.
+        /// </summary>
+        public ModuleState State { get; internal set; } = ModuleState.Coming;
+
+        /// <summary>
+        /// The use count /proc/modules and lsmod show: 1 while init runs (as the 6.1 and 6.12 VMs
+        /// show a module whose init oopsed: "slab_bugs 28672 1 - Loading ... (OE+)"), so that
+        /// kmod's rmmod refuses it as in use.
+        /// </summary>
+        public int ShownRefCount => State == ModuleState.Coming ? RefCount + 1 : RefCount;
+
+        /// <summary>module_flags()'s state mark after the taint letters: '+' coming, '-' going.</summary>
+        public string StateFlag => State switch { ModuleState.Coming => "+", ModuleState.Going => "-", _ => "" };
+
+        /// <summary>The state as /proc/modules shows it (module_flags() in kernel/module/procfs.c).</summary>
+        public string StateName => State switch { ModuleState.Live => "Live", ModuleState.Coming => "Loading", _ => "Unloading" };
 
         /// <summary>
         /// The address of the variable behind parameter <paramref name="name"/> (kernel_param.arg):
@@ -287,11 +316,12 @@ namespace SimpleCache.Model.Kernel
         /// <returns>0, or the negative errno that init_module() would return.</returns>
         public int Insmod(ModuleImage image, string args = "")
         {
+            var module = new LoadedModule(image);
+            // load_module(): under module_mutex, the module joins the list, coming.
             lock (_mutex)
             {
                 if (_modules.Any(m => m.Name == image.Name))
                     return -Errno.EEXIST;
-                var module = new LoadedModule(image);
                 module.AllocateParams();
                 int err = ParseArgs(module, args ?? "");
                 if (err != 0)
@@ -308,47 +338,65 @@ namespace SimpleCache.Model.Kernel
                 }
                 if (!_kernel.Taint.Contains('E'))
                 {
-                    _kernel.Printk(LogLevel.Warning, $"{image.Name}: module verification failed: signature and/or required key missing - tainting kernel");
+                    _kernel.Printk(LogLevel.Notice, $"{image.Name}: module verification failed: signature and/or required key missing - tainting kernel");
                     _kernel.AddTaint('E');
                 }
-
                 _modules.Add(module);
-                int ret = Call(module, () => ((delegate* unmanaged<int>)module.Init)());
-                if (ret > 0)
-                {
-                    _kernel.Printk(LogLevel.Warning, $"do_init_module: '{image.Name}'->init suspiciously returned {ret}, it should follow 0/-E convention");
-                    ret = 0;
-                }
+            }
+
+            // do_init_module(): init runs without module_mutex. If it oopses, the task is killed
+            // here (TaskKilledException) and the module stays in the list, coming, for good.
+            int ret = Call(module, () => ((delegate* unmanaged<int>)module.Init)());
+            if (ret > 0)
+            {
+                _kernel.Printk(LogLevel.Warning, $"do_init_module: '{image.Name}'->init suspiciously returned {ret}, it should follow 0/-E convention");
+                ret = 0;
+            }
+            lock (_mutex)
+            {
                 if (ret < 0)
                 {
                     _modules.Remove(module);
                     module.FreeParams();
                     return ret;
                 }
-                module.Live = true;
-                return 0;
+                module.State = ModuleState.Live;
             }
+            return 0;
         }
 
         /// <summary><c>rmmod name</c>: runs the module's exit and unloads it.</summary>
-        /// <returns>0, -ENOENT if it is not loaded, -EBUSY if it is in use or has no exit.</returns>
+        /// <returns>
+        /// 0, -ENOENT if it is not loaded, -EBUSY if it is in use, has no exit, or is not live
+        /// (its init is running, or an oops stopped its init or exit half way).
+        /// </returns>
         public int Rmmod(string name)
         {
+            LoadedModule module;
             lock (_mutex)
             {
-                LoadedModule module = _modules.FirstOrDefault(m => m.Name == name);
+                module = _modules.FirstOrDefault(m => m.Name == name);
                 if (module == null)
                     return -Errno.ENOENT;
-                if (module.RefCount > 0 || module.Exit == 0)
+                if (module.RefCount > 0 || module.Exit == 0 || !module.Live)
                     return -Errno.EBUSY;
-                Call(module, () => { ((delegate* unmanaged<void>)module.Exit)(); return 0; });
+                module.State = ModuleState.Going;
+            }
+            // delete_module() runs exit without module_mutex; an oops there leaves it going.
+            Call(module, () => { ((delegate* unmanaged<void>)module.Exit)(); return 0; });
+            lock (_mutex)
+            {
                 _modules.Remove(module);
                 module.FreeParams();
-                return 0;
             }
+            return 0;
         }
 
-        /// <summary>Runs module code with this kernel and module as the current ones.</summary>
+        /// <summary>
+        /// Runs module code with this kernel and module as the current ones, in kernel mode for
+        /// the calling task (<see cref="ModelTask.RunInKernel"/>): an oops in it kills the task,
+        /// and this throws <see cref="TaskKilledException"/>.
+        /// </summary>
         public int Call(LoadedModule module, Func<int> code)
         {
             LoadedModule previousModule = s_current.Value;
@@ -356,7 +404,7 @@ namespace SimpleCache.Model.Kernel
             s_current.Value = module;
             try
             {
-                return code();
+                return ModelTask.Current.RunInKernel(code);
             }
             finally
             {

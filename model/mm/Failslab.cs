@@ -6,6 +6,7 @@
 
 using System;
 using System.Threading;
+using SimpleCache.Model.Kernel;
 
 namespace SimpleCache.Model.Mm
 {
@@ -13,10 +14,6 @@ namespace SimpleCache.Model.Mm
     public sealed class Failslab
     {
         private readonly object _lock = new();
-        // fail-nth of the calling thread, for the Failslab it was set on ([ThreadStatic] is
-        // much cheaper than ThreadLocal<T> on the allocation path).
-        [ThreadStatic] private static int t_failNth;
-        [ThreadStatic] private static Failslab t_failNthOwner;
         private ulong _count;
         private Random _random = new();
 
@@ -52,11 +49,16 @@ namespace SimpleCache.Model.Mm
         /// </summary>
         public int FailNth
         {
-            get => t_failNthOwner == this ? t_failNth : 0;
+            get
+            {
+                ModelTask task = ModelTask.Current;
+                return task.FailNthOwner == this ? task.FailNth : 0;
+            }
             set
             {
-                t_failNthOwner = this;
-                t_failNth = value;
+                ModelTask task = ModelTask.Current;
+                task.FailNthOwner = this;
+                task.FailNth = value;
             }
         }
 
@@ -66,10 +68,11 @@ namespace SimpleCache.Model.Mm
         /// <summary><c>should_failslab(s, gfpflags)</c>.</summary>
         public bool ShouldFail(SlabCache cache, bool mayWait)
         {
-            int nth = t_failNth;
-            if (nth > 0 && t_failNthOwner == this)
+            ModelTask task = ModelTask.Current;
+            int nth = task.FailNth;
+            if (nth > 0 && task.FailNthOwner == this)
             {
-                t_failNth = nth - 1;
+                task.FailNth = nth - 1;
                 if (nth == 1)
                     return Fail(cache);
                 return false;

@@ -9,6 +9,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using System.Threading;
+using SimpleCache.Model.Kernel;
 using LogLevel = global::Kernel.LogLevel;
 
 namespace SimpleCache.Model.Mm
@@ -21,8 +22,6 @@ namespace SimpleCache.Model.Mm
         private readonly SlubDebugOption _debugOption;
         private int _nextCpu;
 
-        [ThreadStatic] private static int t_cpu;
-        [ThreadStatic] private static SlabAllocator t_cpuOwner;
 
         /// <summary>Creates the allocator of <paramref name="kernel"/>.</summary>
         public SlabAllocator(ModelKernel kernel, PageAllocator pages, int cpus, KernelVersion version, string slubDebug)
@@ -83,17 +82,19 @@ namespace SimpleCache.Model.Mm
         }
 
         /// <summary>
-        /// The CPU the calling thread runs on. Each thread is given a CPU when it first allocates,
+        /// The CPU the calling task runs on (<see cref="ModelTask.Current"/>: by default one per
+        /// thread). Each task is given a CPU when it first allocates,
         /// round robin, and keeps it (a thread pinned with sched_setaffinity, in kernel terms).
         /// </summary>
         public int CurrentCpu()
         {
-            if (t_cpuOwner != this)
+            ModelTask task = ModelTask.Current;
+            if (task.CpuOwner != this)
             {
-                t_cpu = (Interlocked.Increment(ref _nextCpu) - 1) % Cpus;
-                t_cpuOwner = this;
+                task.Cpu = (Interlocked.Increment(ref _nextCpu) - 1) % Cpus;
+                task.CpuOwner = this;
             }
-            return t_cpu;
+            return task.Cpu;
         }
 
         /// <summary>
@@ -105,8 +106,9 @@ namespace SimpleCache.Model.Mm
         {
             if ((uint)cpu >= (uint)Cpus)
                 throw new ArgumentOutOfRangeException(nameof(cpu), cpu, $"the kernel has CPUs 0 to {Cpus - 1}");
-            t_cpu = cpu;
-            t_cpuOwner = this;
+            ModelTask task = ModelTask.Current;
+            task.Cpu = cpu;
+            task.CpuOwner = this;
         }
 
         /// <summary>The caches on the slab_caches list, oldest first.</summary>

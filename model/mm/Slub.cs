@@ -333,6 +333,11 @@ namespace SimpleCache.Model.Mm
             byte* obj = c.Freelist;
             if (obj != null && c.Slab != null)
             {
+                if (!Readable(obj))
+                {
+                    c.Unlock();   // lockless in the kernel
+                    WildFreePointer(obj);
+                }
                 c.Freelist = GetFreePointer(obj);
                 c.Tid++;
                 c.Stats[(int)SlubStat.AllocFastpath]++;
@@ -433,6 +438,11 @@ namespace SimpleCache.Model.Mm
         // the CPU lock held; drops it.
         private void* LoadFreelist(KmemCacheCpu c, byte* freelist)
         {
+            if (!Readable(freelist))
+            {
+                c.Unlock();
+                WildFreePointer(freelist);
+            }
             c.Freelist = GetFreePointer(freelist);
             c.Tid++;
             c.Unlock();
@@ -563,6 +573,21 @@ namespace SimpleCache.Model.Mm
         private void DeactivateSlab(Slab slab, byte* freelist)
         {
             bool toTail, discard = false;
+            // Stage one, without a lock (the freelist is this CPU's alone): its length and tail.
+            // A freelist that loops (a double free the hardened check missed) never ends: the
+            // kernel spins here for good.
+            byte* last = freelist;
+            int count = freelist == null ? 0 : 1;
+            if (freelist != null)
+                for (byte* next = GetFreePointer(last); next != null; next = GetFreePointer(last))
+                {
+                    if (count == slab.Objects)
+                        _allocator.Kernel.SoftLockup($"deactivate_slab() walks the freelist of a {Name} slab, which loops: more than its {slab.Objects} objects");
+                    if (!Readable(next))
+                        WildFreePointer(next);
+                    last = next;
+                    count++;
+                }
             lock (_listLock)
             {
                 lock (slab)
@@ -570,13 +595,6 @@ namespace SimpleCache.Model.Mm
                     toTail = slab.Freelist != null;
                     if (freelist != null)
                     {
-                        byte* last = freelist;
-                        int count = 1;
-                        for (byte* next = GetFreePointer(last); next != null; next = GetFreePointer(last))
-                        {
-                            last = next;
-                            count++;
-                        }
                         SetFreePointer(last, slab.Freelist);
                         slab.Freelist = freelist;
                         slab.InUse -= count;
@@ -656,6 +674,11 @@ namespace SimpleCache.Model.Mm
         private void* TakeFromSlab(Slab slab)
         {
             byte* obj = slab.Freelist;
+            if (!Readable(obj))
+            {
+                Monitor.Exit(_listLock);   // alloc_single_from_partial() runs under list_lock
+                WildFreePointer(obj);
+            }
             slab.Freelist = GetFreePointer(obj);
             slab.InUse++;
             return obj;
@@ -749,6 +772,11 @@ namespace SimpleCache.Model.Mm
             c.Lock();
             if (slab == c.Slab)
             {
+                if (obj == c.Freelist)
+                {
+                    c.Unlock();   // the kernel's lockless fast path holds no lock here
+                    NaiveDoubleFree();
+                }
                 SetFreePointer((byte*)obj, c.Freelist);
                 c.Freelist = (byte*)obj;
                 c.Tid++;
@@ -767,6 +795,9 @@ namespace SimpleCache.Model.Mm
         {
             Stat(SlubStat.FreeSlowpath);
             bool toCpuPartial = false, discard = false;
+            lock (slab)
+                if (slab.Freelist == obj)
+                    goto doubleFree;   // set_freepointer() comes before list_lock: leave the locks first
             lock (_listLock)
             {
                 byte* prior;
@@ -815,7 +846,37 @@ namespace SimpleCache.Model.Mm
                 Stat(SlubStat.FreeSlab);
                 DiscardSlab(slab);
             }
+            return;
+        doubleFree:
+            NaiveDoubleFree();
         }
+
+        // set_freepointer() under CONFIG_SLAB_FREELIST_HARDENED (on in Debian): an object freed
+        // while it is the head of the freelist it joins would point to itself.
+        //     BUG_ON(object == fp); /* naive detection of double free or corruption */
+        // 6.1: mm/slub.c:419, 6.12: mm/slub.c:550 (Debian's 6.1.192 and 6.12.117 sources). Only
+        // the naive case: a double free with another free in between goes unseen and corrupts
+        // the freelist. Debug caches (slub_debug F) catch every double free before this.
+        // Whether the kernel could read the free pointer of an object at this address: the model
+        // can read its own memory only. A free pointer that a use-after-free overwrote decodes
+        // to garbage, almost always a non-canonical address, and the allocation that follows it
+        // faults (x86-64's general protection fault); a canonical one outside memory page faults.
+        private bool Readable(byte* obj) => _allocator.Pages.IndexOf(obj) >= 0;
+
+        private void WildFreePointer(byte* obj)
+        {
+            ulong address = (ulong)obj + Layout.Offset;
+            bool canonical = (long)address >> 47 is 0 or -1;
+            if (canonical)
+            {
+                _allocator.Kernel.Printk(global::Kernel.LogLevel.Alert, $"BUG: unable to handle page fault for address: {address:x16}");
+                _allocator.Kernel.Oops("0000", "kmem_cache_alloc");
+            }
+            _allocator.Kernel.Oops($"general protection fault, probably for non-canonical address 0x{address:x}: 0000", "kmem_cache_alloc");
+        }
+
+        private void NaiveDoubleFree() =>
+            _allocator.Kernel.Bug("mm/slub.c", _v61 ? 419 : 550, "kmem_cache_free");
 
         // free_to_partial_list(): a debug cache's free, checked, under list_lock.
         private void FreeToPartialList(Slab slab, byte* obj)
@@ -1097,7 +1158,7 @@ namespace SimpleCache.Model.Mm
             foreach (KmemCacheCpu c in _cpu)
             {
                 c.Lock();
-                for (byte* p = c.Freelist; p != null; p = GetFreePointer(p))
+                foreach (nint p in Freelist(c.Slab, c.Freelist))
                     inUse--;
                 c.Unlock();
             }
@@ -1116,15 +1177,15 @@ namespace SimpleCache.Model.Mm
             foreach (KmemCacheCpu c in _cpu)
             {
                 c.Lock();
-                for (byte* p = c.Freelist; p != null; p = GetFreePointer(p))
-                    free.Add((nint)p);
+                foreach (nint p in Freelist(c.Slab, c.Freelist))
+                    free.Add(p);
                 c.Unlock();
             }
             lock (_listLock)
                 foreach (Slab slab in _allocator.SlabsOf(this))
                     lock (slab)
-                        for (byte* obj = slab.Freelist; obj != null; obj = GetFreePointer(obj))
-                            free.Add((nint)obj);
+                        foreach (nint obj in Freelist(slab, slab.Freelist))
+                            free.Add(obj);
             return free;
         }
 
@@ -1133,6 +1194,48 @@ namespace SimpleCache.Model.Mm
         private static void Stat(KmemCacheCpu c, SlubStat stat) => Interlocked.Increment(ref c.Stats[(int)stat]);
 
         // ---------------------------------------------------------------- free pointers
+
+        // A freelist walk that the model does for itself (counts, maps), which must end even on a
+        // corrupted freelist: at null, after the slab's number of objects (a freelist that loops),
+        // or before a pointer that is not an object of the slab (check_valid_pointer()).
+        internal FreelistWalk Freelist(Slab slab, byte* head) => new(this, slab, head);
+
+        /// <summary>The objects of a freelist, bounded (see <see cref="Freelist"/>).</summary>
+        internal ref struct FreelistWalk
+        {
+            private readonly SlabCache _cache;
+            private readonly Slab _slab;
+            private byte* _next;
+            private int _left;
+
+            internal FreelistWalk(SlabCache cache, Slab slab, byte* head)
+            {
+                _cache = cache;
+                _slab = slab;
+                _next = head;
+                _left = slab?.Objects ?? 0;
+                Current = 0;
+            }
+
+            public nint Current { get; private set; }
+
+            public readonly FreelistWalk GetEnumerator() => this;
+
+            public bool MoveNext()
+            {
+                if (_next == null || _left-- == 0 || !_cache.IsObjectOf(_slab, _next))
+                    return false;
+                Current = (nint)_next;
+                _next = _cache.GetFreePointer(_next);
+                return true;
+            }
+        }
+
+        private bool IsObjectOf(Slab slab, byte* p)
+        {
+            long offset = p - Layout.RedLeftPad - slab.Address;
+            return offset >= 0 && offset < (long)slab.Objects * Layout.Size && offset % Layout.Size == 0;
+        }
 
         // CONFIG_SLAB_FREELIST_HARDENED: the stored pointer is ptr ^ s->random ^ swab(ptr_addr).
         private byte* GetFreePointer(byte* obj)

@@ -392,8 +392,8 @@ namespace SimpleCache.Model.Mm
         private bool[] FreeMap(Slab slab)
         {
             var free = new bool[slab.Objects];
-            for (byte* p = slab.Freelist; p != null; p = GetFreePointer(p))
-                free[IndexOf(slab, p)] = true;
+            foreach (nint p in Freelist(slab, slab.Freelist))
+                free[IndexOf(slab, (byte*)p)] = true;
             return free;
         }
 

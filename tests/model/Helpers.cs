@@ -12,8 +12,8 @@ namespace SimpleCache.Model.Tests
     /// <summary>Shared helpers: a fresh kernel per test, the module image, log lines.</summary>
     internal static class K
     {
-        public static ModelKernel Boot(KernelVersion version = KernelVersion.V6_12, int cpus = 2, string slubDebug = null, int memoryMiB = 64) =>
-            new ModelKernel(new KernelOptions { Version = version, Cpus = cpus, SlubDebug = slubDebug, MemoryMiB = memoryMiB, ManualClock = true }).Enter();
+        public static ModelKernel Boot(KernelVersion version = KernelVersion.V6_12, int cpus = 2, string slubDebug = null, int memoryMiB = 64, bool bugOnDataCorruption = true) =>
+            new ModelKernel(new KernelOptions { Version = version, Cpus = cpus, SlubDebug = slubDebug, MemoryMiB = memoryMiB, ManualClock = true, BugOnDataCorruption = bugOnDataCorruption }).Enter();
 
         public static ModuleImage SimpleCache => ModuleImage.FromAssembly(typeof(global::SimpleCache.SimpleCacheModule).Assembly);
 

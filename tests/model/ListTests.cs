@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
 // include/linux/List.cs (the list.h port shared by both backends): the operations, list_del's
-// poisoning, and lib/list_debug.c's checks with their messages.
+// poisoning, and lib/list_debug.c's checks with their messages: with Debian's
+// CONFIG_BUG_ON_DATA_CORRUPTION a BUG at each version's line, without it a WARN and a refusal.
 
 using System.Linq;
 using Kernel;
+using SimpleCache.Model.Mm;
 using Xunit;
 
 namespace SimpleCache.Model.Tests
@@ -58,7 +60,7 @@ namespace SimpleCache.Model.Tests
         [Fact]
         public void DelInitOfACorruptEntryChangesNothing()
         {
-            using var k = K.Boot();
+            using var k = K.Boot(bugOnDataCorruption: false);
             ListHead head, a, b;
             List.Init(&head);
             List.AddTail(&a, &head);
@@ -72,13 +74,13 @@ namespace SimpleCache.Model.Tests
         [Fact]
         public void AnAddBesideOneNullNeighbourIsRefused()
         {
-            using var k = K.Boot();
+            using var k = K.Boot(bugOnDataCorruption: false);
             ListHead head, a;
             List.Init(&head);
             head.Prev = null;   // only one side is NULL
             Assert.False(List.AddTail(&a, &head));
             Assert.True(head.Next == &head);
-            Assert.Contains(K.AllLines(k), l => l.StartsWith("list_add corruption. prev or next is NULL. prev=0000000000000000, next="));
+            Assert.Contains(K.AllLines(k), l => l == "list_add corruption. prev is NULL.");
         }
 
         [Fact]
@@ -112,7 +114,7 @@ namespace SimpleCache.Model.Tests
         [Fact]
         public void ASecondListDelIsRefusedWithTheDebugListMessage()
         {
-            using var k = K.Boot();
+            using var k = K.Boot(bugOnDataCorruption: false);
             ListHead head, a;
             List.Init(&head);
             List.AddTail(&a, &head);
@@ -120,14 +122,42 @@ namespace SimpleCache.Model.Tests
             Assert.False(List.Del(&a));
             string[] lines = K.AllLines(k);
             Assert.Contains($"list_del corruption, {(ulong)&a:x16}->next is LIST_POISON1 (dead000000000100)", lines);
-            Assert.Contains(lines, l => l.StartsWith("WARNING: CPU: "));
+            Assert.Contains(lines, l => l.StartsWith("WARNING: CPU: ") && l.Contains(" at lib/list_debug.c:56 __list_del_entry_valid_or_report"));
             Assert.True(List.Empty(&head));
+        }
+
+        [Theory]
+        [InlineData(KernelVersion.V6_1, 53, "invalid opcode: 0000 [#1] PREEMPT SMP NOPTI")]
+        [InlineData(KernelVersion.V6_12, 56, "Oops: invalid opcode: 0000 [#1] PREEMPT SMP NOPTI")]
+        public void ASecondListDelBugsAtEachVersionsLineAndKillsTheTask(KernelVersion version, int line, string header)
+        {
+            // Debian's CONFIG_BUG_ON_DATA_CORRUPTION: the message at KERN_ERR, then BUG() in
+            // lib/list_debug.c (6.1's line as its VM prints it; 6.12's from its source), an oops,
+            // and the task is killed. On a host thread (no module frames) the kill is an exception.
+            using var k = K.Boot(version);
+            ListHead head, a;
+            ListHead* pa = &a;
+            List.Init(&head);
+            List.AddTail(&a, &head);
+            Assert.True(List.Del(&a));
+            var killed = Assert.Throws<SimpleCache.Model.Kernel.TaskKilledException>(() => List.Del(pa));
+            Assert.Equal(139, killed.ExitStatus);
+            var records = k.Log.Read();
+            string[] lines = records.Select(r => r.Text).ToArray();
+            int at = System.Array.IndexOf(lines, $"list_del corruption, {(ulong)pa:x16}->next is LIST_POISON1 (dead000000000100)");
+            Assert.True(at >= 0, string.Join('\n', lines));
+            Assert.Equal(LogLevel.Err, records[at].Level);
+            Assert.Equal("------------[ cut here ]------------", lines[at + 1]);
+            Assert.Equal($"kernel BUG at lib/list_debug.c:{line}!", lines[at + 2]);
+            Assert.Equal(LogLevel.Crit, records[at + 2].Level);
+            Assert.Equal(header, lines[at + 3]);
+            Assert.Contains("D", k.Taint);
         }
 
         [Fact]
         public void ADoubleAddIsRefused()
         {
-            using var k = K.Boot();
+            using var k = K.Boot(bugOnDataCorruption: false);
             ListHead head, a;
             List.Init(&head);
             Assert.True(List.AddTail(&a, &head));
@@ -140,7 +170,7 @@ namespace SimpleCache.Model.Tests
         [Fact]
         public void ACorruptNeighbourIsDetected()
         {
-            using var k = K.Boot();
+            using var k = K.Boot(bugOnDataCorruption: false);
             ListHead head, a, b, stray, x;
             List.Init(&head);
             List.AddTail(&a, &head);

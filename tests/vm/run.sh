@@ -9,6 +9,8 @@
 #                               tests/scenarios/*.txt against the model's, with 1 and 2 CPUs,
 #                               plain and slub_debug=FZPU
 #   geometry RELEASE 2|4        tests/vm/geometry.sh: 1064 caches' geometry against the model's
+#   bugs RELEASE MODE BUG CACHE tests/vm/bugs.sh: one classic slab bug (tests/kernel/slab_bugs.c)
+#                               against the model's (its C# port), one boot each (6.1 and 6.12)
 # First it builds what the boots share, once: the C# object (inside make), simple_cache.ko and
 # slab_matrix.ko for each kernel, simple-cache-ctl and the model's CLI. Then it boots the VMs
 # VM_JOBS at a time (default: one per CPU; each TCG guest with one vCPU keeps one host CPU busy),
@@ -21,7 +23,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../../tools/vm/vm.sh"
 VM_JOBS=${VM_JOBS:-$(nproc)}
-SUITES=${SUITES:-module compare geometry}
+SUITES=${SUITES:-module compare geometry bugs}
 MODULE_MODES=${MODULE_MODES:-plain slub_debug}
 out=$VM_ROOT/build/vm
 rm -rf "$out"
@@ -63,6 +65,20 @@ for rel in $kernels; do
 done
 [ $status -eq 0 ] || exit 1
 
+# The bug scenarios of every make test: one of each outcome (the hardened freelist's BUG, the list
+# check's BUG, a double free that goes unseen, a destroy with a live object, and slub_debug's
+# double-free, red-zone and poison reports). BUGS_ALL=1: all 28 of each kernel.
+BUG_SCENARIOS=("plain double_free plain" "plain list_del_twice ctor" "plain double_free_live plain"
+	"plain destroy_live ctor" "fzpu double_free ctor" "fzpu overflow plain" "fzpu use_after_free plain")
+if [ "${BUGS_ALL:-0}" = 1 ]; then
+	BUG_SCENARIOS=()
+	for mode in plain fzpu; do
+		for bug in destroy_live double_free double_free_live double_free_live_head overflow use_after_free list_del_twice; do
+			BUG_SCENARIOS+=("$mode $bug ctor" "$mode $bug plain")
+		done
+	done
+fi
+
 # The boots, longest first so that the short ones fill in at the end.
 jobs=()
 for suite in $SUITES; do
@@ -73,7 +89,10 @@ for suite in $SUITES; do
 		compare) jobs+=("compare $rel 1 plain module.txt counts.txt" "compare $rel 2 plain counts.txt remote.txt"
 			"compare $rel 1 fzpu counts.txt" "compare $rel 2 fzpu counts.txt remote.txt") ;;
 		geometry) jobs+=("geometry $rel 2" "geometry $rel 4") ;;
-		*) echo "FAIL unknown suite '$suite' (module, compare, geometry)"; exit 1 ;;
+		# Classic slab bugs, one boot each (tests/vm/bugs.sh), on 6.1 and 6.12 (the PREEMPT_RT
+		# build's SLUB takes other locks; the model does not follow it there).
+		bugs) vm_is_rt "$rel" || for b in "${BUG_SCENARIOS[@]}"; do jobs+=("bugs $rel $b"); done ;;
+		*) echo "FAIL unknown suite '$suite' (module, compare, geometry, bugs)"; exit 1 ;;
 		esac
 	done
 done

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
+extern alias slab_bugs;
 //
 // A shell session in a model kernel: the commands a learner types on a real machine (insmod,
 // rmmod, lsmod, modinfo, dmesg, cat, echo > file), with kmod's and util-linux's output, and a
 // "| grep PATTERN" filter. Module files are found by name: simple_cache.ko is the model build of
-// module/SimpleCache.cs.
+// module/SimpleCache.cs, slab_bugs.ko that of tests/kernel/slab_bugs/SlabBugs.cs (the classic slab
+// bugs on demand: what does the kernel do when I double free?).
 
 using System;
 using System.Collections.Generic;
@@ -91,6 +93,9 @@ namespace SimpleCache.Cli
             _out = output;
             ModuleImage simpleCache = ModuleImage.FromAssembly(typeof(SimpleCache.SimpleCacheModule).Assembly);
             _files[simpleCache.Name + ".ko"] = simpleCache;
+            // The bug demo (tests/kernel/slab_bugs): insmod slab_bugs.ko bug=double_free cache=plain.
+            ModuleImage slabBugs = ModuleImage.FromAssembly(typeof(slab_bugs::SimpleCache.Bugs.SlabBugsModule).Assembly);
+            _files[slabBugs.Name + ".ko"] = slabBugs;
         }
 
         /// <summary>Runs one command line; returns its exit status.</summary>
@@ -104,6 +109,14 @@ namespace SimpleCache.Cli
                 _out.WriteLine();
                 _out.WriteLine($"$ {line}");
             }
+            line = line.Replace("$?", _lastStatus.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return _lastStatus = ExecuteLine(line);
+        }
+
+        private int _lastStatus;   // $?
+
+        private int ExecuteLine(string line)
+        {
             // for VAR in $(seq FIRST [STEP] LAST); do COMMAND; done: COMMAND once per number, with
             // $VAR replaced (the one loop the scenarios need, in sh's own words).
             Match loop = Regex.Match(line, @"^for ([A-Za-z_]\w*) in \$\(seq (\d+)(?: (\d+))? (\d+)\); do (.+); done$");
@@ -130,14 +143,25 @@ namespace SimpleCache.Cli
             }
             var output = new StringWriter();
             int status;
-            try
+            List<string> words = Words(line);
+            // Each command is a process of its own, as sh forks one (echo > FILE too: sh -c).
+            using (ModelTask.Spawn(words.Count == 0 ? "sh" : words[0] is "echo" or "for" ? "sh" : words[0]))
             {
-                status = Run(Words(line), output);
-            }
-            catch (KernelPanicException e)
-            {
-                output.WriteLine($"(the model kernel panicked: {e.Message})");
-                status = 1;
+                try
+                {
+                    status = Run(words, output);
+                }
+                catch (TaskKilledException e)
+                {
+                    // An oops killed the process: sh reports the signal, $? is 128 + the signal.
+                    output.WriteLine(e.Signal == 11 ? "Segmentation fault" : e.Signal == 9 ? "Killed" : $"Killed by signal {e.Signal}");
+                    status = e.ExitStatus;
+                }
+                catch (KernelPanicException e)
+                {
+                    output.WriteLine($"(the model kernel panicked: {e.Message})");
+                    status = 1;
+                }
             }
             string text = output.ToString();
             if (filter != null)

@@ -68,11 +68,12 @@ vm_build_module() {
 	echo "$VM_ROOT/build/kernel/$1/simple_cache.ko"
 }
 
-# vm_build_slab_matrix RELEASE: builds tests/kernel/slab_matrix.ko for RELEASE and prints its path.
+# vm_build_slab_matrix RELEASE: builds the test modules of tests/kernel/ for RELEASE (slab_matrix.ko
+# and, beside it, slab_bugs.ko) and prints slab_matrix.ko's path.
 vm_build_slab_matrix() {
 	local out=$VM_ROOT/build/kernel/$1/slab_matrix
 	mkdir -p "$out"
-	cp "$VM_ROOT/tests/kernel/slab_matrix.c" "$VM_ROOT/tests/kernel/Kbuild" "$out/"
+	cp "$VM_ROOT/tests/kernel/slab_matrix.c" "$VM_ROOT/tests/kernel/slab_bugs.c" "$VM_ROOT/tests/kernel/Kbuild" "$out/"
 	make -s -C "$(vm_kdir "$1")" M="$out" modules >"$out/build.log" 2>&1 || { cat "$out/build.log" >&2; return 1; }
 	echo "$out/slab_matrix.ko"
 }

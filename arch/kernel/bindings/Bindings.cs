@@ -72,6 +72,20 @@ namespace Kernel
         private static partial void EmitWarning(byte* text, int length) => KcsWarn(text, length);
     }
 
+    public static unsafe partial class List
+    {
+        [DllImport("*", EntryPoint = "kcs_list_add_valid_or_report"), SuppressGCTransition]
+        private static extern byte KcsListAddValidOrReport(ListHead* entry, ListHead* prev, ListHead* next);
+
+        [DllImport("*", EntryPoint = "kcs_list_del_entry_valid_or_report"), SuppressGCTransition]
+        private static extern byte KcsListDelEntryValidOrReport(ListHead* entry);
+
+        private static partial bool AddValidOrReport(ListHead* entry, ListHead* prev, ListHead* next) =>
+            KcsListAddValidOrReport(entry, prev, next) != 0;
+
+        private static partial bool DelEntryValidOrReport(ListHead* entry) => KcsListDelEntryValidOrReport(entry) != 0;
+    }
+
     public static unsafe partial class ModuleParam
     {
         [DllImport("*", EntryPoint = "kcs_param_arg"), SuppressGCTransition]

@@ -19,6 +19,7 @@
 #include <linux/bug.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
+#include <linux/list.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/proc_fs.h>
@@ -28,6 +29,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <asm/fpu/api.h>
 
 #include "kcs.h"
@@ -80,6 +82,39 @@ void kcs_printk(int level, const char *text, int len)
 void kcs_warn(const char *text, int len)
 {
 	WARN(1, "%.*s\n", len, text);
+}
+
+/* --- list.h: the reports of lib/list_debug.c ----------------------------------------------- */
+
+/*
+ * The C# list (include/linux/List.cs) checks its links inline, as list.h does under
+ * CONFIG_DEBUG_LIST, and on a failure calls the kernel's own report, the function a C module's
+ * list_add()/list_del() would reach: it prints what is wrong and, with Debian's
+ * CONFIG_BUG_ON_DATA_CORRUPTION, BUG()s at its line of lib/list_debug.c. Outside the FPU section,
+ * so that the oops does not leave the CPU in kernel FPU mode. 6.6 renamed the functions.
+ */
+bool kcs_list_add_valid_or_report(struct list_head *new, struct list_head *prev, struct list_head *next)
+{
+	bool valid;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	KCS_OUTSIDE_FPU(valid = __list_add_valid_or_report(new, prev, next));
+#else
+	KCS_OUTSIDE_FPU(valid = __list_add_valid(new, prev, next));
+#endif
+	return valid;
+}
+
+bool kcs_list_del_entry_valid_or_report(struct list_head *entry)
+{
+	bool valid;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	KCS_OUTSIDE_FPU(valid = __list_del_entry_valid_or_report(entry));
+#else
+	KCS_OUTSIDE_FPU(valid = __list_del_entry_valid(entry));
+#endif
+	return valid;
 }
 
 /* --- slab.h ----------------------------------------------------------------------------- */

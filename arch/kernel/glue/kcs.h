@@ -71,6 +71,9 @@ struct kmem_cache;
 void kcs_fail_fast(void);
 void kcs_printk(int level, const char *text, int len);
 void kcs_warn(const char *text, int len);
+struct list_head;
+bool kcs_list_add_valid_or_report(struct list_head *new, struct list_head *prev, struct list_head *next);
+bool kcs_list_del_entry_valid_or_report(struct list_head *entry);
 struct kmem_cache *kcs_kmem_cache_create(const char *name, int len, u32 size, u32 align,
 					 u32 flags, void *ctor);
 void *kcs_kmem_cache_alloc(struct kmem_cache *s, u32 flags);

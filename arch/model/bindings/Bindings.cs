@@ -109,6 +109,15 @@ namespace Kernel
             Handles.Get<SimpleCache.Model.Fs.SeqFileBuffer>((nint)m).Append(data, length);
     }
 
+    public static unsafe partial class List
+    {
+        private static partial bool AddValidOrReport(ListHead* entry, ListHead* prev, ListHead* next) =>
+            SimpleCache.Model.Lib.ListDebug.AddValidOrReport(ModelKernel.Current, (void**)entry, (void**)prev, (void**)next);
+
+        private static partial bool DelEntryValidOrReport(ListHead* entry) =>
+            SimpleCache.Model.Lib.ListDebug.DelEntryValidOrReport(ModelKernel.Current, (void**)entry);
+    }
+
     public static unsafe partial class Uaccess
     {
         public static partial nuint CopyFromUser(void* to, void* from, nuint n) => UserSpace.CopyFromUser(to, from, n);
@@ -117,15 +126,16 @@ namespace Kernel
     public static unsafe partial class Sync
     {
         // A raw spinlock in the model is kmalloc'd, as the glue kmallocs it (so a lock the module
-        // never destroys shows as a kmalloc object still in use), with a .NET monitor behind it:
-        // the same mutual exclusion, released on the thread that took it, as a real spinlock.
-        private static readonly System.Collections.Concurrent.ConcurrentDictionary<nint, object> s_locks = new();
+        // never destroys shows as a kmalloc object still in use), with the model's spinlock
+        // behind it (model/kernel/Spinlock.cs): mutual exclusion between tasks, not reentrant, and
+        // a deadlock is reported as the soft lockup watchdog would, not spun on.
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<nint, Spinlock> s_locks = new();
 
         public static partial RawSpinlockT* RawSpinLockCreate()
         {
             void* memory = ModelKernel.Current.Slab.Kmalloc(4, mayWait: true, zero: true);   // sizeof(raw_spinlock_t)
             if (memory != null)
-                s_locks[(nint)memory] = new object();
+                s_locks[(nint)memory] = new Spinlock();
             return (RawSpinlockT*)memory;
         }
 
@@ -135,9 +145,9 @@ namespace Kernel
             ModelKernel.Current.Slab.Kfree(lockp);
         }
 
-        public static partial void RawSpinLock(RawSpinlockT* lockp) => System.Threading.Monitor.Enter(s_locks[(nint)lockp]);
+        public static partial void RawSpinLock(RawSpinlockT* lockp) => s_locks[(nint)lockp].Lock(ModelKernel.Current);
 
-        public static partial void RawSpinUnlock(RawSpinlockT* lockp) => System.Threading.Monitor.Exit(s_locks[(nint)lockp]);
+        public static partial void RawSpinUnlock(RawSpinlockT* lockp) => s_locks[(nint)lockp].Unlock();
 
         public static partial int AtomicCmpxchg(int* v, int expected, int value) => System.Threading.Interlocked.CompareExchange(ref *v, value, expected);
 

@@ -7,10 +7,14 @@
 . /lib.sh
 dmesg -C
 echo "TRANSCRIPT-BEGIN"
+status=0
 while IFS= read -r line; do
 	case "$line" in ''|'#'*) continue ;; esac
 	echo
 	echo "\$ $line"
+	# $? in a line is the status of the line before it (a process an oops killed: 139).
+	( exit $status )
 	eval "$line" 2>&1
+	status=$?
 done < /scenario.txt
 echo "TRANSCRIPT-END"

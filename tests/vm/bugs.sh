@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
+#
+# bugs.sh RELEASE plain|fzpu BUG CACHE: one classic slab bug, in the real kernel and in the model.
+# Boots RELEASE (one CPU, slab_nomerge, and for fzpu slub_debug=FZPU) with tests/kernel/slab_bugs.ko
+# (the C module), runs the commands below as a learner would (tests/vm/guest/transcript.sh), and
+# runs the same commands in the model with slab_bugs.ko the C# port
+# (tests/kernel/slab_bugs/SlabBugs.cs); then diffs the two transcripts after normalising what
+# cannot be equal: addresses, pids, module sizes, the kernel's release and hardware, code
+# offsets, and what the model does not print (the register dump, the code bytes, the stack
+# frames of the call trace). Everything else must match: what insmod and the shell print, the
+# exit status, every report line with its log level (the kernel BUG line, the oops header, the
+# task line with its taint, slub_debug's reports and FIX lines, the WARNINGs with their file and
+# line), the taint after, the module's state, rmmod's answer, and the cache's slabinfo row.
+# Each scenario has its own boot: an oops leaves a kernel that is not the next scenario's.
+# tests/vm/run.sh runs a set of them for every kernel; BUGS_ALL=1 runs all 56 (7 bugs x 2 caches
+# x plain/fzpu x 2 kernels).
+
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+rel=$1 mode=$2 bug=$3 cache=$4
+tag="$rel, $mode, $bug $cache"
+ko=$VM_ROOT/build/kernel/$rel/simple_cache.ko
+bugs=$VM_ROOT/build/kernel/$rel/slab_matrix/slab_bugs.ko
+need "[$tag] bugs" "$ko" "$bugs" "$VM_CLI" || exit 1
+version=$(model_version "[$tag] bugs" "$rel") || exit 1
+debug= model_debug=
+if [ "$mode" = fzpu ]; then
+	debug="slub_debug=FZPU"
+	model_debug="--slub-debug FZPU"
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+scenario=$work/scenario.txt
+# vm_run boots with oops=panic, so that an unexpected oops stops a test boot; here one is expected.
+cat > "$scenario" <<EOF
+echo 0 > /proc/sys/kernel/panic_on_oops
+insmod slab_bugs.ko bug=$bug cache=$cache
+echo \$?
+dmesg -c -t -x
+cat /proc/sys/kernel/tainted
+grep slab_bugs /proc/modules
+rmmod slab_bugs
+echo \$?
+dmesg -c -t -x
+EOF
+# 6.1 under slub_debug: a double free beside a live object oopses inside SLUB with the node's
+# list_lock held, and reading /proc/slabinfo then spins on that lock for good (the VM freezes).
+if ! [ "$version" = 6.1 ] || ! [ "$mode$bug" = fzpudouble_free_live ]; then
+	echo "grep bug_ /proc/slabinfo" >> "$scenario"
+fi
+
+log=$VM_ROOT/build/vm/bugs-$rel-$mode-$bug-$cache.log
+VM_EXTRA_FILES="$scenario $bugs" vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/transcript.sh" \
+	"kcs.tag=$rel slab_nomerge $debug" >"$log" 2>&1
+finished "[$tag] bugs" "$log" '^TRANSCRIPT-END$' || exit 1
+
+# normalise: the lines both sides can be held to.
+normalise() {
+	sed -E '/^\[ *[0-9]+\.[0-9]+\] /d' |   # the console's copy of kernel messages (the VM's)
+	awk '
+		/: Call Trace:$/ { skip = 1; next }          # the stack frames, to </TASK>
+		skip && / <\/TASK>$/ { skip = 0; next }
+		skip { next }
+		/: (Code|RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|DR0|DR3|PKRU): / { next }   # the register dump
+		/: RIP: 0033:/ { next }                      # the user-space registers
+		{ print }' |
+	sed -E 's/\b(0x)?[0-9a-f]{16}\b/<addr>/g;
+		s/ PID: [0-9]+ / PID: <pid> /; s/\[[0-9]+\]/[<pid>]/g; s/(Comm: [^ ]+ Tainted: .{19}) .*/\1 <release>/;
+		s/^(slab_bugs) [0-9]+ /\1 <size> /; s/Hardware name: .*/Hardware name: <hardware>/;
+		s/\+0x[0-9a-f]+\/0x[0-9a-f]+/+<offset>/g; s/ (age|pid)=[0-9]+/ \1=<n>/g'
+}
+real=$(sed -n '/^TRANSCRIPT-BEGIN$/,/^TRANSCRIPT-END$/p' "$log" | sed '1d;$d' | normalise)
+model=$("$VM_CLI" run --kernel "$version" --cpus 1 $model_debug "$scenario" | normalise)
+if [ "$real" = "$model" ]; then
+	echo "PASS [$tag] bugs: the model ($version) does what the kernel does ($(grep -c '^kern  :' <<<"$real") kernel log lines with their levels, $(grep -c '^\$ ' <<<"$real") commands)"
+else
+	echo "FAIL [$tag] bugs: the model's transcript ($version) differs from the kernel's (< kernel, > model)"
+	diff <(echo "$real") <(echo "$model") | sed 's/^/    | /' | head -n 60
+	exit 1
+fi
