@@ -107,17 +107,61 @@ namespace SimpleCache.Model
         public void Printk(LogLevel level, string text) => Log.Log(level, text);
 
         /// <summary>
-        /// <c>WARN()</c>: the message and the "WARNING: CPU: .. PID: .. at ..." line, as the
-        /// kernel prints them (without the register dump and backtrace); taints with W.
+        /// <c>WARN(cond, fmt...)</c> or <c>WARN_ON(cond)</c> (empty <paramref name="message"/>) at
+        /// <paramref name="location"/>, "file:line function" (or just "function" when the kernel
+        /// prints no file), as kernel/panic.c's __warn() prints it on x86-64 (6.1 and 6.12 alike):
+        /// the cut line (report_bug(), or __warn_printk() with the message before the ud2 trap),
+        /// "WARNING: CPU: .. PID: .. at file:line function+off", the modules, show_regs()'s task
+        /// line (6.12: and the verbose taint line), the hardware, "RIP: 0010:function+off", the end
+        /// marker; then taint W (LOCKDEP_STILL_OK: lock debugging stays on). The register dump and
+        /// the call trace are left out. A function without an offset gets "+0x0/0x0" (the model has
+        /// no code offsets; the comparisons with a VM put them aside).
         /// </summary>
         public void Warn(string message, string location)
         {
+            int space = location.LastIndexOf(' ');
+            string function = location[(space + 1)..];
+            if (!function.Contains("+0x"))
+            {
+                function += "+0x0/0x0";
+                location = (space < 0 ? "" : location[..(space + 1)]) + function;
+            }
             Printk(LogLevel.Warning, "------------[ cut here ]------------");
-            Printk(LogLevel.Warning, message);
+            if (!string.IsNullOrEmpty(message))
+                Printk(LogLevel.Warning, message);
             Printk(LogLevel.Warning, $"WARNING: CPU: {Slab.CurrentCpu()} PID: {ModelTask.Current.Pid} at {location}");
+            Printk(LogLevel.Warning, ModulesLinkedIn());
+            DumpStackPrintInfo();
+            Printk(LogLevel.Warning, $"RIP: 0010:{function}");
             Printk(LogLevel.Warning, "---[ end trace 0000000000000000 ]---");
             AddTaint('W');
         }
+
+        /// <summary><c>WARN_ON(1)</c> at <paramref name="file"/>:<paramref name="line"/> in <paramref name="function"/> (as the kernel's %pS names it).</summary>
+        public void WarnOn(string file, int line, string function) => Warn("", $"{file}:{line} {function}");
+
+        /// <summary>
+        /// <c>dump_stack()</c> (lib/dump_stack.c, KERN_DEFAULT): dump_stack_print_info()'s task
+        /// line (6.12: and the verbose taint line) and the hardware; the call trace is left out,
+        /// as in <see cref="Oops"/>.
+        /// </summary>
+        public void DumpStack() => DumpStackPrintInfo();
+
+        // dump_stack_print_info(): 6.1 "CPU: 0 PID: 88 Comm: insmod Tainted: ... release #1 ...";
+        // 6.12 adds "UID: 0 " and, when tainted, print_tainted_verbose()'s line.
+        private void DumpStackPrintInfo()
+        {
+            bool v61 = Options.Version == KernelVersion.V6_1;
+            ModelTask task = ModelTask.Current;
+            Printk(LogLevel.Warning, $"CPU: {Slab.CurrentCpu()} {(v61 ? "" : "UID: 0 ")}PID: {task.Pid} Comm: {task.Comm} {PrintTainted()} {Release} #1");
+            if (!v61 && Taint.Length > 0)
+                Printk(LogLevel.Warning, PrintTaintedVerbose());
+            Printk(LogLevel.Warning, "Hardware name: the simple_cache model kernel");
+        }
+
+        // print_modules(): "Modules linked in: name(taints+) ...".
+        private string ModulesLinkedIn() =>
+            "Modules linked in: " + string.Join(' ', Modules.Loaded.Select(m => $"{m.Name}(OE{m.StateFlag})"));
 
         /// <summary>
         /// <c>panic()</c>: logs, and the machine stops: the caller gets
@@ -158,20 +202,20 @@ namespace SimpleCache.Model
         {
             bool v61 = Options.Version == KernelVersion.V6_1;
             ModelTask task = ModelTask.Current;
+            // oops_enter(): debug_locks_off(), silently; so add_taint(TAINT_DIE, LOCKDEP_NOW_UNRELIABLE)
+            // below never prints "Disabling lock debugging due to kernel taint" (6.1 and 6.12).
+            DebugLocks = false;
             int n = Interlocked.Increment(ref _dieCounter);
             // __die_header(): Debian's kernels are PREEMPT_DYNAMIC (CONFIG_PREEMPTION), SMP, with PTI compiled in.
             Printk(LogLevel.Warning, $"{(v61 ? "" : "Oops: ")}{what} [#{n}] PREEMPT SMP NOPTI");
             // dump_stack_print_info(): 6.12 added the UID and, when tainted, the verbose taint line.
-            Printk(LogLevel.Warning, $"CPU: {Slab.CurrentCpu()} {(v61 ? "" : "UID: 0 ")}PID: {task.Pid} Comm: {task.Comm} {PrintTainted()} {Release} #1");
-            if (!v61 && Taint.Length > 0)
-                Printk(LogLevel.Warning, PrintTaintedVerbose());
-            Printk(LogLevel.Warning, "Hardware name: the simple_cache model kernel");
+            DumpStackPrintInfo();
             Printk(LogLevel.Warning, $"RIP: 0010:{function}+0x0/0x0");
-            Printk(LogLevel.Warning, "Modules linked in: " + string.Join(' ', Modules.Loaded.Select(m => $"{m.Name}(OE{m.StateFlag})")));
+            Printk(LogLevel.Warning, ModulesLinkedIn());
             Printk(LogLevel.Warning, "---[ end trace 0000000000000000 ]---");
             // oops_end(): the first oops's RIP again (the "executive summary"), then panic if asked.
             Printk(LogLevel.Warning, $"RIP: 0010:{function}+0x0/0x0");
-            AddTaint('D');
+            AddTaint('D', lockdepNowUnreliable: true);
             if (PanicOnOops)
                 Panic("Fatal exception");
             ModelTask.Die(new TaskKilledException(task, 11, $"oops: {what}"));
@@ -214,9 +258,29 @@ namespace SimpleCache.Model
             ('L', "SOFTLOCKUP"), ('K', "LIVEPATCH"), ('X', "AUX"), ('T', "RANDSTRUCT"), ('N', "TEST"),
         ];
 
-        /// <summary>Adds a taint flag (<c>add_taint()</c>).</summary>
-        public void AddTaint(char flag)
+        /// <summary>
+        /// lib/debug_locks.c's <c>debug_locks</c>: 1 at boot; turned off for good by the first
+        /// taint that makes lockdep unreliable (<see cref="AddTaint"/>) or by an oops (oops_enter()).
+        /// </summary>
+        public bool DebugLocks { get; private set; } = true;
+
+        /// <summary>
+        /// <c>add_taint(flag, lockdep_ok)</c> (kernel/panic.c, 6.1 and 6.12): with
+        /// LOCKDEP_NOW_UNRELIABLE (<paramref name="lockdepNowUnreliable"/>: TAINT_BAD_PAGE from
+        /// slub_debug's reports, TAINT_DIE) the first call to turn debug_locks off prints
+        /// "Disabling lock debugging due to kernel taint"; then the flag is set.
+        /// </summary>
+        public void AddTaint(char flag, bool lockdepNowUnreliable = false)
         {
+            bool disabling;
+            lock (this)
+            {
+                disabling = lockdepNowUnreliable && DebugLocks;   // __debug_locks_off(): xchg(&debug_locks, 0)
+                if (disabling)
+                    DebugLocks = false;
+            }
+            if (disabling)
+                Printk(LogLevel.Warning, "Disabling lock debugging due to kernel taint");
             lock (this)
                 if (!Taint.Contains(flag))
                     Taint += flag;

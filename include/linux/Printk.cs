@@ -82,7 +82,9 @@ namespace Kernel
         internal static void FormatRecord(ref TextBuffer line, System.ReadOnlySpan<byte> format, PrintkArg a, PrintkArg b, PrintkArg c, PrintkArg d)
         {
             Format(ref line, format, a, b, c, d);
-            if (line.Length > 0 && line.Bytes[line.Length - 1] == (byte)'\n')
+            if (line.Length == 0)
+                return;
+            if (line.Bytes[line.Length - 1] == (byte)'\n')
                 line.Length--;
         }
 
@@ -161,9 +163,14 @@ namespace Kernel
                 TextBuffer field = default;
                 if (conv == (byte)'s')
                 {
-                    byte* s = arg.Kind == 3 && arg.Pointer != null ? arg.Pointer : null;
+                    // string() after check_pointer_msg(): NULL prints "(null)", an address in the
+                    // first page or an error pointer "(efault)". An integer argument is taken as
+                    // the address it holds, as C's va_arg would.
+                    byte* s = arg.Kind >= 3 ? arg.Pointer : (byte*)arg.Value;
                     if (s == null)
                         AppendLiteral(ref field, "(null)"u8);
+                    else if ((ulong)s < 4096 || (ulong)s > unchecked((ulong)-4096))
+                        AppendLiteral(ref field, "(efault)"u8);
                     else
                         for (int k = 0; s[k] != 0 && (precision < 0 || k < precision); k++)
                             field.Put(s[k]);
@@ -175,9 +182,10 @@ namespace Kernel
                     // value in the kernel; only %px is offered so both backends print the same.)
                     if (i < format.Length && format[i] == (byte)'x')
                         i++;
+                    for (ulong rest = (ulong)arg.Pointer >> 4, digits = 1; digits < 16; digits++, rest >>= 4)
+                        if (rest == 0)
+                            field.Put((byte)'0');
                     AppendUnsigned(ref field, (ulong)arg.Pointer, 16, false);
-                    while (field.Length < 16)
-                        Prepend(ref field, (byte)'0');
                 }
                 else if (conv == (byte)'c')
                 {
@@ -201,15 +209,11 @@ namespace Kernel
                     AppendUnsigned(ref field, v, conv == (byte)'u' ? 10u : 16u, conv == (byte)'X');
                 }
                 else
-                {
-                    buffer.Put((byte)'%');
-                    buffer.Put(conv);
-                    continue;
-                }
+                    return;   // an unsupported conversion: vsnprintf stops there (FORMAT_TYPE_INVALID; it also WARNs once)
 
                 int pad = width - field.Length;
                 int from = 0;
-                if (!left && zero && field.Length > 0 && field.Bytes[0] == (byte)'-')
+                if (!left && zero && field.Bytes[0] == (byte)'-')   // an empty field's first byte is 0
                 {
                     buffer.Put((byte)'-');   // the sign goes before the zeros: -0001
                     from = 1;
@@ -242,16 +246,6 @@ namespace Kernel
             } while (value != 0);
             while (n > 0)
                 buffer.Put(digits[--n]);
-        }
-
-        private static void Prepend(ref TextBuffer buffer, byte b)
-        {
-            if (buffer.Length >= TextBuffer.Capacity)
-                return;
-            for (int k = buffer.Length; k > 0; k--)
-                buffer.Bytes[k] = buffer.Bytes[k - 1];
-            buffer.Bytes[0] = b;
-            buffer.Length++;
         }
 
         /// <summary>Backend: hands one formatted record (no trailing newline) to the kernel log.</summary>

@@ -136,6 +136,17 @@ namespace SimpleCache.Model.Fs
                                 return -Errno.EINVAL;
                             cache.Shrink();
                             return 0;
+                        case "min_partial":
+                            // kstrtoul(buf, 10, ...): decimal digits (an optional '+'), nothing else.
+                            if (!ulong.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out ulong min) || value.StartsWith('-'))
+                                return value.Length > 0 && value.TrimStart('+').All(char.IsAsciiDigit) ? -Errno.ERANGE : -Errno.EINVAL;
+                            cache.StoreMinPartial(min);
+                            return 0;
+                        case "cpu_partial":
+                            // kstrtouint(buf, 10, ...), then cpu_partial_store()'s own check.
+                            if (!uint.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out uint objects) || value.StartsWith('-'))
+                                return value.Length > 0 && value.TrimStart('+').All(char.IsAsciiDigit) ? -Errno.ERANGE : -Errno.EINVAL;
+                            return cache.StoreCpuPartial(objects);
                         case "failslab":
                             if (value is not ("0" or "1"))
                                 return -Errno.EINVAL;
@@ -195,7 +206,7 @@ namespace SimpleCache.Model.Fs
                 "slab_size" => Num(l.Size),
                 "objs_per_slab" => Num(l.ObjectsPerSlab),
                 "order" => Num(l.Order),
-                "min_partial" => Num(c.MinPartial),
+                "min_partial" => $"{c.MinPartial}\n",   // %lu
                 "ctor" => c.HasCtor ? $"{ModuleEntry.SlabCtor}+0x0/0x0\n" : "",
                 "sanity_checks" => Flag(CacheFlags.ConsistencyChecks),
                 "red_zone" => Flag(CacheFlags.RedZone),

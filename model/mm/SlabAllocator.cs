@@ -178,16 +178,53 @@ namespace SimpleCache.Model.Mm
                 if (!cache.Shutdown())
                 {
                     cache.Leaked = true;
-                    if (!InKunit)
-                        Kernel.Warn($"kmem_cache_destroy {cache.Name}: Slab cache still has objects when called from {caller}",
-                        Version == KernelVersion.V6_1 ? "mm/slab_common.c:493 kmem_cache_destroy" : "mm/slab_common.c:517 kmem_cache_destroy");
+                    // WARN(err, "%s %s: Slab cache still has objects when called from %pS", __func__, s->name, _RET_IP_):
+                    // 6.1 at mm/slab_common.c:493, always; 6.12 at mm/slab_common.c:548, unless in a kunit test.
+                    if (Version == KernelVersion.V6_1 || !InKunit)
+                        Kernel.Warn($"kmem_cache_destroy {cache.Name}: Slab cache still has objects when called from {KernelSymbol(caller)}",
+                            Version == KernelVersion.V6_1 ? "mm/slab_common.c:493 kmem_cache_destroy" : "mm/slab_common.c:548 kmem_cache_destroy");
+                    // 6.1: the cache stays on slab_caches (and in /proc/slabinfo). 6.12: list_del(&s->list)
+                    // runs whatever __kmem_cache_shutdown() said: the cache vanishes, its slabs leak.
                     if (Version != KernelVersion.V6_1)
-                        _caches.Remove(cache);   // 6.12 unlinks the cache first, then leaks it
+                        _caches.Remove(cache);
                     return;
                 }
                 _caches.Remove(cache);
                 cache.FreeHandle();
             }
+        }
+
+        /// <summary>
+        /// %pS of a C# method as the kernel would print the C function: C has no classes, so
+        /// "SlabBugsModule.destroy_cache+0x0/0x0 [slab_bugs]" becomes "destroy_cache+0x0/0x0
+        /// [slab_bugs]"; a method of a loaded module's code gets " [module]" (sprint_symbol()
+        /// names the module of an address in one) when the name does not have it yet.
+        /// </summary>
+        internal string KernelSymbol(string symbol)
+        {
+            if (symbol == null)
+                return null;
+            int plus = symbol.IndexOf('+');
+            int dot = plus < 0 ? -1 : symbol.LastIndexOf('.', plus);
+            if (dot < 0)
+                return symbol;
+            string type = symbol[..dot];
+            string name = symbol[(dot + 1)..];
+            if (!name.Contains(" ["))
+            {
+                foreach (LoadedModule module in Kernel.Modules.Loaded)
+                {
+                    try
+                    {
+                        if (module.Code != null && module.Code.GetTypes().Any(t => t.Name == type))
+                            return $"{name} [{module.Name}]";
+                    }
+                    catch (System.Reflection.ReflectionTypeLoadException)
+                    {
+                    }
+                }
+            }
+            return name;
         }
 
         // ---------------------------------------------------------------- kmalloc

@@ -268,8 +268,31 @@ namespace SimpleCache.Model.Mm
         public bool Leaked { get; internal set; }
         /// <summary>The allocator the cache belongs to.</summary>
         public SlabAllocator Allocator => _allocator;
-        /// <summary><c>s->min_partial</c>: empty slabs the node list keeps rather than discards.</summary>
-        public uint MinPartial => Layout.MinPartial;
+        /// <summary>
+        /// <c>s->min_partial</c>: empty slabs the node list keeps rather than discards; set at
+        /// creation from the geometry, and by a write to /sys/kernel/slab/&lt;cache&gt;/min_partial.
+        /// </summary>
+        public ulong MinPartial => _minPartial ?? Layout.MinPartial;
+        private ulong? _minPartial;
+
+        /// <summary>min_partial_store() (6.1 and 6.12 alike): any unsigned long, no other effect.</summary>
+        public void StoreMinPartial(ulong value) => _minPartial = value;
+
+        /// <summary>
+        /// cpu_partial_store() (6.1 and 6.12 alike): -EINVAL for a non-zero value on a cache
+        /// without CPU partial lists (a debug cache); else slub_set_cpu_partial(), then flush_all().
+        /// </summary>
+        public int StoreCpuPartial(uint objects)
+        {
+            if (objects != 0 && !HasCpuPartial)
+                return -global::Kernel.Errno.EINVAL;
+            SetCpuPartial(objects);
+            FlushAll();
+            return 0;
+        }
+
+        // The node list keeps enough empty slabs: n->nr_partial >= s->min_partial.
+        private bool NodeHasMinPartial => (ulong)_partial.Count >= MinPartial;
         /// <summary><c>s->cpu_partial</c>: objects a CPU's partial slabs are meant to hold (/sys/.../cpu_partial).</summary>
         public uint CpuPartial { get; private set; }
         /// <summary><c>s->cpu_partial_slabs</c>: the most slabs a free leaves on a CPU's partial list.</summary>
@@ -549,7 +572,7 @@ namespace SimpleCache.Model.Mm
                         slab.Frozen = false;
                         inUse = slab.InUse;
                     }
-                    if (inUse == 0 && _partial.Count >= MinPartial)
+                    if (inUse == 0 && NodeHasMinPartial)
                         (discard ??= new List<Slab>()).Add(Unlink(slab));
                     else
                     {
@@ -603,7 +626,7 @@ namespace SimpleCache.Model.Mm
                 }
                 if (toTail)
                     Stat(SlubStat.DeactivateRemoteFrees);
-                if (slab.InUse == 0 && _partial.Count >= MinPartial)
+                if (slab.InUse == 0 && NodeHasMinPartial)
                 {
                     Unlink(slab);
                     discard = true;
@@ -758,12 +781,24 @@ namespace SimpleCache.Model.Mm
             Slab slab = _allocator.Pages.SlabOf(obj);
             if (slab == null || slab.Cache != this)
             {
-                // cache_from_obj(): "Wrong slab cache" (checked under CONFIG_SLAB_FREELIST_HARDENED).
-                _allocator.Kernel.Warn($"kmem_cache_free: Wrong slab cache. {Name} but object is from {slab?.Cache.Name ?? "(no slab)"}", "mm/slub.c cache_from_obj");
+                // cache_from_obj(): "Wrong slab cache" (checked under CONFIG_SLAB_FREELIST_HARDENED), a
+                // WARN at 6.1 mm/slab.h:665 / 6.12 mm/slub.c:4770, inlined into kmem_cache_free().
+                _allocator.Kernel.Warn($"kmem_cache_free: Wrong slab cache. {Name} but object is from {slab?.Cache.Name ?? "(no slab)"}",
+                    _v61 ? "mm/slab.h:665 kmem_cache_free" : "mm/slub.c:4770 kmem_cache_free");
                 return;
             }
             if (IsDebug)
             {
+                // 6.1: slab_free() always runs slab_free_freelist_hook() first (mm/slub.c:1738),
+                // which rebuilds the one-object freelist and so sets the object's free pointer to
+                // NULL (mm/slub.c:1763) before free_debug_processing() looks at it. When the free
+                // is refused (a double free), an object that is already on the slab's freelist
+                // now ends it: the rest of the freelist is lost ("Wrong object count" at the next
+                // check, or a NULL free pointer followed by the next allocations). 6.12's
+                // slab_free() frees one object as it is (do_slab_free(s, slab, object, object, 1)).
+                // (A cache without debugging rewrites the pointer right after, or BUG()s.)
+                if (_v61)
+                    SetFreePointer((byte*)obj, null);
                 FreeToPartialList(slab, (byte*)obj);
                 return;
             }
@@ -822,7 +857,7 @@ namespace SimpleCache.Model.Mm
                 else if (!toCpuPartial && (prior == null || slab.List == SlabList.Partial))
                 {
                     // 6.12: a slab on a CPU partial list (unfrozen, not on the node list) stays there.
-                    if (inUse == 0 && _partial.Count >= MinPartial)
+                    if (inUse == 0 && NodeHasMinPartial)
                     {
                         if (prior != null)
                             Stat(SlubStat.FreeRemovePartial);
@@ -891,7 +926,7 @@ namespace SimpleCache.Model.Mm
                 slab.InUse--;
                 SetFreePointer(obj, prior);
                 slab.Freelist = obj;
-                discard = slab.InUse == 0 && _partial.Count >= MinPartial;
+                discard = slab.InUse == 0 && NodeHasMinPartial;
                 if (prior == null)
                 {
                     RemoveFull(slab);

@@ -3,10 +3,17 @@
 // SLUB's debugging (CONFIG_SLUB_DEBUG; slub_debug=F,Z,P,U): red zones, poisoning, allocation and
 // free tracking, consistency checks, validate_slab_cache(), and the reports they print.
 //
-// The behaviour and the report shapes follow Linux 6.12.76 (Debian's 6.12 kernels carry its
-// reworked reports: "[Right Redzone overwritten] ..." lines, one "Object corrupt" banner per
-// object). Linux 6.1 prints a banner and the object trailer for every overwritten area and stops
-// at the first; the model does not reproduce that older shape. Error counting follows
+// The reports follow each version's own mm/slub.c, line for line with their log levels, as
+// Debian's 6.1.0-56 (6.1.192) and 6.12.117 kernels print them (checked against their console
+// logs, tests/vm/bugs.sh):
+//   6.1:  slab_bug()'s banner titled with what was found ("Right Redzone overwritten"), the
+//         object's trailer, and dump_stack() (the task line, the hardware, the call trace);
+//         check_object() stops at the first bad area.
+//   6.12: check_bytes_and_report() prints "[Right Redzone overwritten] ..." before an "Object
+//         corrupt" banner; every report ends with WARN_ON(1) (mm/slub.c:1127 in object_err(),
+//         :1152 in __slab_err()), which taints W; check_object() checks every area.
+// add_taint(TAINT_BAD_PAGE, LOCKDEP_NOW_UNRELIABLE) after each report prints "Disabling lock
+// debugging due to kernel taint" the first time (ModelKernel.AddTaint). Error counting follows
 // slab_add_kunit_errors(): each report and each fix counts once, which is what lib/slub_kunit.c's
 // expected counts measure; while a "kunit test" runs (SlabAllocator.BeginKunit) reports are
 // counted and not printed, as in the kernel.
@@ -133,36 +140,50 @@ namespace SimpleCache.Model.Mm
             return CheckObject(slab, obj, RedInactive);
         }
 
-        // free_debug_processing() for one object, called with list_lock held.
+        // free_debug_processing() for one object (bulk_cnt 1), called with list_lock held; the
+        // same in 6.1 (mm/slub.c:2843) and 6.12 (:3485). A refused free ends with
+        // "FIX <cache>: Object at 0x... not freed".
         private bool FreeDebugProcessing(Slab slab, byte* obj)
         {
-            if (Has(CacheFlags.ConsistencyChecks))
+            if (FreeChecks(slab, obj))
             {
-                if (!CheckSlab(slab))
-                    return false;
-                if (slab.InUse < 1)
-                {
-                    SlabErr(slab, $"Slab has {slab.InUse} allocated objects but 1 are to be freed");
-                    return false;
-                }
-                if (!CheckValidPointer(slab, obj))
-                {
-                    SlabErr(slab, $"Invalid object pointer 0x{(ulong)obj:x16}");
-                    return false;
-                }
-                if (OnFreelist(slab, obj))
-                {
-                    ObjectErr(slab, obj, "Object already free");
-                    return false;
-                }
-                if (!CheckObject(slab, obj, RedActive))
-                    return false;
+                if (Has(CacheFlags.StoreUser))
+                    SetTrack(obj, TrackFree);
+                Trace(slab, obj, alloc: false);
+                InitObject(obj, RedInactive);
+                return true;
             }
-            if (Has(CacheFlags.StoreUser))
-                SetTrack(obj, TrackFree);
-            Trace(slab, obj, alloc: false);
-            InitObject(obj, RedInactive);
-            return true;
+            SlabFix($"Object at 0x{(ulong)obj:x16} not freed");
+            return false;
+        }
+
+        private bool FreeChecks(Slab slab, byte* obj)
+        {
+            if (Has(CacheFlags.ConsistencyChecks) && !CheckSlab(slab))
+                return false;
+            // Checked with any debug flag; the format's own "\n" leaves an empty line after the BUG line.
+            if (slab.InUse < 1)
+            {
+                SlabErr(slab, $"Slab has {slab.InUse} allocated objects but 1 are to be freed\n");
+                return false;
+            }
+            return !Has(CacheFlags.ConsistencyChecks) || FreeConsistencyChecks(slab, obj);
+        }
+
+        // free_consistency_checks()
+        private bool FreeConsistencyChecks(Slab slab, byte* obj)
+        {
+            if (!CheckValidPointer(slab, obj))
+            {
+                SlabErr(slab, $"Invalid object pointer 0x{(ulong)obj:x16}");
+                return false;
+            }
+            if (OnFreelist(slab, obj))
+            {
+                ObjectErr(slab, obj, "Object already free");
+                return false;
+            }
+            return CheckObject(slab, obj, RedActive);
         }
 
         private void Trace(Slab slab, byte* obj, bool alloc)
@@ -215,11 +236,19 @@ namespace SimpleCache.Model.Mm
             byte* end = slab.Address + length;
             while (end > fault && end[-1] == Poison.InUse)
                 end--;
-            if (!AddKunitError())
+            string reason = $"Padding overwritten. 0x{(ulong)fault:x16}-0x{(ulong)(end - 1):x16} @offset={fault - slab.Address}";
+            if (_v61)
             {
-                SlabBug($"Padding overwritten. 0x{(ulong)fault:x16}-0x{(ulong)(end - 1):x16} @offset={fault - slab.Address}");
+                // 6.1: slab_err() (banner, slab, dump_stack), then the padding.
+                SlabErr(slab, reason);
                 PrintSection("Padding ", pad, remainder);
-                SlabErrTail(slab);
+            }
+            else
+            {
+                // 6.12: slab_bug(), the padding, then __slab_err() (uncounted, as in the kernel).
+                SlabBug(reason);
+                PrintSection("Padding ", pad, remainder);
+                SlabErrTail(slab, "slab_pad_check");
             }
             RestoreBytes("slab padding", Poison.InUse, fault, end);
         }
@@ -233,19 +262,35 @@ namespace SimpleCache.Model.Mm
             byte* end = start + bytes;
             while (end > fault && end[-1] == value)
                 end--;
+            string range = $"0x{(ulong)fault:x16}-0x{(ulong)(end - 1):x16} @offset={fault - slab.Address}. First byte 0x{fault[0]:x} instead of 0x{value:x}";
             if (!AddKunitError())
             {
-                Report(LogLevel.Err, $"[{what} overwritten] 0x{(ulong)fault:x16}-0x{(ulong)(end - 1):x16} @offset={fault - slab.Address}. First byte 0x{fault[0]:x} instead of 0x{value:x}");
-                if (printObject)
-                    ObjectErr(slab, obj, "Object corrupt");
+                if (_v61)
+                {
+                    // 6.1: the banner names the area, the range follows it, then the trailer
+                    // (with its dump_stack()).
+                    SlabBug($"{what} overwritten");
+                    Report(LogLevel.Err, range);
+                    PrintTrailer(slab, obj);
+                    Allocator.Kernel.AddTaint('B', lockdepNowUnreliable: true);
+                }
+                else
+                {
+                    // 6.12: "[<what> overwritten] <range>", then (first bad area only) object_err().
+                    Report(LogLevel.Err, $"[{what} overwritten] {range}");
+                    if (printObject)
+                        ObjectErr(slab, obj, "Object corrupt");
+                }
             }
             RestoreBytes(what, value, fault, end);
             return false;
         }
 
-        // check_object(): every check runs; the first failure prints the object.
+        // check_object(). 6.12: every check runs; the first failure prints the object.
         private bool CheckObject(Slab slab, byte* p, byte val)
         {
+            if (_v61)
+                return CheckObject61(slab, p, val);
             bool ret = true;
             byte* endObject = p + Layout.ObjectSize;
             if (Has(CacheFlags.RedZone))
@@ -287,6 +332,40 @@ namespace SimpleCache.Model.Mm
                 ret = false;
             }
             return ret;
+        }
+
+        // 6.1's check_object() (mm/slub.c:1123): stops at the first bad red zone or poison; the
+        // alignment padding and the object padding are reported and restored, and checking goes
+        // on; no kmalloc red zone check (6.2 added it).
+        private bool CheckObject61(Slab slab, byte* p, byte val)
+        {
+            byte* endObject = p + Layout.ObjectSize;
+            if (Has(CacheFlags.RedZone))
+            {
+                if (!CheckBytesAndReport(slab, p, "Left Redzone", p - Layout.RedLeftPad, val, Layout.RedLeftPad, true))
+                    return false;
+                if (!CheckBytesAndReport(slab, p, "Right Redzone", endObject, val, Layout.Inuse - Layout.ObjectSize, true))
+                    return false;
+            }
+            else if (Has(CacheFlags.Poison) && Layout.ObjectSize < Layout.Inuse)
+                CheckBytesAndReport(slab, p, "Alignment padding", endObject, Poison.InUse, Layout.Inuse - Layout.ObjectSize, true);
+            if (Has(CacheFlags.Poison))
+            {
+                if (val != RedActive && Has(CacheFlags.ObjectPoison)
+                    && (!CheckBytesAndReport(slab, p, "Poison", p, Poison.Free, Layout.ObjectSize - 1, true)
+                        || !CheckBytesAndReport(slab, p, "End Poison", p + Layout.ObjectSize - 1, Poison.End, 1, true)))
+                    return false;
+                CheckPadBytes(slab, p);
+            }
+            if (!Layout.FreePointerOutside && val == RedActive)
+                return true;
+            if (!CheckValidPointer(slab, GetFreePointer(p)))
+            {
+                ObjectErr(slab, p, "Freepointer corrupt");
+                SetFreePointer(p, null);
+                return false;
+            }
+            return true;
         }
 
         // check_pad_bytes(): from the end of the metadata to the end of the slot, 0x5a.
@@ -399,23 +478,29 @@ namespace SimpleCache.Model.Mm
 
         private int IndexOf(Slab slab, byte* obj) => (int)((obj - Layout.RedLeftPad - slab.Address) / Layout.Size);
 
-        // list_slab_objects(): the objects still allocated when the cache is destroyed.
+        // list_slab_objects(): the objects still allocated when the cache is destroyed (printed
+        // although no debug flag is set: CONFIG_SLUB_DEBUG is on in Debian's kernels).
+        //   6.1 (mm/slub.c:4392): slab_err(s, slab, "Objects remaining in %s on
+        //        __kmem_cache_shutdown()", s->name) (banner, slab, dump_stack), then the objects.
+        //   6.12 (mm/slub.c:5535): the banner without the name, the objects, then __slab_err()
+        //        (slab, WARN_ON at mm/slub.c:1152, inlined into __kmem_cache_shutdown()).
         private void ListSlabObjects(Slab slab)
         {
-            if (!AddKunitError())
-                SlabBug(Allocator.Version == KernelVersion.V6_1
-                    ? $"Objects remaining in {Name} on __kmem_cache_shutdown()"
-                    : "Objects remaining on __kmem_cache_shutdown()");
+            if (_v61)
+                SlabErr(slab, $"Objects remaining in {Name} on __kmem_cache_shutdown()");
+            else if (!AddKunitError())
+                SlabBug("Objects remaining on __kmem_cache_shutdown()");
             bool[] free = FreeMap(slab);
             for (int i = 0; i < slab.Objects; i++)
             {
-                if (free[i] || AddKunitError())
+                if (free[i] || (!_v61 && AddKunitError()))
                     continue;
                 byte* p = ObjectAt(slab, i);
                 Report(LogLevel.Err, $"Object 0x{(ulong)p:x16} @offset={p - slab.Address}");
                 PrintTracking(p);
             }
-            SlabErrTail(slab);
+            if (!_v61)
+                SlabErrTail(slab, "__kmem_cache_shutdown");
         }
 
         // ---------------------------------------------------------------- tracking
@@ -445,14 +530,15 @@ namespace SimpleCache.Model.Mm
             ulong addr = *(ulong*)t;
             if (addr == 0)
                 return;
-            Report(LogLevel.Err, $"{what} in {Allocator.Symbols.Name(addr)} age={now - *(ulong*)(t + 24)} cpu={*(int*)(t + 12)} pid={*(int*)(t + 16)}");
+            Report(LogLevel.Err, $"{what} in {Allocator.KernelSymbol(Allocator.Symbols.Name(addr))} age={now - *(ulong*)(t + 24)} cpu={*(int*)(t + 12)} pid={*(int*)(t + 16)}");
             uint handle = *(uint*)(t + 8);
             string stack = Allocator.Symbols.Stack(handle);
             if (stack == null)
                 Report(LogLevel.Err, "object allocation/free stack trace missing");
             else
+                // stack_depot_print() -> stack_trace_print(): " %pS" per frame, at KERN_DEFAULT.
                 foreach (string line in stack.Split('\n'))
-                    Report(LogLevel.Warning, " " + line);
+                    Report(LogLevel.Warning, " " + Allocator.KernelSymbol(line.TrimStart(' ')));
         }
 
         // ---------------------------------------------------------------- reports
@@ -465,12 +551,13 @@ namespace SimpleCache.Model.Mm
                 Allocator.Kernel.Printk(level, text);
         }
 
+        // slab_bug() (6.1) / __slab_bug() (6.12), the same in both: the dashes' "\n\n" leaves an
+        // empty line (dmesg prints it bare), and so does a reason that ends with "\n".
         private void SlabBug(string reason)
         {
-            Report(LogLevel.Err, "=============================================================================");
-            Report(LogLevel.Err, $"BUG {Name} ({Allocator.Kernel.PrintTainted()}): {reason}");
-            Report(LogLevel.Err, "-----------------------------------------------------------------------------");
-            Report(LogLevel.Err, "");
+            Report(LogLevel.Err, "=============================================================================\n");
+            Report(LogLevel.Err, $"BUG {Name} ({Allocator.Kernel.PrintTainted()}): {reason}\n");
+            Report(LogLevel.Err, "-----------------------------------------------------------------------------\n\n");
         }
 
         private void SlabFix(string what)
@@ -486,24 +573,40 @@ namespace SimpleCache.Model.Mm
             new Span<byte>(from, (int)(to - from)).Fill(value);
         }
 
+        // slab_err().
+        //   6.1 (mm/slub.c:953): the banner, print_slab_info(), dump_stack(), add_taint(B).
+        //   6.12 (mm/slub.c:1155): the banner, then __slab_err(): print_slab_info(), add_taint(B),
+        //        WARN_ON(1) at mm/slub.c:1152, which %pS names slab_err (__slab_err is inlined).
         private void SlabErr(Slab slab, string reason)
         {
             if (AddKunitError())
                 return;
             SlabBug(reason);
-            SlabErrTail(slab);
+            if (_v61)
+            {
+                PrintSlabInfo(slab);
+                Allocator.Kernel.DumpStack();
+                Allocator.Kernel.AddTaint('B', lockdepNowUnreliable: true);
+            }
+            else
+                SlabErrTail(slab, "slab_err");
         }
 
-        // __slab_err(): slab info, taint, WARN_ON(1).
-        private void SlabErrTail(Slab slab)
+        // 6.12's __slab_err(): slab info, taint, WARN_ON(1) at mm/slub.c:1152; the WARNING line
+        // names the function __slab_err() was inlined into (slab_err, __kmem_cache_shutdown).
+        private void SlabErrTail(Slab slab, string inlinedInto)
         {
             if (Allocator.InKunit)
                 return;
             PrintSlabInfo(slab);
-            Allocator.Kernel.AddTaint('B');
-            Allocator.Kernel.Warn("", "mm/slub.c __slab_err");
+            Allocator.Kernel.AddTaint('B', lockdepNowUnreliable: true);
+            Allocator.Kernel.WarnOn("mm/slub.c", 1152, inlinedInto);
         }
 
+        // object_err(). 6.1 (mm/slub.c:923): banner, trailer (ending with dump_stack()), taint B.
+        // 6.12 (mm/slub.c:1112): the same without dump_stack(), then WARN_ON(1) at mm/slub.c:1127.
+        // An invalid object pointer gets the slab and "Invalid pointer" instead of the trailer
+        // (no dump_stack() in 6.1).
         private void ObjectErr(Slab slab, byte* obj, string reason)
         {
             if (AddKunitError())
@@ -516,20 +619,25 @@ namespace SimpleCache.Model.Mm
             }
             else
                 PrintTrailer(slab, obj);
-            Allocator.Kernel.AddTaint('B');
-            Allocator.Kernel.Warn("", "mm/slub.c object_err");
+            Allocator.Kernel.AddTaint('B', lockdepNowUnreliable: true);
+            if (!_v61)
+                Allocator.Kernel.WarnOn("mm/slub.c", 1127, "object_err");
         }
 
+        // print_slab_info(): "flags=%pGp" of the slab's page, as the VMs print it for an order-0
+        // slab: 6.1 shows PG_slab (bit 9) as "slab"; in 6.12 PG_slab became a page type and bit 9
+        // prints as "workingset". Then node 0, zone 1 (DMA32), and the last cpupid field all ones.
+        // (A compound, order > 0 slab would add its head flag, which the model leaves out.)
         private void PrintSlabInfo(Slab slab) =>
-            Report(LogLevel.Err, $"Slab 0x{(ulong)slab.Address:x16} objects={slab.Objects} used={slab.InUse} fp=0x{(ulong)slab.Freelist:x16} flags=0x{(IsDebug ? 0x200 : 0):x}(slab)");
+            Report(LogLevel.Err, $"Slab 0x{(ulong)slab.Address:x16} objects={slab.Objects} used={slab.InUse} fp=0x{(ulong)slab.Freelist:x16} "
+                + $"flags=0xfffffc0000200({(_v61 ? "slab" : "workingset")}|node=0|zone=1|lastcpupid=0x1fffff)");
 
-        // print_trailer()
+        // print_trailer(); 6.1 ends it with dump_stack().
         private void PrintTrailer(Slab slab, byte* p)
         {
             PrintTracking(p);
             PrintSlabInfo(slab);
-            Report(LogLevel.Err, $"Object 0x{(ulong)p:x16} @offset={p - slab.Address} fp=0x{(ulong)GetFreePointer(p):x16}");
-            Report(LogLevel.Err, "");
+            Report(LogLevel.Err, $"Object 0x{(ulong)p:x16} @offset={p - slab.Address} fp=0x{(ulong)GetFreePointer(p):x16}\n\n");
             if (Has(CacheFlags.RedZone))
                 PrintSection("Redzone  ", p - Layout.RedLeftPad, Layout.RedLeftPad);
             else if (p > slab.Address + 16)
@@ -540,6 +648,8 @@ namespace SimpleCache.Model.Mm
             uint off = InfoEnd + (Has(CacheFlags.StoreUser) ? 2 * SlabGeometry.TrackSize : 0) + (HasOrigSize ? OrigSizeBytes : 0);
             if (off != SizeFromObject)
                 PrintSection("Padding  ", p + off, SizeFromObject - off);
+            if (_v61)
+                Allocator.Kernel.DumpStack();
         }
 
         // print_hex_dump(KERN_ERR, text, DUMP_PREFIX_ADDRESS, 16, 1, addr, length, 1)

@@ -94,13 +94,43 @@ namespace SimpleCache.Model.Tests
         [InlineData("%x", "ffffffff")]
         [InlineData("%hhx", "ff")]
         [InlineData("%05c", "    A")]          // a char is padded with spaces, never zeros
-        [InlineData("%q", "%q")]              // an unknown conversion is printed as it is
+        [InlineData("a%qb", "a")]             // an unsupported conversion ends the output (FORMAT_TYPE_INVALID)
+        [InlineData("a%5qb", "a")]
         [InlineData("100%%", "100%")]
         [InlineData("%", "")]                 // a lone '%' at the end prints nothing
+        // A format that ends inside a conversion prints nothing for it (vsnprintf sees the NUL).
+        [InlineData("a%-", "a")]
+        [InlineData("a%5", "a")]
+        [InlineData("a%.", "a")]
+        [InlineData("a%.3", "a")]
+        [InlineData("a%h", "a")]
+        [InlineData("a%hh", "a")]
+        [InlineData("a%l", "a")]
         public void KernelCases(string format, string expected)
         {
             PrintkArg arg = format.Contains('s') ? (PrintkArg)(byte*)null : format.Contains('c') ? (PrintkArg)(int)'A' : (PrintkArg)(-1);
             Assert.Equal(expected, CSharp(format, [arg, default, default, default]));
+        }
+
+        [Fact]
+        public void ANulInTheFormatEndsIt() => Assert.Equal("ab", CSharp("ab\0cd%d", [1, default, default, default]));
+
+        [Fact]
+        public void PercentSTakesAnyPointerAndChecksItAsCheckPointerMsgDoes()
+        {
+            byte* text = stackalloc byte[] { (byte)'h', (byte)'i', 0 };
+            Assert.Equal("hi", CSharp("%s", [(PrintkArg)text, default, default, default]));
+            Assert.Equal("hi", CSharp("%s", [(PrintkArg)(void*)text, default, default, default]));   // a void* too
+            Assert.Equal("(null)", CSharp("%s", [0, default, default, default]));
+            Assert.Equal("(efault)", CSharp("%s", [5, default, default, default]));                 // in the first page
+            Assert.Equal("(efault)", CSharp("%s", [(PrintkArg)(void*)(nint)(-12), default, default, default]));   // ERR_PTR(-ENOMEM)
+        }
+
+        [Fact]
+        public void PxIsFollowedByTheRestOfTheFormat()
+        {
+            Assert.Equal("0000000000000000|", CSharp("%px|", [(PrintkArg)(void*)0, default, default, default]));
+            Assert.Equal("000000000000abcd|", CSharp("%p|", [(PrintkArg)(void*)0xabcd, default, default, default]));   // the model prints %p as %px
         }
 
         [Fact]

@@ -86,8 +86,8 @@ for suite in $SUITES; do
 		case "$suite" in
 		module) for mode in $MODULE_MODES; do jobs+=("module $rel $mode"); done ;;
 		# The scenarios with one CPU and two, plain and with slub_debug; remote.txt needs two.
-		compare) jobs+=("compare $rel 1 plain module.txt counts.txt" "compare $rel 2 plain counts.txt remote.txt"
-			"compare $rel 1 fzpu counts.txt" "compare $rel 2 fzpu counts.txt remote.txt") ;;
+		compare) jobs+=("compare $rel 1 plain module.txt counts.txt tunables.txt" "compare $rel 2 plain counts.txt remote.txt"
+			"compare $rel 1 fzpu counts.txt tunables.txt" "compare $rel 2 fzpu counts.txt remote.txt") ;;
 		geometry) jobs+=("geometry $rel 2" "geometry $rel 4") ;;
 		# Classic slab bugs, one boot each (tests/vm/bugs.sh), on 6.1 and 6.12 (the PREEMPT_RT
 		# build's SLUB takes other locks; the model does not follow it there).

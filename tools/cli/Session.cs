@@ -312,6 +312,14 @@ namespace SimpleCache.Cli
                 _kernel.Log.Clear();
             foreach (LogRecord r in records)
             {
+                // pr_err("...\n\n"): the kernel keeps the second newline inside the record, and dmesg
+                // prints it as it is, an empty line without prefix or timestamp (6.1 and 6.12,
+                // util-linux 2.38); the model's log stores that line as an empty record.
+                if (r.Text.Length == 0)
+                {
+                    o.WriteLine();
+                    continue;
+                }
                 // The kernel's records are facility 0, "kern"; the priority is facility * 8 + level.
                 string prefix = flags.Contains('r') ? $"<{(int)r.Level}>"
                     : flags.Contains('x') ? $"{"kern",-6}:{s_levelNames[(int)r.Level],-6}: " : "";

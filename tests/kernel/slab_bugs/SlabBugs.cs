@@ -19,6 +19,13 @@
 //   bug=list_del_twice          alloc A, list_add A's list_head, list_del it twice
 //
 // Written in the freestanding subset, like module/SimpleCache.cs.
+//
+// The functions the kernel's reports name are called as in C (alloc_one, free_one, destroy_cache,
+// slab_bugs_init, slab_bugs_exit, bug_ctor): slub_debug's "Allocated in alloc_one+0x1b/0x3a
+// [slab_bugs]" and kmem_cache_destroy's "... when called from destroy_cache+0x24/0x32
+// [slab_bugs]" print them with %pS, and the model prints the C# method's name there. They are
+// kept out of line (NoInlining) for the same reason: the 6.1 build of slab_bugs.c does not
+// inline them (the 6.12 build inlines them into slab_bugs_init; tests/vm/bugs.sh allows for that).
 
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -53,7 +60,7 @@ namespace SimpleCache.Bugs
 
         /// <summary>bug_ctor().</summary>
         [UnmanagedCallersOnly(EntryPoint = ModuleEntry.SlabCtor)]
-        public static void Ctor(void* p)
+        public static void bug_ctor(void* p)
         {
             BugObj* o = (BugObj*)p;
             o->Id = -1;
@@ -69,20 +76,23 @@ namespace SimpleCache.Bugs
         // u8 literals are NUL-terminated in the compiled image, like C strings.
         private static byte* Str(System.ReadOnlySpan<byte> s) => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(s));
 
-        private static void* AllocOne(System.ReadOnlySpan<byte> what)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void* alloc_one(System.ReadOnlySpan<byte> what)
         {
             void* p = Slab.KmemCacheAlloc(s_cache, Gfp.Kernel);
             Printk.PrInfo("bug: alloc %s = %px\n"u8, Str(what), (byte*)p);
             return p;
         }
 
-        private static void FreeOne(System.ReadOnlySpan<byte> what, void* p)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void free_one(System.ReadOnlySpan<byte> what, void* p)
         {
             Printk.PrInfo("bug: free %s = %px\n"u8, Str(what), (byte*)p);
             Slab.KmemCacheFree(s_cache, p);
         }
 
-        private static void DestroyCache()
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void destroy_cache()
         {
             Printk.PrInfo("bug: kmem_cache_destroy %s\n"u8, CacheName);
             Slab.KmemCacheDestroy(s_cache);
@@ -100,7 +110,7 @@ namespace SimpleCache.Bugs
 
         /// <summary>slab_bugs_init().</summary>
         [UnmanagedCallersOnly(EntryPoint = ModuleEntry.Init)]
-        public static int Init()
+        public static int slab_bugs_init()
         {
             Kernel.List.Init(Head);
             byte* bug = ModuleParam.Charp("bug"u8);
@@ -113,7 +123,7 @@ namespace SimpleCache.Bugs
             if (Is(cache, "ctor"u8))
             {
                 s_ctor = true;
-                s_cache = Slab.KmemCacheCreate("bug_ctor"u8, (uint)sizeof(BugObj), 0, SlabFlags.HwcacheAlign, &Ctor);
+                s_cache = Slab.KmemCacheCreate("bug_ctor"u8, (uint)sizeof(BugObj), 0, SlabFlags.HwcacheAlign, &bug_ctor);
             }
             else if (Is(cache, "plain"u8))
                 s_cache = Slab.KmemCacheCreate("bug_plain"u8, 64, 0, 0, null);
@@ -132,25 +142,25 @@ namespace SimpleCache.Bugs
             void* a, b;
             if (Is(bug, "destroy_live"u8))
             {
-                a = AllocOne("A"u8);
-                b = AllocOne("B"u8);
-                FreeOne("B"u8, b);
-                DestroyCache();   // A is live: the cache cannot go; A is leaked with it
+                a = alloc_one("A"u8);
+                b = alloc_one("B"u8);
+                free_one("B"u8, b);
+                destroy_cache();   // A is live: the cache cannot go; A is leaked with it
             }
             else if (Is(bug, "double_free"u8))
             {
-                a = AllocOne("A"u8);
-                FreeOne("A"u8, a);
-                FreeOne("A again"u8, a);
-                DestroyCache();
+                a = alloc_one("A"u8);
+                free_one("A"u8, a);
+                free_one("A again"u8, a);
+                destroy_cache();
             }
             else if (Is(bug, "double_free_live"u8))
             {
-                a = AllocOne("A"u8);
-                b = AllocOne("B"u8);
-                FreeOne("A"u8, a);
-                FreeOne("B"u8, b);
-                FreeOne("A again"u8, a);
+                a = alloc_one("A"u8);
+                b = alloc_one("B"u8);
+                free_one("A"u8, a);
+                free_one("B"u8, b);
+                free_one("A again"u8, a);
                 void* x0 = Slab.KmemCacheAlloc(s_cache, Gfp.Kernel);
                 void* x1 = Slab.KmemCacheAlloc(s_cache, Gfp.Kernel);
                 void* x2 = Slab.KmemCacheAlloc(s_cache, Gfp.Kernel);
@@ -165,55 +175,55 @@ namespace SimpleCache.Bugs
                 }
                 else
                 {
-                    FreeOne("x"u8, x0);
-                    FreeOne("x"u8, x1);
-                    FreeOne("x"u8, x2);
-                    DestroyCache();
+                    free_one("x"u8, x0);
+                    free_one("x"u8, x1);
+                    free_one("x"u8, x2);
+                    destroy_cache();
                 }
             }
             else if (Is(bug, "double_free_live_head"u8))
             {
-                a = AllocOne("A"u8);
-                b = AllocOne("B"u8);
-                FreeOne("A"u8, a);
-                FreeOne("A again"u8, a);
-                FreeOne("B"u8, b);
-                DestroyCache();
+                a = alloc_one("A"u8);
+                b = alloc_one("B"u8);
+                free_one("A"u8, a);
+                free_one("A again"u8, a);
+                free_one("B"u8, b);
+                destroy_cache();
             }
             else if (Is(bug, "overflow"u8))
             {
-                a = AllocOne("A"u8);
+                a = alloc_one("A"u8);
                 Printk.PrInfo("bug: write 0x41 at A + %u\n"u8, ObjectSize);
                 ((byte*)a)[ObjectSize] = 0x41;
-                FreeOne("A"u8, a);
-                DestroyCache();
+                free_one("A"u8, a);
+                destroy_cache();
             }
             else if (Is(bug, "use_after_free"u8))
             {
-                a = AllocOne("A"u8);
-                FreeOne("A"u8, a);
+                a = alloc_one("A"u8);
+                free_one("A"u8, a);
                 Printk.PrInfo("bug: write 8 x 0x41 at A + 16 after the free\n"u8);
                 for (int i = 16; i < 24; i++)
                     ((byte*)a)[i] = 0x41;
-                b = AllocOne("C"u8);
-                FreeOne("C"u8, b);
-                DestroyCache();
+                b = alloc_one("C"u8);
+                free_one("C"u8, b);
+                destroy_cache();
             }
             else if (Is(bug, "list_del_twice"u8))
             {
-                a = AllocOne("A"u8);
+                a = alloc_one("A"u8);
                 Kernel.List.Add(ObjList(a), Head);
                 Printk.PrInfo("bug: list_del once\n"u8);
                 Kernel.List.Del(ObjList(a));
                 Printk.PrInfo("bug: list_del twice\n"u8);
                 Kernel.List.Del(ObjList(a));
-                FreeOne("A"u8, a);
-                DestroyCache();
+                free_one("A"u8, a);
+                destroy_cache();
             }
             else
             {
                 Printk.PrErr("bug: unknown bug %s\n"u8, bug);
-                DestroyCache();
+                destroy_cache();
                 return -Errno.EINVAL;
             }
             Printk.PrInfo("bug: done\n"u8);
@@ -224,10 +234,10 @@ namespace SimpleCache.Bugs
 
         /// <summary>slab_bugs_exit().</summary>
         [UnmanagedCallersOnly(EntryPoint = ModuleEntry.Exit)]
-        public static void Exit()
+        public static void slab_bugs_exit()
         {
             if (s_cache != null)
-                DestroyCache();
+                destroy_cache();
             Printk.PrInfo("bug: exit\n"u8);
         }
     }
