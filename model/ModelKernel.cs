@@ -143,7 +143,7 @@ namespace SimpleCache.Model
         /// <summary>
         /// <c>dump_stack()</c> (lib/dump_stack.c, KERN_DEFAULT): dump_stack_print_info()'s task
         /// line (6.12: and the verbose taint line) and the hardware; the call trace is left out,
-        /// as in <see cref="Oops"/>.
+        /// as in <see cref="Oops(string, string)"/>.
         /// </summary>
         public void DumpStack() => DumpStackPrintInfo();
 
@@ -198,7 +198,15 @@ namespace SimpleCache.Model
         /// tainted D and the task dies (<see cref="ModelTask.Die"/>). The register dump, the code
         /// bytes and the stack frames are left out. Never returns.
         /// </summary>
-        public void Oops(string what, string function)
+        public void Oops(string what, string function) => Oops(what, function, signal: 11, irqsDisabled: false, preemptCount: 0);
+
+        /// <summary>
+        /// As <see cref="Oops(string, string)"/>, killing the task with <paramref name="signal"/>
+        /// (a page fault in kernel mode kills with SIGKILL: x86's page_fault_oops(); a trap with
+        /// SIGSEGV), and do_exit()'s notes when the task dies with interrupts off or inside
+        /// preempt-disabled sections (a spinlock held at the fault).
+        /// </summary>
+        public void Oops(string what, string function, int signal, bool irqsDisabled, int preemptCount)
         {
             bool v61 = Options.Version == KernelVersion.V6_1;
             ModelTask task = ModelTask.Current;
@@ -218,7 +226,12 @@ namespace SimpleCache.Model
             AddTaint('D', lockdepNowUnreliable: true);
             if (PanicOnOops)
                 Panic("Fatal exception");
-            ModelTask.Die(new TaskKilledException(task, 11, $"oops: {what}"));
+            // make_task_dead() -> do_exit(): its notes (kernel/exit.c, 6.1 and 6.12).
+            if (irqsDisabled)
+                Printk(LogLevel.Info, $"note: {task.Comm}[{task.Pid}] exited with irqs disabled");
+            if (preemptCount > 0)
+                Printk(LogLevel.Info, $"note: {task.Comm}[{task.Pid}] exited with preempt_count {preemptCount}");
+            ModelTask.Die(new TaskKilledException(task, signal, $"oops: {what}"));
         }
 
         /// <summary>

@@ -699,8 +699,11 @@ namespace SimpleCache.Model.Mm
             byte* obj = slab.Freelist;
             if (!Readable(obj))
             {
-                Monitor.Exit(_listLock);   // alloc_single_from_partial() runs under list_lock
-                WildFreePointer(obj);
+                // alloc_single_from_partial() runs under list_lock, taken with interrupts off; the
+                // kernel dies holding it (and "exited with preempt_count 2", as the 6.1 VM prints
+                // after a refused double free NULLed a free pointer). The model lets it go.
+                Monitor.Exit(_listLock);
+                WildFreePointer(obj, _v61 ? "get_partial_node.part.0" : "get_partial_node", irqsDisabled: true, preemptCount: 2);
             }
             slab.Freelist = GetFreePointer(obj);
             slab.InUse++;
@@ -898,16 +901,26 @@ namespace SimpleCache.Model.Mm
         // faults (x86-64's general protection fault); a canonical one outside memory page faults.
         private bool Readable(byte* obj) => _allocator.Pages.IndexOf(obj) >= 0;
 
-        private void WildFreePointer(byte* obj)
+        // The fault itself, as x86-64 reports it (arch/x86/mm/fault.c and traps.c, 6.1 and 6.12):
+        // an address in the first page is a NULL pointer dereference, another canonical address
+        // a page fault; both oops through page_fault_oops(), __die("Oops") and SIGKILL. A
+        // non-canonical address is a general protection fault (die_addr(), SIGSEGV). The caller
+        // says where the kernel faults (the RIP's function) and what it holds there.
+        private void WildFreePointer(byte* obj, string function = "kmem_cache_alloc", bool irqsDisabled = false, int preemptCount = 0)
         {
+            ModelKernel kernel = _allocator.Kernel;
             ulong address = (ulong)obj + Layout.Offset;
             bool canonical = (long)address >> 47 is 0 or -1;
-            if (canonical)
-            {
-                _allocator.Kernel.Printk(global::Kernel.LogLevel.Alert, $"BUG: unable to handle page fault for address: {address:x16}");
-                _allocator.Kernel.Oops("0000", "kmem_cache_alloc");
-            }
-            _allocator.Kernel.Oops($"general protection fault, probably for non-canonical address 0x{address:x}: 0000", "kmem_cache_alloc");
+            if (!canonical)
+                kernel.Oops($"general protection fault, probably for non-canonical address 0x{address:x}: 0000", function, 11, irqsDisabled, preemptCount);
+            kernel.Printk(global::Kernel.LogLevel.Alert, address < SlabGeometry.PageSize
+                ? $"BUG: kernel NULL pointer dereference, address: {address:x16}"
+                : $"BUG: unable to handle page fault for address: {address:x16}");
+            kernel.Printk(global::Kernel.LogLevel.Alert, "#PF: supervisor read access in kernel mode");
+            kernel.Printk(global::Kernel.LogLevel.Alert, "#PF: error_code(0x0000) - not-present page");
+            // dump_pagetable(): the model has no page tables; the VM's entries are put aside by the comparison.
+            kernel.Printk(global::Kernel.LogLevel.Info, "PGD 0 P4D 0 ");
+            kernel.Oops("Oops: 0000", function, 9, irqsDisabled, preemptCount);
         }
 
         private void NaiveDoubleFree() =>
