@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
 #
-# bugs.sh RELEASE plain|fzpu BUG CACHE: one classic slab bug, in the real kernel and in the model.
-# Boots RELEASE (one CPU, slab_nomerge, and for fzpu slub_debug=FZPU) with tests/kernel/slab_bugs.ko
+# bugs.sh RELEASE plain|fzpu BUG CACHE [CPUS]: one classic slab bug, in the real kernel and in the
+# model. Boots RELEASE (CPUS CPUs, default 1; insmod runs on CPU 0; slab_nomerge, and for fzpu
+# slub_debug=FZPU) with tests/kernel/slab_bugs.ko
 # (the C module), runs the commands below as a learner would (tests/vm/guest/transcript.sh), and
 # runs the same commands in the model with slab_bugs.ko the C# port
 # (tests/kernel/slab_bugs/SlabBugs.cs); then diffs the two transcripts after normalising what
@@ -21,8 +22,8 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-rel=$1 mode=$2 bug=$3 cache=$4
-tag="$rel, $mode, $bug $cache"
+rel=$1 mode=$2 bug=$3 cache=$4 cpus=${5:-1}
+tag="$rel, $mode, $bug $cache$([ "$cpus" = 1 ] || echo ", $cpus CPUs")"
 ko=$VM_ROOT/build/kernel/$rel/simple_cache.ko
 bugs=$VM_ROOT/build/kernel/$rel/slab_matrix/slab_bugs.ko
 need "[$tag] bugs" "$ko" "$bugs" "$VM_CLI" || exit 1
@@ -39,7 +40,7 @@ scenario=$work/scenario.txt
 # vm_run boots with oops=panic, so that an unexpected oops stops a test boot; here one is expected.
 cat > "$scenario" <<EOF
 echo 0 > /proc/sys/kernel/panic_on_oops
-insmod slab_bugs.ko bug=$bug cache=$cache
+taskset -c 0 insmod slab_bugs.ko bug=$bug cache=$cache
 echo \$?
 dmesg -c -t -x
 cat /proc/sys/kernel/tainted
@@ -54,11 +55,11 @@ if ! [ "$version" = 6.1 ] || ! [ "$mode$bug" = fzpudouble_free_live ]; then
 	echo "grep bug_ /proc/slabinfo" >> "$scenario"
 fi
 
-log=${BUGS_LOG_DIR:-$VM_ROOT/build/vm}/bugs-$rel-$mode-$bug-$cache.log
+log=${BUGS_LOG_DIR:-$VM_ROOT/build/vm}/bugs-$rel-$mode-$bug-$cache$([ "$cpus" = 1 ] || echo "-$cpus").log
 # BUGS_REUSE_LOG=1: compare with the console log of an earlier boot, kept in BUGS_LOG_DIR (work on
 # the model side only, without booting).
 if [ "${BUGS_REUSE_LOG:-0}" != 1 ] || ! [ -s "$log" ]; then
-	VM_EXTRA_FILES="$scenario $bugs" vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/transcript.sh" \
+	VM_SMP=$cpus VM_EXTRA_FILES="$scenario $bugs" vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/transcript.sh" \
 		"kcs.tag=$rel slab_nomerge $debug" >"$log" 2>&1
 fi
 finished "[$tag] bugs" "$log" '^TRANSCRIPT-END$' || exit 1
@@ -128,7 +129,7 @@ normalise() {
 		print }'
 }
 real=$(sed -n '/^TRANSCRIPT-BEGIN$/,/^TRANSCRIPT-END$/p' "$log" | sed '1d;$d' | normalise)
-model=$("$VM_CLI" run --kernel "$version" --cpus 1 $model_debug "$scenario" | normalise)
+model=$("$VM_CLI" run --kernel "$version" --cpus "$cpus" $model_debug "$scenario" | normalise)
 if [ "$real" = "$model" ]; then
 	echo "PASS [$tag] bugs: the model ($version) does what the kernel does ($(grep -c '^kern  :' <<<"$real") kernel log lines with their levels, $(grep -c '^\$ ' <<<"$real") commands)"
 else

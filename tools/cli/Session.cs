@@ -144,8 +144,9 @@ namespace SimpleCache.Cli
             var output = new StringWriter();
             int status;
             List<string> words = Words(line);
-            // Each command is a process of its own, as sh forks one (echo > FILE too: sh -c).
-            using (ModelTask.Spawn(words.Count == 0 ? "sh" : words[0] is "echo" or "for" ? "sh" : words[0]))
+            // Each command is a process of its own, as sh forks one (echo > FILE too: sh -c), named
+            // as the program it runs (taskset execs its command: the process is that command's).
+            using (ModelTask.Spawn(ProcessName(words)))
             {
                 try
                 {
@@ -169,6 +170,13 @@ namespace SimpleCache.Cli
             _out.Write(text);
             return status;
         }
+
+        private static string ProcessName(List<string> words) => words switch
+        {
+            ["taskset", "-c", _, .. var command] when command.Count > 0 => ProcessName(command),
+            [] or ["echo" or "for", ..] => "sh",
+            _ => words[0],
+        };
 
         private int Run(List<string> w, TextWriter o)
         {
