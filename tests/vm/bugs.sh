@@ -82,7 +82,7 @@ normalise() {
 		depot && /^kern  :warn  :  / { next }        # depot frames, the model has not got the kernel ones
 		{ depot = 0; print }' |
 	sed -E 's/\b(0x)?[0-9a-f]{16}\b/<addr>/g;
-		s/^(kern  :info  : PGD )[0-9a-f]+ /\1<pgd> /; s/ PID: [0-9]+ / PID: <pid> /; s/\[[0-9]+\]/[<pid>]/g; s/(Comm: [^ ]+ Tainted: .{19}) .*/\1 <release>/;
+		s/^(kern  :info  : PGD ).*/\1<page table walk>/; s/ PID: [0-9]+ / PID: <pid> /; s/\[[0-9]+\]/[<pid>]/g; s/(Comm: [^ ]+ Tainted: .{19}) .*/\1 <release>/;
 		s/^(slab_bugs) [0-9]+ /\1 <size> /; s/Hardware name: .*/Hardware name: <hardware>/;
 		s/\+0x[0-9a-f]+\/0x[0-9a-f]+/+<offset>/g; s/ (age|pid)=[0-9]+/ \1=<n>/g' |
 	# Where gcc's code puts a return address that %pS prints, the model (no inlining, no tail

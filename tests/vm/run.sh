@@ -68,7 +68,7 @@ done
 # The bug scenarios of every make test: one of each outcome (the hardened freelist's BUG, the list
 # check's BUG, a double free that goes unseen, a destroy with a live object, and slub_debug's
 # double-free, red-zone and poison reports), two of them again with 2 CPUs. BUGS_ALL=1: all 28
-# of each kernel with 1 CPU.
+# of each kernel with 1 CPU, and the two with 2.
 BUG_SCENARIOS=("plain double_free plain" "plain list_del_twice ctor" "plain double_free_live plain"
 	"plain destroy_live ctor" "fzpu double_free ctor" "fzpu overflow plain" "fzpu use_after_free plain"
 	"plain double_free_live plain 2" "fzpu double_free ctor 2")   # the last two with 2 CPUs
@@ -79,6 +79,7 @@ if [ "${BUGS_ALL:-0}" = 1 ]; then
 			BUG_SCENARIOS+=("$mode $bug ctor" "$mode $bug plain")
 		done
 	done
+	BUG_SCENARIOS+=("plain double_free_live plain 2" "fzpu double_free ctor 2")
 fi
 
 # The boots, longest first so that the short ones fill in at the end.
