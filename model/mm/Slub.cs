@@ -833,9 +833,6 @@ namespace SimpleCache.Model.Mm
         {
             Stat(SlubStat.FreeSlowpath);
             bool toCpuPartial = false, discard = false;
-            lock (slab)
-                if (slab.Freelist == obj)
-                    goto doubleFree;   // set_freepointer() comes before list_lock: leave the locks first
             lock (_listLock)
             {
                 byte* prior;
@@ -844,6 +841,8 @@ namespace SimpleCache.Model.Mm
                 lock (slab)
                 {
                     prior = slab.Freelist;
+                    if (prior == obj)
+                        goto doubleFree;   // set_freepointer() comes before list_lock in the kernel: leave both locks first
                     SetFreePointer(obj, prior);
                     slab.Freelist = obj;
                     inUse = --slab.InUse;

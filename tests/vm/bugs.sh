@@ -128,7 +128,7 @@ normalise() {
 		}
 		print }'
 }
-real=$(sed -n '/^TRANSCRIPT-BEGIN$/,/^TRANSCRIPT-END$/p' "$log" | sed '1d;$d' | normalise)
+real=$(transcript "$log" | normalise)
 model=$("$VM_CLI" run --kernel "$version" --cpus "$cpus" $model_debug "$scenario" | normalise)
 if [ "$real" = "$model" ]; then
 	echo "PASS [$tag] bugs: the model ($version) does what the kernel does ($(grep -c '^kern  :' <<<"$real") kernel log lines with their levels, $(grep -c '^\$ ' <<<"$real") commands)"

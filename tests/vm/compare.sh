@@ -36,7 +36,7 @@ log=$VM_ROOT/build/vm/compare-$rel-$cpus-$mode.log
 VM_SMP=$cpus VM_EXTRA_FILES="$scenario" vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/transcript.sh" \
 	"kcs.tag=$rel slab_nomerge $debug" >"$log" 2>&1
 finished "[$tag] compare" "$log" '^TRANSCRIPT-END$' || exit 1
-real=$(sed -n '/^TRANSCRIPT-BEGIN$/,/^TRANSCRIPT-END$/p' "$log" | sed '1d;$d')
+real=$(transcript "$log")
 model=$("$VM_CLI" run --kernel "$version" --cpus "$cpus" $model_debug "$scenario")
 if [ "$real" = "$model" ]; then
 	echo "PASS [$tag] compare: the model ($version) prints what the kernel prints (${names[*]}: $(grep -c '^\$ ' <<<"$real") commands, $(grep -c '^kern  :[a-z ]*: CACHE: ' <<<"$real") CACHE lines with their log levels)"

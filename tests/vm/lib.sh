@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
 #
-# Sourced by the real-kernel suites (module.sh, compare.sh, geometry.sh): the QEMU harness, and
+# Sourced by the real-kernel suites (module.sh, compare.sh, geometry.sh, bugs.sh): the QEMU harness, and
 # the steps every one of their boots takes the same way. Each helper prints one FAIL line,
 # tagged with TAG (e.g. "[6.1.0-56-amd64] compare"), and returns 1 when its step fails.
 
@@ -29,4 +29,10 @@ finished() {
 	echo "FAIL $1: the VM did not finish (crash or timeout); console log: $2"
 	tail -n 40 "$2" | sed 's/^/    | /'
 	return 1
+}
+
+# transcript LOG: the guest's transcript (tests/vm/guest/transcript.sh) out of a console LOG,
+# without its BEGIN and END lines.
+transcript() {
+	sed -n '/^TRANSCRIPT-BEGIN$/,/^TRANSCRIPT-END$/p' "$1" | sed '1d;$d'
 }
