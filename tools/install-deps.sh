@@ -10,12 +10,14 @@
 #                 (PREEMPT_RT): the three kernels the VM tests boot and build for
 #   VM            qemu-system-x86, busybox-static, cpio, kmod (insmod/rmmod/lsmod/modinfo)
 #   build         make, gcc, binutils, bc, openssl (make sign and its tests)
+#   model CLI     procps (slabtop, which tests/host/cli.sh compares with the model's), util-linux
+#                 (unshare), bsdutils (script: a terminal for the colour check)
 
 set -euo pipefail
 
 packages=(linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
 	linux-image-6.12-rt-amd64 linux-headers-6.12-rt-amd64
-	qemu-system-x86 busybox-static cpio kmod gzip make gcc binutils bc openssl)
+	qemu-system-x86 busybox-static cpio kmod gzip make gcc binutils bc openssl procps util-linux bsdutils)
 
 missing=()
 for p in "${packages[@]}"; do

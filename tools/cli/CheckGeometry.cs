@@ -7,6 +7,7 @@
 // with the model's SlabGeometry. One PASS or FAIL line per cache; exit 1 if any differs.
 
 using System;
+using System.CommandLine;
 using System.Collections.Generic;
 using System.IO;
 using System.Text.RegularExpressions;
@@ -16,24 +17,21 @@ namespace SimpleCache.Cli
 {
     internal static partial class CheckGeometry
     {
-        public static int Run(string[] args)
+        public static Command BuildCommand(Option<string> kernel)
         {
-            KernelVersion? version = null;
-            int cpus = 0;
-            string tag = null, file = null;
-            for (int i = 0; i < args.Length; i++)
+            var cpus = new Option<int>("--cpus") { Description = "CPUs the VM had", Required = true };
+            var tag = new Option<string>("--tag") { Description = "A label for the PASS and FAIL lines (default: the kernel)" };
+            var file = new Argument<string>("FILE") { Description = "The VM's GEOM and SLABINFO lines (- reads stdin)" };
+            var command = new Command("check-geometry", "Compare the geometry a VM measured (tests/vm/guest/geometry.sh) with the model's.")
             {
-                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-                switch (args[i])
-                {
-                    case "--kernel": version = Program.ParseVersion(Next()); break;
-                    case "--cpus": cpus = Program.ParseInt("--cpus", Next(), 1); break;
-                    case "--tag": tag = Next(); break;
-                    default: file = file == null ? args[i] : throw new ArgumentException($"unexpected argument '{args[i]}'"); break;
-                }
-            }
-            if (version == null || cpus == 0 || file == null)
-                throw new ArgumentException("check-geometry needs --kernel, --cpus and a file of GEOM lines (- for stdin)");
+                kernel, cpus, tag, file,
+            };
+            command.SetAction(r => Run(Program.ParseVersion(r.GetValue(kernel)), r.GetValue(cpus), r.GetValue(tag), r.GetValue(file)));
+            return command;
+        }
+
+        public static int Run(KernelVersion? version, int cpus, string tag, string file)
+        {
             tag ??= version == KernelVersion.V6_1 ? "6.1" : "6.12";
 
             var lines = new List<string>(file == "-" ? Program.ReadAll(Console.In) : File.ReadLines(file));

@@ -4,44 +4,69 @@
 // attributes the kernel would show for a cache of SIZE-byte objects, each with its reason.
 
 using System;
+using System.CommandLine;
 using SimpleCache.Model.Mm;
 
 namespace SimpleCache.Cli
 {
     internal static class Geometry
     {
-        public static int Run(string[] args)
+        public static Command BuildCommand(Option<string> kernel)
         {
-            uint size = 0, align = 0;
-            CacheFlags flags = CacheFlags.None;
-            bool ctor = false;
-            int cpus = 2;
-            string name = "mycache";
-            KernelVersion version = KernelVersion.V6_12;
-            for (int i = 0; i < args.Length; i++)
+            var size = new Argument<uint>("SIZE") { Description = "sizeof your struct, in bytes" };
+            size.Validators.Add(r =>
             {
-                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-                switch (args[i])
+                if (r.GetValueOrDefault<uint>() == 0)
+                    r.AddError("SIZE is a positive number of bytes");
+            });
+            var align = new Option<uint>("--align") { Description = "The align argument of kmem_cache_create (a power of two, or 0)" };
+            align.Validators.Add(r =>
+            {
+                uint a = r.GetValueOrDefault<uint>();
+                if ((a & (a - 1)) != 0)
+                    r.AddError($"--align must be a power of two, not {a}");
+            });
+            var hwcache = new Option<bool>("--hwcache-align") { Description = "SLAB_HWCACHE_ALIGN" };
+            var ctor = new Option<bool>("--ctor") { Description = "The cache has a constructor" };
+            var rcu = new Option<bool>("--rcu") { Description = "SLAB_TYPESAFE_BY_RCU" };
+            var cpus = new Option<int>("--cpus") { Description = "CPUs of the machine", DefaultValueFactory = _ => 2 };
+            cpus.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<int>() < 1)
+                    r.AddError("--cpus takes a number of at least 1");
+            });
+            var name = new Option<string>("--name") { Description = "The cache's name", DefaultValueFactory = _ => "mycache" };
+            var debug = new Option<string>("--debug") { Description = "slub_debug= options for the cache, e.g. FZPU" };
+            var command = new Command("geometry", "What the kernel would do with a cache of SIZE-byte objects: its /proc/slabinfo line " +
+                "and /sys/kernel/slab attributes, each with the reason.")
+            {
+                size, align, hwcache, ctor, rcu, cpus, kernel, name, debug,
+            };
+            command.SetAction(r =>
+            {
+                CacheFlags flags = (r.GetValue(hwcache) ? CacheFlags.HwcacheAlign : 0) | (r.GetValue(rcu) ? CacheFlags.TypesafeByRcu : 0);
+                string n = r.GetValue(name);
+                string d = r.GetValue(debug);
+                if (d != null)
                 {
-                    case "--align": align = (uint)Program.ParseInt("--align", Next(), 0); break;
-                    case "--hwcache-align": flags |= CacheFlags.HwcacheAlign; break;
-                    case "--ctor": ctor = true; break;
-                    case "--rcu": flags |= CacheFlags.TypesafeByRcu; break;
-                    case "--cpus": cpus = Program.ParseInt("--cpus", Next(), 1); break;
-                    case "--kernel": version = Program.ParseVersion(Next()); break;
-                    case "--name": name = Next(); break;
-                    case "--debug": flags |= SlubDebugOption.Parse(Next()).FlagsFor(name); break;
-                    default:
-                        if (size != 0 || !uint.TryParse(args[i], out size) || size == 0)
-                            throw new ArgumentException($"unexpected argument '{args[i]}' (SIZE is a positive number of bytes)");
-                        break;
+                    try
+                    {
+                        flags |= SlubDebugOption.Parse(d).FlagsFor(n);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        Console.Error.WriteLine($"simple-cache geometry: {e.Message}");
+                        return 2;
+                    }
                 }
-            }
-            if (size == 0)
-                throw new ArgumentException("geometry needs the object SIZE in bytes");
-            if (align != 0 && (align & (align - 1)) != 0)
-                throw new ArgumentException($"--align must be a power of two, not {align}");
+                return Run(r.GetValue(size), r.GetValue(align), flags, r.GetValue(ctor), r.GetValue(cpus), n,
+                    Program.ParseVersion(r.GetValue(kernel)));
+            });
+            return command;
+        }
 
+        public static int Run(uint size, uint align, CacheFlags flags, bool ctor, int cpus, string name, KernelVersion version)
+        {
             SlabLayout layout = SlabGeometry.Calculate(version, size, align, flags, ctor, cpus);
             if (layout == null || size > SlabAllocator.KmallocMaxSize)
             {

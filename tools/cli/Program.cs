@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
-// simple-cache: the user-space model from the command line.
+// simple-cache: the user-space model from the command line (System.CommandLine: --help on every
+// command, and tab completion through dotnet-suggest).
 //
-//   simple-cache run [options] [SCRIPT|-]   a session in a model kernel: the brief's by default,
-//                                           or the commands of SCRIPT (one per line; - = stdin);
-//                                           --follow prints each kernel message as it is logged
-//   simple-cache shell [options]            the same, typed at a prompt
-//   simple-cache geometry SIZE [options]    what the kernel would do with a cache of SIZE-byte objects
-//   simple-cache check-geometry ...         compare geometry measured in a VM with the model's
-//                                           (tests/vm/geometry.sh feeds it)
-//
-// Options: --kernel 6.1|6.12  --cpus N  --slub-debug OPTS  --manual-clock  --follow
+//   simple-cache run [SCRIPT|-]        a session in a model kernel: the brief's by default, or the
+//                                      commands of SCRIPT (one per line; - = stdin)
+//   simple-cache shell                 the same, typed at a prompt
+//   simple-cache slabs [CACHE]         the slab map of a cache after a script (default: insmod)
+//   simple-cache layout [CACHE]        one slot's bytes, region by region
+//   simple-cache slabtop               procps's slabtop -o of the model's /proc/slabinfo
+//   simple-cache geometry SIZE         what the kernel would do with a cache of SIZE-byte objects
+//   simple-cache check-geometry FILE   compare geometry measured in a VM with the model's
+//                                      (tests/vm/geometry.sh feeds it)
 
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.IO;
+using System.Linq;
 using SimpleCache.Model;
 using SimpleCache.Model.Mm;
 
@@ -22,111 +25,198 @@ namespace SimpleCache.Cli
 {
     internal static class Program
     {
-        private static readonly string Usage = """
-            usage: simple-cache run [--kernel 6.1|6.12] [--cpus N] [--slub-debug OPTS] [--manual-clock] [--follow] [SCRIPT|-]
-                   simple-cache shell [same options]
-                   simple-cache geometry SIZE [--align N] [--hwcache-align] [--ctor] [--rcu] [--debug OPTS]
-                                              [--cpus N] [--kernel 6.1|6.12]
-                   simple-cache check-geometry --kernel 6.1|6.12 --cpus N [--tag TEXT] FILE|-
-
-            Session commands (run, shell; also: help):
-            """ + "\n" + Session.Help;
-
-        private static int Main(string[] args)
+        // The model kernel's options, shared by the commands that boot one.
+        private static readonly Option<string> s_kernel = new("--kernel")
         {
-            if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
-            {
-                Console.Write(Usage);
-                return args.Length == 0 ? 2 : 0;
-            }
-            try
-            {
-                return args[0] switch
-                {
-                    "run" => Run(args[1..], interactive: false),
-                    "shell" => Run(args[1..], interactive: true),
-                    "geometry" => Geometry.Run(args[1..]),
-                    "check-geometry" => CheckGeometry.Run(args[1..]),
-                    _ => Fail($"unknown command '{args[0]}'"),
-                };
-            }
-            catch (ArgumentException e)
-            {
-                return Fail(e.Message);
-            }
-        }
-
-        internal static int Fail(string message)
-        {
-            Console.Error.WriteLine($"simple-cache: {message}");
-            Console.Error.Write(Usage);
-            return 2;
-        }
-
-        internal static KernelVersion ParseVersion(string v) => v switch
-        {
-            "6.1" => KernelVersion.V6_1,
-            "6.12" => KernelVersion.V6_12,
-            _ => throw new ArgumentException($"--kernel takes 6.1 or 6.12, not '{v}'"),
+            Description = "The kernel the model follows",
+            DefaultValueFactory = _ => "6.12",
         };
 
-        internal static int ParseInt(string option, string value, int min)
+        private static readonly Option<int> s_cpus = new("--cpus")
         {
-            if (!int.TryParse(value, out int n) || n < min)
-                throw new ArgumentException($"{option} takes a number of at least {min}, not '{value}'");
-            return n;
+            Description = "CPUs of the model machine",
+            DefaultValueFactory = _ => 2,
+        };
+
+        private static readonly Option<string> s_slubDebug = new("--slub-debug")
+        {
+            Description = "The slub_debug= boot option, e.g. FZPU or FZPU,simple_cache",
+        };
+
+        private static readonly Option<bool> s_manualClock = new("--manual-clock")
+        {
+            Description = "Keep the clock still (timestamps 0.000000), for output that repeats",
+        };
+
+        private static readonly Option<bool> s_noColour = new("--no-color")
+        {
+            Description = "Plain text even in a terminal (also: NO_COLOR=1; piped output is always plain)",
+        };
+
+        static Program()
+        {
+            s_kernel.AcceptOnlyFromAmong("6.1", "6.12");
+            s_cpus.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<int>() < 1)
+                    r.AddError("--cpus takes a number of at least 1");
+            });
         }
 
-        private static int Run(string[] args, bool interactive)
+        private static int Main(string[] args) => BuildCommand().Parse(args).Invoke();
+
+        /// <summary>The command line: every command, its options and its action.</summary>
+        internal static RootCommand BuildCommand()
         {
-            var options = new KernelOptions();
-            string script = null;
-            bool follow = false;
-            for (int i = 0; i < args.Length; i++)
-            {
-                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-                switch (args[i])
-                {
-                    case "--kernel": options = options with { Version = ParseVersion(Next()) }; break;
-                    case "--cpus": options = options with { Cpus = ParseInt("--cpus", Next(), 1) }; break;
-                    case "--slub-debug": options = options with { SlubDebug = Next() }; break;
-                    case "--manual-clock": options = options with { ManualClock = true }; break;
-                    case "--follow": follow = true; break;
-                    default:
-                        if (args[i].StartsWith("--", StringComparison.Ordinal) || script != null)
-                            throw new ArgumentException($"unexpected argument '{args[i]}'");
-                        script = args[i];
-                        break;
-                }
-            }
+            var root = new RootCommand("simple_cache's user-space model of the Linux 6.1 and 6.12 slab allocator: " +
+                "run the module, look inside its cache, check a cache's geometry.");
 
-            using var kernel = new ModelKernel(options).Enter();
-            if (follow)   // as if dmesg -w ran in another terminal: every record as it is logged
-                kernel.Log.Logged += record => Console.WriteLine($"  dmesg -w | {record.Render()}");
-            var session = new Session(kernel, Console.Out);
-            if (interactive)
+            var script = new Argument<string>("SCRIPT")
             {
-                Console.WriteLine($"simple_cache model kernel ({(options.Version == KernelVersion.V6_1 ? "6.1" : "6.12")}, {options.Cpus} CPUs). Type help, or exit.");
-                while (true)
-                {
-                    Console.Write("# ");
-                    string line = Console.ReadLine();
-                    if (line == null || line.Trim() is "exit" or "quit")
-                        return 0;
-                    session.Execute(line, echo: false);
-                }
-            }
+                Description = "Commands, one per line (- reads stdin); without it, the brief's session (make demo's steps)",
+                Arity = ArgumentArity.ZeroOrOne,
+            };
+            var follow = new Option<bool>("--follow")
+            {
+                Description = "Print each kernel message as it is logged, as dmesg -w in another terminal would",
+            };
+            var run = new Command("run", "Run a session in a model kernel (the commands are those of the shell: help lists them).")
+            {
+                script, follow, s_kernel, s_cpus, s_slubDebug, s_manualClock, s_noColour,
+            };
+            run.SetAction(r => Run(Options(r), r.GetValue(script), r.GetValue(follow), Colour(r)));
+            root.Subcommands.Add(run);
 
+            var shell = new Command("shell", "Type commands at a prompt in a model kernel (help lists them).")
+            {
+                s_kernel, s_cpus, s_slubDebug, s_manualClock, s_noColour,
+            };
+            shell.SetAction(r => Shell(Options(r), Colour(r)));
+            root.Subcommands.Add(shell);
+
+            var cacheArg = new Argument<string>("CACHE")
+            {
+                Description = "A cache's name, as in /proc/slabinfo",
+                DefaultValueFactory = _ => "simple_cache",
+            };
+            var before = new Option<string>("--script")
+            {
+                Description = "Commands to run first, one per line (- reads stdin); default: insmod simple_cache.ko",
+            };
+            var slabs = new Command("slabs", "Show every slab of a cache as SLUB holds it: each CPU's slab and partial slabs, " +
+                "the node's partial list, full slabs; each slot in use or free, the freelist order, and simple_cache's objects by id and name.")
+            {
+                cacheArg, before, s_kernel, s_cpus, s_slubDebug, s_noColour,
+            };
+            slabs.SetAction(r => AfterScript(r, r.GetValue(before), $"slabs {r.GetValue(cacheArg)}"));
+            root.Subcommands.Add(slabs);
+
+            var layout = new Command("layout", "Show one slot of a cache byte by byte: the object, the free pointer and, " +
+                "under slub_debug, the red zones, tracking data and padding, named as mm/slub.c names them.")
+            {
+                cacheArg, before, s_kernel, s_cpus, s_slubDebug, s_noColour,
+            };
+            layout.SetAction(r => AfterScript(r, r.GetValue(before), $"layout {r.GetValue(cacheArg)}"));
+            root.Subcommands.Add(layout);
+
+            var sort = new Option<string>("--sort", "-s")
+            {
+                Description = "Sort by: " + string.Join(", ", Slabtop.SortKeys.Select(k => $"{k.Key} ({k.Meaning})")),
+                DefaultValueFactory = _ => "o",
+            };
+            sort.AcceptOnlyFromAmong(Slabtop.SortKeys.Select(k => k.Key.ToString()).ToArray());
+            var slabtop = new Command("slabtop", "procps's slabtop -o of the model's /proc/slabinfo, after a script (default: insmod simple_cache.ko).")
+            {
+                sort, before, s_kernel, s_cpus, s_slubDebug, s_noColour,
+            };
+            slabtop.SetAction(r => AfterScript(r, r.GetValue(before), $"slabtop -s {r.GetValue(sort)}"));
+            root.Subcommands.Add(slabtop);
+
+            root.Subcommands.Add(Geometry.BuildCommand(s_kernel));
+            root.Subcommands.Add(CheckGeometry.BuildCommand(s_kernel));
+            return root;
+        }
+
+        internal static KernelVersion ParseVersion(string v) => v == "6.1" ? KernelVersion.V6_1 : KernelVersion.V6_12;
+
+        private static KernelOptions Options(ParseResult r) => new()
+        {
+            Version = ParseVersion(r.GetValue(s_kernel)),
+            Cpus = r.GetValue(s_cpus),
+            SlubDebug = r.GetValue(s_slubDebug),
+            ManualClock = r.GetValue(s_manualClock),
+        };
+
+        // Colour only for a terminal, and not when asked not to (--no-color, NO_COLOR).
+        private static bool Colour(ParseResult r) =>
+            !Console.IsOutputRedirected && !r.GetValue(s_noColour) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+
+        private static int Run(KernelOptions options, string script, bool follow, bool colour)
+        {
             IEnumerable<string> lines = script switch
             {
                 null => Session.BriefScript,
                 "-" => ReadAll(Console.In),
-                _ => File.Exists(script) ? File.ReadAllLines(script) : throw new ArgumentException($"no such script: {script}"),
+                _ when File.Exists(script) => File.ReadAllLines(script),
+                _ => null,
             };
+            if (lines == null)
+            {
+                Console.Error.WriteLine($"simple-cache: no such script: {script}");
+                return 2;
+            }
+            using var kernel = new ModelKernel(options).Enter();
+            if (follow)   // as if dmesg -w ran in another terminal: every record as it is logged
+                kernel.Log.Logged += record => Console.WriteLine($"  dmesg -w | {record.Render()}");
+            var session = new Session(kernel, Console.Out) { Colour = colour };
             int status = 0;
             foreach (string line in lines)
                 status = session.Execute(line, echo: true);
             return status;
+        }
+
+        private static int Shell(KernelOptions options, bool colour)
+        {
+            using var kernel = new ModelKernel(options).Enter();
+            var session = new Session(kernel, Console.Out) { Colour = colour };
+            Console.WriteLine($"simple_cache model kernel ({(options.Version == KernelVersion.V6_1 ? "6.1" : "6.12")}, {options.Cpus} CPUs). Type help, or exit.");
+            while (true)
+            {
+                Console.Write("# ");
+                string line = Console.ReadLine();
+                if (line == null || line.Trim() is "exit" or "quit")
+                    return 0;
+                session.Execute(line, echo: false);
+            }
+        }
+
+        // slabs, layout, slabtop: a script's commands (silently; a failing one is shown), then one
+        // command whose output is the answer.
+        private static int AfterScript(ParseResult r, string script, string command)
+        {
+            IEnumerable<string> lines = script switch
+            {
+                null => ["insmod simple_cache.ko"],
+                "-" => ReadAll(Console.In),
+                _ when File.Exists(script) => File.ReadAllLines(script),
+                _ => null,
+            };
+            if (lines == null)
+            {
+                Console.Error.WriteLine($"simple-cache: no such script: {script}");
+                return 2;
+            }
+            using var kernel = new ModelKernel(Options(r) with { ManualClock = true }).Enter();
+            var quiet = new StringWriter();
+            var setup = new Session(kernel, quiet);
+            foreach (string line in lines)
+                if (setup.Execute(line, echo: true) != 0)
+                {
+                    Console.Error.Write(quiet.ToString());
+                    Console.Error.WriteLine($"simple-cache: the script's command failed: {line.Trim()}");
+                    return 1;
+                }
+            return new Session(kernel, Console.Out) { Colour = Colour(r) }.Execute(command, echo: false);
         }
 
         /// <summary>The lines of a reader, as they come.</summary>

@@ -15,6 +15,7 @@ using System.Text.RegularExpressions;
 using SimpleCache.Model;
 using SimpleCache.Model.Fs;
 using SimpleCache.Model.Kernel;
+using SimpleCache.Model.Mm;
 
 namespace SimpleCache.Cli
 {
@@ -39,6 +40,9 @@ namespace SimpleCache.Cli
             ("echo", "echo TEXT [> FILE]"),
             ("taskset", "taskset -c CPU COMMAND"),
             ("for", "for i in $(seq A [STEP] B); do COMMAND; done"),
+            ("slabs", "slabs [CACHE]"),
+            ("layout", "layout [CACHE]"),
+            ("slabtop", "slabtop [-o] [-s a|b|c|l|v|n|o|p|s|u]"),
         ];
 
         /// <summary>The help text: every command's usage, then the files there are.</summary>
@@ -84,6 +88,9 @@ namespace SimpleCache.Cli
 
         private readonly ModelKernel _kernel;
         private readonly TextWriter _out;
+
+        /// <summary>Whether slabs, layout and slabtop colour their output (a terminal: yes; piped: no).</summary>
+        public bool Colour { get; init; }
         private readonly Dictionary<string, ModuleImage> _files = new();
 
         /// <summary>A session on <paramref name="kernel"/>, writing to <paramref name="output"/>.</summary>
@@ -250,6 +257,18 @@ namespace SimpleCache.Cli
                     return status;
                 case ["ls", var dir]:
                     return Cat(dir, o);
+                case ["slabs"]:
+                    return Slabs("simple_cache", o);
+                case ["slabs", var cacheName]:
+                    return Slabs(cacheName, o);
+                case ["layout"]:
+                    return Layout("simple_cache", o);
+                case ["layout", var cacheName]:
+                    return Layout(cacheName, o);
+                case ["slabtop", .. var args] when SlabtopSort(args) is char sort:
+                    string top = Slabtop.Render(_kernel.Slab.SlabinfoText(), sort, out string topError);
+                    o.Write(top ?? $"slabtop: {topError}\n");
+                    return top == null ? 1 : 0;
                 case ["echo", .. var words]:
                     int gt = words.IndexOf(">");
                     if (gt < 0)
@@ -279,6 +298,59 @@ namespace SimpleCache.Cli
                     o.WriteLine($"sh: {w[0]}: not found (try help)");
                     return 127;
             }
+        }
+
+        // slabtop's options here: -o (once; the shell's slabtop always runs once) and -s KEY;
+        // null (a usage error) for anything else.
+        private static char? SlabtopSort(List<string> args)
+        {
+            char sort = 'o';
+            for (int i = 0; i < args.Count; i++)
+            {
+                switch (args[i])
+                {
+                    case "-o" or "--once":
+                        break;
+                    case "-s" or "--sort" when i + 1 < args.Count && args[i + 1].Length > 0:
+                        sort = args[++i][0];
+                        break;
+                    case var a when a.StartsWith("-s", StringComparison.Ordinal) && a.Length > 2:
+                        sort = a[2];
+                        break;
+                    case var a when a.StartsWith("--sort=", StringComparison.Ordinal) && a.Length > 7:
+                        sort = a[7];
+                        break;
+                    default:
+                        return null;
+                }
+            }
+            return sort;
+        }
+
+        private SlabCache FindCache(string name, TextWriter o, string tool)
+        {
+            SlabCache cache = _kernel.Slab.Find(name);
+            if (cache == null)
+                o.WriteLine($"{tool}: no cache named '{name}' (the caches are the rows of /proc/slabinfo{(name == "simple_cache" ? "; insmod simple_cache.ko makes this one" : "")})");
+            return cache;
+        }
+
+        private int Slabs(string name, TextWriter o)
+        {
+            SlabCache cache = FindCache(name, o, "slabs");
+            if (cache == null)
+                return 1;
+            o.Write(SlabMapView.Render(console => SlabMapView.Map(console, _kernel, cache), Colour));
+            return 0;
+        }
+
+        private int Layout(string name, TextWriter o)
+        {
+            SlabCache cache = FindCache(name, o, "layout");
+            if (cache == null)
+                return 1;
+            o.Write(SlabMapView.Render(console => SlabMapView.Layout(console, _kernel.Options.Version, cache.Name, cache.Layout), Colour));
+            return 0;
         }
 
         // util-linux 2.38's dmesg (Debian 12), for the options this shell knows: -c (read and

@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
+# checks: 18   (make test fails unless exactly this many PASS or FAIL lines come out)
+#
+# The model's command line (tools/cli) as a learner meets it:
+# - `simple-cache slabtop -s KEY` against the real procps slabtop -o -s KEY reading the same
+#   /proc/slabinfo (the model's, bind-mounted over the host's in a private mount namespace), for
+#   every sort key;
+# - the commands, their help, their errors, colour in a terminal and plain text in a pipe;
+# - the .NET tool package: dotnet pack, dotnet tool install from that folder, and the installed
+#   simple-cache runs.
+
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d /tmp/kcs-cli.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+if ! dotnet build "$ROOT/tools/cli" -c Release -v q --nologo > "$work/build.log" 2>&1; then
+	echo "FAIL the CLI does not build"
+	sed 's/^/    | /' "$work/build.log" | tail -n 20
+	exit 1
+fi
+CLI=$ROOT/build/dotnet/bin/SimpleCache.Cli/Release/net10.0/simple-cache
+
+# A session with something in several caches: 40 objects of simple_cache (two slabs), a few
+# deleted, on 2 CPUs; the module's write buffers come from kmalloc.
+cat > "$work/script" <<'EOF'
+insmod simple_cache.ko
+for i in $(seq 1 40); do echo add object$i > /proc/simple_cache; done
+for i in $(seq 3 4 23); do echo del $i > /proc/simple_cache; done
+EOF
+{ cat "$work/script"; echo "cat /proc/slabinfo"; } | "$CLI" run --manual-clock - | sed -n '/^\$ cat \/proc\/slabinfo$/,$p' | tail -n +2 > "$work/slabinfo"
+
+for key in a b c l v n o p s u; do
+	real=$(unshare -m sh -c "mount --bind '$work/slabinfo' /proc/slabinfo && slabtop -o -s $key" 2>&1)
+	model=$("$CLI" slabtop -s $key --script "$work/script" 2>&1)
+	if [ -n "$real" ] && [ "$real" = "$model" ]; then
+		echo "PASS slabtop -s $key: the model's output is procps slabtop's, byte for byte ($(grep -c . <<<"$model") lines)"
+	else
+		echo "FAIL slabtop -s $key differs from procps slabtop on the same /proc/slabinfo (< procps, > model)"
+		diff <(echo "$real") <(echo "$model") | head -n 20 | sed 's/^/    | /'
+	fi
+done
+
+# check NAME WANT-RC COMMAND...: runs COMMAND; PASS if it exits WANT-RC and prints every line of
+# $want (fixed strings), else FAIL with the output.
+check() {
+	local name=$1 rc_want=$2 out rc missing=
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	while IFS= read -r line; do
+		[ -z "$line" ] && continue
+		grep -qF -- "$line" <<<"$out" || missing+="'$line' "
+	done <<<"$want"
+	if [ "$rc" -eq "$rc_want" ] && [ -z "$missing" ]; then
+		echo "PASS $name"
+	else
+		echo "FAIL $name: exit $rc (wanted $rc_want)${missing:+, missing $missing}"
+		sed 's/^/    | /' <<<"$out" | head -n 30
+	fi
+}
+
+want='run <SCRIPT>
+shell
+slabs <CACHE>
+layout <CACHE>
+slabtop
+geometry <SIZE>
+check-geometry <FILE>'
+check "simple-cache --help names every command" 0 "$CLI" --help
+
+want='simple_cache: 64-byte objects in 128-byte slots, 32 per slab (order 0: 4096 bytes), 2 CPUs
+2 of 32 slots in use, in 1 slab
+CPU 0 slab  page
+CPU 1: no slab, no partial slabs
+node partial list: empty
+the module'"'"'s list, head to tail (2 objects; not the slab'"'"'s order):
+    1 alpha (slot'
+check "simple-cache slabs maps the brief's two objects and the list" 0 "$CLI" slabs
+
+want='36 of 64 slots in use, in 2 slabs
+full slabs on no list: none'
+check "simple-cache slabs after a script" 0 "$CLI" slabs --script "$work/script"
+
+want='Left Redzone
+Right Redzone
+Tracking data (alloc)
+Object padding'
+check "simple-cache layout --slub-debug FZPU names the debug regions" 0 "$CLI" layout --slub-debug FZPU
+
+want="slabs: no cache named 'nosuch'"
+check "simple-cache slabs of an unknown cache is an error" 1 "$CLI" slabs nosuch
+
+want='--cpus takes a number of at least 1'
+check "simple-cache slabs --cpus 0 is refused" 1 "$CLI" slabs --cpus 0
+
+# Colour: escapes in a terminal (script(1) gives the command a pseudo-terminal), none in a pipe.
+tty_out=$(script -qec "$CLI slabs" /dev/null 2>&1)
+pipe_out=$("$CLI" slabs 2>&1)
+if grep -q $'\e\[' <<<"$tty_out" && ! grep -q $'\e' <<<"$pipe_out" && grep -q 'slots' <<<"$tty_out"; then
+	echo "PASS slabs colours a terminal's output and leaves a pipe's plain"
+else
+	echo "FAIL slabs: escapes in a terminal: $(grep -c $'\e\[' <<<"$tty_out"), in a pipe: $(grep -c $'\e' <<<"$pipe_out")"
+fi
+
+# The .NET tool: packed, installed from the package folder alone, run.
+if dotnet pack "$ROOT/tools/cli" -c Release -v q --nologo -o "$work/nupkg" > "$work/pack.log" 2>&1 &&
+	dotnet tool install simple-cache --tool-path "$work/tool" --add-source "$work/nupkg" > "$work/install.log" 2>&1 &&
+	"$work/tool/simple-cache" slabs > "$work/tool.out" 2>&1 && grep -q '1 alpha' "$work/tool.out"; then
+	echo "PASS dotnet pack makes a .NET tool; installed from its folder, simple-cache slabs runs ($(ls "$work/nupkg"))"
+else
+	echo "FAIL the .NET tool: pack, install or run failed"
+	cat "$work/pack.log" "$work/install.log" "$work/tool.out" 2>/dev/null | tail -n 20 | sed 's/^/    | /'
+fi
