@@ -13,6 +13,7 @@
 #                        each part's report in build/mutation/<part>/reports/), then the hand-written
 #                        mutants of the glue and the VM checks (part glue); takes hours
 #   make soak            the property tests, 500 runs each (SOAK_ITER=N)
+#   make screenshots     the README's pictures (docs/screenshot-*.png), by headless Chromium
 #   make sign            sign simple_cache.ko (Secure Boot): KEY=... CERT=... (default ~/kernel_keys/MOK.*)
 #   make deps            install what the build and the tests need (Debian packages, as root)
 #   make clean           remove everything built
@@ -35,7 +36,7 @@ CSHARP_SRC := $(wildcard $(ROOT)/module/*.cs $(ROOT)/include/linux/*.cs $(ROOT)/
                          $(ROOT)/Directory.Build.props
 GLUE_SRC := $(wildcard $(ROOT)/arch/kernel/glue/*) $(ROOT)/module/simple_cache.modinfo.c
 
-.PHONY: all module csharp demo test test-model deps sign clean check-kdir model bench mutation soak
+.PHONY: all module csharp demo test test-model deps sign clean check-kdir model bench mutation soak screenshots
 
 all: module
 
@@ -109,6 +110,9 @@ soak:
 
 model:
 	@$(DOTNET) run -c Release --project $(ROOT)/tools/cli -- run
+
+screenshots:
+	@$(ROOT)/tools/screenshots.sh
 
 bench:
 	@$(DOTNET) run -c Release --project $(ROOT)/tools/bench

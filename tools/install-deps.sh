@@ -11,13 +11,14 @@
 #   VM            qemu-system-x86, busybox-static, cpio, kmod (insmod/rmmod/lsmod/modinfo)
 #   build         make, gcc, binutils, bc, openssl (make sign and its tests)
 #   model CLI     procps (slabtop, which tests/host/cli.sh compares with the model's), util-linux
-#                 (unshare), bsdutils (script: a terminal for the colour check)
+#                 (unshare), bsdutils (script: a terminal for the colour check), chromium and
+#                 fonts-dejavu-core (headless screenshots of the pictures, tests/host/pictures.sh)
 
 set -euo pipefail
 
 packages=(linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64 linux-headers-6.12-amd64
 	linux-image-6.12-rt-amd64 linux-headers-6.12-rt-amd64
-	qemu-system-x86 busybox-static cpio kmod gzip make gcc binutils bc openssl procps util-linux bsdutils)
+	qemu-system-x86 busybox-static cpio kmod gzip make gcc binutils bc openssl procps util-linux bsdutils chromium fonts-dejavu-core)
 
 missing=()
 for p in "${packages[@]}"; do

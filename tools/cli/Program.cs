@@ -53,6 +53,11 @@ namespace SimpleCache.Cli
             Description = "Plain text even in a terminal (also: NO_COLOR=1; piped output is always plain)",
         };
 
+        private static readonly Option<int?> s_seed = new("--seed")
+        {
+            Description = "Seed the model's randomness (the shuffled freelists), for a session that repeats exactly",
+        };
+
         static Program()
         {
             s_kernel.AcceptOnlyFromAmong("6.1", "6.12");
@@ -80,16 +85,20 @@ namespace SimpleCache.Cli
             {
                 Description = "Print each kernel message as it is logged, as dmesg -w in another terminal would",
             };
+            var html = new Option<string>("--html")
+            {
+                Description = "Also write the session as one self-contained HTML page: each step's command, output, kernel log and a picture of the caches",
+            };
             var run = new Command("run", "Run a session in a model kernel (the commands are those of the shell: help lists them).")
             {
-                script, follow, s_kernel, s_cpus, s_slubDebug, s_manualClock, s_noColour,
+                script, follow, html, s_kernel, s_cpus, s_slubDebug, s_seed, s_manualClock, s_noColour,
             };
-            run.SetAction(r => Run(Options(r), r.GetValue(script), r.GetValue(follow), Colour(r)));
+            run.SetAction(r => Run(Options(r), r.GetValue(script), r.GetValue(follow), Colour(r), r.GetValue(html)));
             root.Subcommands.Add(run);
 
             var shell = new Command("shell", "Type commands at a prompt in a model kernel (help lists them).")
             {
-                s_kernel, s_cpus, s_slubDebug, s_manualClock, s_noColour,
+                s_kernel, s_cpus, s_slubDebug, s_seed, s_manualClock, s_noColour,
             };
             shell.SetAction(r => Shell(Options(r), Colour(r)));
             root.Subcommands.Add(shell);
@@ -106,17 +115,22 @@ namespace SimpleCache.Cli
             var slabs = new Command("slabs", "Show every slab of a cache as SLUB holds it: each CPU's slab and partial slabs, " +
                 "the node's partial list, full slabs; each slot in use or free, the freelist order, and simple_cache's objects by id and name.")
             {
-                cacheArg, before, s_kernel, s_cpus, s_slubDebug, s_noColour,
+                cacheArg, before, s_kernel, s_cpus, s_slubDebug, s_seed, s_noColour,
             };
-            slabs.SetAction(r => AfterScript(r, r.GetValue(before), $"slabs {r.GetValue(cacheArg)}"));
+            var svg = new Option<string>("--svg") { Description = "Also write the picture to this SVG file" };
+            slabs.Options.Add(svg);
+            slabs.SetAction(r => AfterScript(r, r.GetValue(before), $"slabs {r.GetValue(cacheArg)}", r.GetValue(svg),
+                (kernel, cache) => SlabSvg.Draw(kernel, cache)));
             root.Subcommands.Add(slabs);
 
             var layout = new Command("layout", "Show one slot of a cache byte by byte: the object, the free pointer and, " +
                 "under slub_debug, the red zones, tracking data and padding, named as mm/slub.c names them.")
             {
-                cacheArg, before, s_kernel, s_cpus, s_slubDebug, s_noColour,
+                cacheArg, before, s_kernel, s_cpus, s_slubDebug, s_seed, s_noColour,
             };
-            layout.SetAction(r => AfterScript(r, r.GetValue(before), $"layout {r.GetValue(cacheArg)}"));
+            layout.Options.Add(svg);
+            layout.SetAction(r => AfterScript(r, r.GetValue(before), $"layout {r.GetValue(cacheArg)}", r.GetValue(svg),
+                (kernel, cache) => SlabSvg.DrawLayout(kernel.Options.Version, cache.Name, cache.Layout)));
             root.Subcommands.Add(layout);
 
             var sort = new Option<string>("--sort", "-s")
@@ -127,7 +141,7 @@ namespace SimpleCache.Cli
             sort.AcceptOnlyFromAmong(Slabtop.SortKeys.Select(k => k.Key.ToString()).ToArray());
             var slabtop = new Command("slabtop", "procps's slabtop -o of the model's /proc/slabinfo, after a script (default: insmod simple_cache.ko).")
             {
-                sort, before, s_kernel, s_cpus, s_slubDebug, s_noColour,
+                sort, before, s_kernel, s_cpus, s_slubDebug, s_seed, s_noColour,
             };
             slabtop.SetAction(r => AfterScript(r, r.GetValue(before), $"slabtop -s {r.GetValue(sort)}"));
             root.Subcommands.Add(slabtop);
@@ -145,13 +159,14 @@ namespace SimpleCache.Cli
             Cpus = r.GetValue(s_cpus),
             SlubDebug = r.GetValue(s_slubDebug),
             ManualClock = r.GetValue(s_manualClock),
+            RandomSeed = r.GetValue(s_seed),
         };
 
         // Colour only for a terminal, and not when asked not to (--no-color, NO_COLOR).
         private static bool Colour(ParseResult r) =>
             !Console.IsOutputRedirected && !r.GetValue(s_noColour) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
 
-        private static int Run(KernelOptions options, string script, bool follow, bool colour)
+        private static int Run(KernelOptions options, string script, bool follow, bool colour, string html)
         {
             IEnumerable<string> lines = script switch
             {
@@ -168,11 +183,42 @@ namespace SimpleCache.Cli
             using var kernel = new ModelKernel(options).Enter();
             if (follow)   // as if dmesg -w ran in another terminal: every record as it is logged
                 kernel.Log.Logged += record => Console.WriteLine($"  dmesg -w | {record.Render()}");
-            var session = new Session(kernel, Console.Out) { Colour = colour };
-            int status = 0;
-            foreach (string line in lines)
-                status = session.Execute(line, echo: true);
-            return status;
+            if (html == null)
+            {
+                var session = new Session(kernel, Console.Out) { Colour = colour };
+                int status = 0;
+                foreach (string line in lines)
+                    status = session.Execute(line, echo: true);
+                return status;
+            }
+
+            // The same, each step also recorded for the page.
+            var report = new HtmlReport(kernel, $"simple_cache in the model: {(options.Version == KernelVersion.V6_1 ? "Linux 6.1" : "Linux 6.12")}, " +
+                $"{options.Cpus} CPU{(options.Cpus == 1 ? "" : "s")}{(options.SlubDebug != null ? ", slub_debug=" + options.SlubDebug : "")}");
+            var tee = new TeeWriter(Console.Out);
+            var recorded = new Session(kernel, tee) { Colour = colour };
+            int last = 0;
+            report.Step("(boot)", "", 0);
+            foreach (string raw in lines)
+            {
+                string line = raw.Trim();
+                if (line.Length == 0 || line.StartsWith('#'))
+                    continue;
+                Console.WriteLine();
+                Console.WriteLine($"$ {line}");
+                last = recorded.Execute(line, echo: false);
+                report.Step(line, SlabMapView.StripEscapes(tee.Take()), last);
+            }
+            try
+            {
+                File.WriteAllText(html, report.Page());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"simple-cache: cannot write {html}: {e.Message}");
+                return 1;
+            }
+            return last;
         }
 
         private static int Shell(KernelOptions options, bool colour)
@@ -192,7 +238,8 @@ namespace SimpleCache.Cli
 
         // slabs, layout, slabtop: a script's commands (silently; a failing one is shown), then one
         // command whose output is the answer.
-        private static int AfterScript(ParseResult r, string script, string command)
+        private static int AfterScript(ParseResult r, string script, string command, string svgFile = null,
+            Func<ModelKernel, SlabCache, System.Xml.Linq.XElement> picture = null)
         {
             IEnumerable<string> lines = script switch
             {
@@ -216,7 +263,19 @@ namespace SimpleCache.Cli
                     Console.Error.WriteLine($"simple-cache: the script's command failed: {line.Trim()}");
                     return 1;
                 }
-            return new Session(kernel, Console.Out) { Colour = Colour(r) }.Execute(command, echo: false);
+            int status = new Session(kernel, Console.Out) { Colour = Colour(r) }.Execute(command, echo: false);
+            if (status != 0 || svgFile == null)
+                return status;
+            try
+            {
+                File.WriteAllText(svgFile, SlabSvg.Document(picture(kernel, kernel.Slab.Find(command.Split(' ')[1]))));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"simple-cache: cannot write {svgFile}: {e.Message}");
+                return 1;
+            }
+            return 0;
         }
 
         /// <summary>The lines of a reader, as they come.</summary>

@@ -53,9 +53,12 @@ namespace SimpleCache.Cli
             draw(console);
             // Tables pad every cell to its column's width: no line keeps trailing blanks. Plain
             // text is plain: no escape sequence gets through, whatever the console decided.
-            string rendered = colour ? text.ToString() : s_escape.Replace(text.ToString(), "");
+            string rendered = colour ? text.ToString() : StripEscapes(text.ToString());
             return string.Concat(rendered.Split('\n').Select((line, i) => (i == 0 ? "" : "\n") + line.TrimEnd(' ')));
         }
+
+        /// <summary><paramref name="text"/> without terminal escape sequences.</summary>
+        public static string StripEscapes(string text) => s_escape.Replace(text, "");
 
         /// <summary>The map of one cache, as `slabs CACHE` prints it.</summary>
         public static void Map(IAnsiConsole o, ModelKernel kernel, SlabCache cache)
