@@ -8,6 +8,7 @@
 #   make test            run every test (the VM tests on 6.1, 6.12 and 6.12-rt included)
 #   make test-model      only the model's tests (no VM, no root, about a minute)
 #   make model           run the brief in the user-space model (no VM, no root): simple-cache run
+#   make tour            the guided tour of the brief's learning outcomes, in the model (docs/tour.md)
 #   make bench           benchmarks of the model's slab allocator
 #   make mutation        mutation testing with Stryker.NET (MUTATION_PARTS=module include model-mm;
 #                        each part's report in build/mutation/<part>/reports/), then the hand-written
@@ -36,7 +37,7 @@ CSHARP_SRC := $(wildcard $(ROOT)/module/*.cs $(ROOT)/include/linux/*.cs $(ROOT)/
                          $(ROOT)/Directory.Build.props
 GLUE_SRC := $(wildcard $(ROOT)/arch/kernel/glue/*) $(ROOT)/module/simple_cache.modinfo.c
 
-.PHONY: all module csharp demo test test-model deps sign clean check-kdir model bench mutation soak screenshots
+.PHONY: all module csharp demo test test-model deps sign clean check-kdir model bench mutation soak screenshots tour
 
 all: module
 
@@ -110,6 +111,9 @@ soak:
 
 model:
 	@$(DOTNET) run -c Release --project $(ROOT)/tools/cli -- run
+
+tour:
+	@$(DOTNET) run -c Release --project $(ROOT)/tools/cli -- tour
 
 screenshots:
 	@$(ROOT)/tools/screenshots.sh

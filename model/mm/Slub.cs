@@ -768,8 +768,19 @@ namespace SimpleCache.Model.Mm
             if (IsDebug)
                 InitObject(obj, RedInactive);
             if (_ctor != null)
+            {
+                Interlocked.Increment(ref _ctorCalls);
                 _ctor(obj);
+            }
         }
+
+        private long _ctorCalls;
+
+        /// <summary>
+        /// How many times the constructor has run: once per object of each new slab. The kernel
+        /// keeps no such count; the model does, so that a learner can see it.
+        /// </summary>
+        public long ConstructorCalls => Interlocked.Read(ref _ctorCalls);
 
         /// <summary>The <paramref name="index"/>th object of a slab (<c>fixup_red_left()</c> included).</summary>
         public byte* ObjectAt(Slab slab, int index) => slab.Address + (long)index * Layout.Size + Layout.RedLeftPad;

@@ -181,6 +181,7 @@ namespace SimpleCache.Model.Tests
             for (int i = 0; i < 3000; i++)
                 s.Free(s.Alloc());   // reuse: no new constructor calls unless new slabs are made
             Assert.Equal(s.GetStat(SlubStat.AllocSlab) * 56, Interlocked.Read(ref s_ctorCalls));
+            Assert.Equal(Interlocked.Read(ref s_ctorCalls), s.ConstructorCalls);   // the count the tour shows
         }
 
         private static long s_ctorCalls;

@@ -146,6 +146,14 @@ namespace SimpleCache.Cli
             slabtop.SetAction(r => AfterScript(r, r.GetValue(before), $"slabtop -s {r.GetValue(sort)}"));
             root.Subcommands.Add(slabtop);
 
+            var tour = new Command("tour", "A guided tour of the brief's learning outcomes in a model kernel: for each, the module's C# lines, " +
+                "the kernel function that acts, a picture and a question. In a terminal it waits for Enter after each step.")
+            {
+                s_kernel, s_cpus,
+            };
+            tour.SetAction(r => Tour.Run(Console.Out, Options(r), pause: !Console.IsInputRedirected && !Console.IsOutputRedirected, Console.In));
+            root.Subcommands.Add(tour);
+
             root.Subcommands.Add(Geometry.BuildCommand(s_kernel));
             root.Subcommands.Add(CheckGeometry.BuildCommand(s_kernel));
             return root;
