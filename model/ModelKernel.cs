@@ -179,6 +179,40 @@ namespace SimpleCache.Model
         public bool PanicOnOops { get; set; }
 
         /// <summary>
+        /// /proc/sys/kernel/kptr_restrict (0, 1 or 2; the kernel's default 0): how %pK prints a
+        /// pointer (<see cref="FormatRestrictedPointer"/>).
+        /// </summary>
+        public int KptrRestrict { get; set; }
+
+        private ulong _ptrKey;
+
+        /// <summary>
+        /// %pK as lib/vsprintf.c's restricted_pointer() prints it (6.1 and 6.12 alike), for a
+        /// reader who is root (the model's shell has CAP_SYSLOG): kptr_restrict 0 hashes it as %p
+        /// does (ptr_to_id(): the low 32 bits of a keyed hash of the address, as 16 hex digits;
+        /// the kernel's hash is siphash, the model's a simpler one), 1 prints the address, 2
+        /// prints zeros. The key is random per boot, as ptr_key is.
+        /// </summary>
+        public string FormatRestrictedPointer(nint p)
+        {
+            switch (KptrRestrict)
+            {
+                case 0:
+                    if (_ptrKey == 0)
+                        lock (Random)
+                            _ptrKey = (ulong)Random.NextInt64() | 1;
+                    ulong h = (ulong)p ^ _ptrKey;
+                    h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdUL;
+                    h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53UL;
+                    return ((h ^ (h >> 33)) & 0xffffffffUL).ToString("x16");
+                case 1:
+                    return ((ulong)p).ToString("x16");
+                default:
+                    return new string('0', 16);
+            }
+        }
+
+        /// <summary>
         /// <c>BUG()</c> at <paramref name="file"/>:<paramref name="line"/> (each version's own line
         /// of its own source) in <paramref name="function"/>: on x86-64 the ud2 trap's
         /// report_bug() (lib/bug.c) prints the cut line and "kernel BUG at file:line!", then

@@ -37,5 +37,11 @@ namespace Kernel
 
         /// <summary>The proc file's release: <c>void release(int writable)</c>.</summary>
         public const string ProcRelease = "kcs_proc_release";
+
+        /// <summary>
+        /// The show of the read-only file made by <c>Proc.CreateSingle</c> (proc_create_single()):
+        /// <c>int show(struct seq_file *m)</c>.
+        /// </summary>
+        public const string ProcSingleShow = "kcs_proc_single_show";
     }
 }

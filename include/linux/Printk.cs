@@ -176,10 +176,23 @@ namespace Kernel
                             field.Put(s[k]);
                     zero = false;
                 }
+                else if (conv == (byte)'p' && i < format.Length && format[i] == (byte)'K')
+                {
+                    // %pK: a kernel pointer as /proc/sys/kernel/kptr_restrict allows (lib/vsprintf.c's
+                    // restricted_pointer(): 0 hashed as %p, 1 the address for a reader with
+                    // CAP_SYSLOG, 2 zeros). The backend decides, with the kernel's own code where
+                    // there is one.
+                    i++;
+                    TextBuffer text = default;
+                    int n = RestrictedPointer(arg.Pointer, text.Bytes, 32);
+                    for (int k = 0; k < n; k++)
+                        field.Put(text.Bytes[k]);
+                    zero = false;
+                }
                 else if (conv == (byte)'p')
                 {
                     // %px: the raw address, 16 hex digits on 64-bit. (Plain %p prints a hashed
-                    // value in the kernel; only %px is offered so both backends print the same.)
+                    // value in the kernel; only %px and %pK are offered, so both backends print the same.)
                     if (i < format.Length && format[i] == (byte)'x')
                         i++;
                     for (ulong rest = (ulong)arg.Pointer >> 4, digits = 1; digits < 16; digits++, rest >>= 4)
@@ -250,6 +263,9 @@ namespace Kernel
 
         /// <summary>Backend: hands one formatted record (no trailing newline) to the kernel log.</summary>
         private static partial void Emit(LogLevel level, byte* text, int length);
+
+        /// <summary>%pK of <paramref name="p"/> into <paramref name="text"/> (at most <paramref name="size"/> bytes): the bytes written.</summary>
+        private static partial int RestrictedPointer(void* p, byte* text, int size);
     }
 
     /// <summary><c>WARN()</c> and friends (include/asm-generic/bug.h).</summary>

@@ -4,9 +4,10 @@
 // /proc. Partial declarations: each backend implements them. Copying a writer's bytes is in
 // Uaccess.cs, the locks that keep the data consistent in Sync.cs.
 //
-// A module has at most one proc file here. Its callbacks are the module's methods exported
-// under the names in ModuleEntry (ProcOpen, ProcShow, ProcWrite, ProcRelease): the kernel glue
-// calls them directly, as it calls module_init.
+// A module has at most two proc files here: one made by Create, whose callbacks are the module's
+// methods exported under the names in ModuleEntry (ProcOpen, ProcShow, ProcWrite, ProcRelease),
+// and one read-only file made by CreateSingle, shown by ModuleEntry.ProcSingleShow. The kernel
+// glue calls them directly, as it calls module_init.
 
 namespace Kernel
 {
@@ -20,6 +21,27 @@ namespace Kernel
     {
     }
 
+    /// <summary>
+    /// File permission bits (include/uapi/linux/stat.h), for proc files' modes. C# has no octal
+    /// literals: 0644 in C# source is the decimal 644 (octal 1204), so modes are built from these,
+    /// as kernel code also writes them: <c>S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH</c> is 0644.
+    /// </summary>
+    public static class Stat
+    {
+        /// <summary>00400: the owner may read.</summary>
+        public const ushort S_IRUSR = 0x100;
+        /// <summary>00200: the owner may write.</summary>
+        public const ushort S_IWUSR = 0x80;
+        /// <summary>00040: the group may read.</summary>
+        public const ushort S_IRGRP = 0x20;
+        /// <summary>00020: the group may write.</summary>
+        public const ushort S_IWGRP = 0x10;
+        /// <summary>00004: others may read.</summary>
+        public const ushort S_IROTH = 0x4;
+        /// <summary>00002: others may write.</summary>
+        public const ushort S_IWOTH = 0x2;
+    }
+
     /// <summary>/proc files (include/linux/proc_fs.h) and seq_file output.</summary>
     public static unsafe partial class Proc
     {
@@ -30,6 +52,14 @@ namespace Kernel
         /// </summary>
         /// <returns>The entry, or null on failure.</returns>
         public static partial ProcDirEntry* Create(System.ReadOnlySpan<byte> name, ushort mode);
+
+        /// <summary>
+        /// <c>proc_create_single(name, mode, NULL, show)</c>: creates a read-only /proc/NAME whose
+        /// every read prints what the module's ModuleEntry.ProcSingleShow callback prints. The
+        /// mode is the file's permission (<see cref="Stat"/>): S_IRUSR alone lets only root read it. May sleep.
+        /// </summary>
+        /// <returns>The entry, or null on failure.</returns>
+        public static partial ProcDirEntry* CreateSingle(System.ReadOnlySpan<byte> name, ushort mode);
 
         /// <summary><c>proc_remove(pde)</c>: removes the file and waits for calls in progress to finish. May sleep.</summary>
         public static partial void Remove(ProcDirEntry* entry);

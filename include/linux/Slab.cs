@@ -52,5 +52,12 @@ namespace Kernel
 
         /// <summary><c>kfree(ptr)</c>: frees a kmalloc allocation; null is ignored. May sleep on PREEMPT_RT (see <see cref="KmemCacheFree"/>).</summary>
         public static partial void Kfree(void* ptr);
+
+        /// <summary>
+        /// The first byte of the slab that holds <paramref name="obj"/>:
+        /// <c>folio_address(virt_to_folio(obj))</c> (what mm/slab.h's <c>slab_address(virt_to_slab(obj))</c>
+        /// gives inside mm/). With the object's address it gives the object's offset in its slab.
+        /// </summary>
+        public static partial void* SlabAddress(void* obj);
     }
 }

@@ -22,16 +22,24 @@ namespace SimpleCache.Model.Fs
         private int _inUse;
         private bool _removed;
 
-        internal ProcEntry(string name, ushort mode, LoadedModule owner)
+        internal ProcEntry(string name, ushort mode, LoadedModule owner, bool single)
         {
             Name = name;
             Mode = mode;
             Owner = owner;
             Assembly code = owner.Code;
-            Open = ModuleImage.EntryPoint(code, ModuleEntry.ProcOpen);
-            Show = ModuleImage.EntryPoint(code, ModuleEntry.ProcShow);
-            Write = ModuleImage.EntryPoint(code, ModuleEntry.ProcWrite);
-            Release = ModuleImage.EntryPoint(code, ModuleEntry.ProcRelease);
+            if (single)
+            {
+                // proc_create_single(): seq_file's single_open with one show, nothing else.
+                Show = ModuleImage.EntryPoint(code, ModuleEntry.ProcSingleShow);
+            }
+            else
+            {
+                Open = ModuleImage.EntryPoint(code, ModuleEntry.ProcOpen);
+                Show = ModuleImage.EntryPoint(code, ModuleEntry.ProcShow);
+                Write = ModuleImage.EntryPoint(code, ModuleEntry.ProcWrite);
+                Release = ModuleImage.EntryPoint(code, ModuleEntry.ProcRelease);
+            }
             Handle = Handles.Alloc(this);
         }
 

@@ -25,17 +25,27 @@ namespace SimpleCache.Model.Fs
         /// <summary>Creates the view of <paramref name="kernel"/>'s files.</summary>
         public Procfs(ModelKernel kernel) => _kernel = kernel;
 
-        /// <summary><c>proc_create()</c>: a /proc file served by <paramref name="owner"/>'s callbacks, or null if the name is taken.</summary>
-        public ProcEntry CreateEntry(string name, ushort mode, LoadedModule owner)
+        /// <summary>
+        /// <c>proc_create()</c>, or with <paramref name="single"/> <c>proc_create_single()</c>: a
+        /// /proc file served by <paramref name="owner"/>'s callbacks, or null if the name is taken.
+        /// </summary>
+        public ProcEntry CreateEntry(string name, ushort mode, LoadedModule owner, bool single = false)
         {
             lock (_entries)
             {
-                if (_entries.ContainsKey(name) || name is "slabinfo" or "modules" || owner == null)
+                if (_entries.ContainsKey(name) || name is "slabinfo" or "modules" or "sys" || owner == null)
                     return null;
-                var entry = new ProcEntry(name, mode, owner);
+                var entry = new ProcEntry(name, mode, owner, single);
                 _entries[name] = entry;
                 return entry;
             }
+        }
+
+        /// <summary>The module file /proc/<paramref name="name"/>, or null.</summary>
+        public ProcEntry Entry(string name)
+        {
+            lock (_entries)
+                return _entries.TryGetValue(name, out ProcEntry entry) ? entry : null;
         }
 
         /// <summary><c>proc_remove()</c>: unlinks the file, then waits for calls in progress.</summary>
@@ -80,6 +90,8 @@ namespace SimpleCache.Model.Fs
                     return _kernel.PanicOnOops ? "1\n" : "0\n";
                 case ["proc", "sys", "kernel", "tainted"]:
                     return $"{_kernel.TaintMask}\n";
+                case ["proc", "sys", "kernel", "kptr_restrict"]:
+                    return $"{_kernel.KptrRestrict}\n";
                 case ["proc", "modules"]:
                     return string.Concat(_kernel.Modules.Loaded.Select(m =>
                         $"{m.Name} {m.Image.Size} {m.ShownRefCount} - {m.StateName} 0x0000000000000000 (OE{m.StateFlag})\n"));
@@ -114,6 +126,12 @@ namespace SimpleCache.Model.Fs
             value = value.Trim();
             switch (p)
             {
+                case ["proc", "sys", "kernel", "kptr_restrict"]:
+                    // proc_dointvec_minmax_sysadmin, 0 to 2 (kernel/printk/sysctl.c): out of range is EINVAL.
+                    if (!int.TryParse(value, out int restrict) || restrict is < 0 or > 2)
+                        return -Errno.EINVAL;
+                    _kernel.KptrRestrict = restrict;
+                    return 0;
                 case ["proc", "sys", "kernel", "panic_on_oops"]:
                     // proc_dointvec: an integer; any non-zero value turns it on.
                     if (!int.TryParse(value, out int onOops))

@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
-# checks: 18   (make test fails unless exactly this many PASS or FAIL lines come out)
+# checks: 20   (make test fails unless exactly this many PASS or FAIL lines come out)
 #
 # The model's command line (tools/cli) as a learner meets it:
 # - `simple-cache slabtop -s KEY` against the real procps slabtop -o -s KEY reading the same
 #   /proc/slabinfo (the model's, bind-mounted over the host's in a private mount namespace), for
 #   every sort key;
 # - the commands, their help, their errors, colour in a terminal and plain text in a pipe;
+# - simple-cache-ctl map (the VM's slab map) on the model's /proc/simple_cache_map and sysfs
+#   files, and on a crafted view it must refuse;
 # - the .NET tool package: dotnet pack, dotnet tool install from that folder, and the installed
 #   simple-cache runs.
 
@@ -112,4 +114,40 @@ if dotnet pack "$ROOT/tools/cli" -c Release -v q --nologo -o "$work/nupkg" > "$w
 else
 	echo "FAIL the .NET tool: pack, install or run failed"
 	cat "$work/pack.log" "$work/install.log" "$work/tool.out" 2>/dev/null | tail -n 20 | sed 's/^/    | /'
+fi
+
+# simple-cache-ctl map, fed the model's view (kptr_restrict 1: the addresses) and its sysfs
+# figures from the same session; then a view with two objects in one slot, which it must refuse.
+if dotnet build "$ROOT/tools/ctl" -c Release -v q --nologo > "$work/ctl.log" 2>&1; then
+	CTL="dotnet exec $ROOT/build/dotnet/bin/SimpleCache.Ctl/Release/net10.0/linux-x64/simple-cache-ctl.dll"
+	mkdir -p "$work/sysfs"
+	{ cat "$work/script"; echo "echo 1 > /proc/sys/kernel/kptr_restrict"; echo "cat /proc/simple_cache_map"
+	  for a in slab_size objs_per_slab order slabs; do echo "cat /sys/kernel/slab/simple_cache/$a"; done; } |
+		"$CLI" run --seed 4 - > "$work/session"
+	sed -n '/^\$ cat \/proc\/simple_cache_map$/,/^$/p' "$work/session" | sed '1d;$d' > "$work/view"
+	for a in slab_size objs_per_slab order slabs; do
+		sed -n "/^\\\$ cat \/sys\/kernel\/slab\/simple_cache\/$a\$/{n;p}" "$work/session" > "$work/sysfs/$a"
+	done
+	out=$($CTL map "$work/view" "$work/sysfs" 2>&1)
+	rc=$?
+	cells=$(grep -E '^    slots  ' <<<"$out" | awk '{ print $2 }' | tr -cd '#' | wc -c)
+	if [ $rc -eq 0 ] && [ "$cells" -eq 36 ] && grep -q '^simple_cache in the running kernel: 36 objects; 128-byte slots' <<<"$out"; then
+		echo "PASS simple-cache-ctl map draws the model's 36 objects in their slots, consistent with sysfs"
+	else
+		echo "FAIL simple-cache-ctl map on the model's view: exit $rc, $cells objects drawn"
+		sed 's/^/    | /' <<<"$out" | head -n 20
+	fi
+	# The view with its last row copied onto the next id: two objects in one slot.
+	{ cat "$work/view"; tail -n 1 "$work/view" | sed 's/^[0-9]*/999/'; } | sed '1s/^objects: [0-9]*/objects: 37/' > "$work/bad"
+	out=$($CTL map "$work/bad" "$work/sysfs" 2>&1)
+	if [ $? -eq 1 ] && grep -q 'PROBLEM: object 999 is in slot [0-9]*, which another object holds' <<<"$out"; then
+		echo "PASS simple-cache-ctl map refuses a view with two objects in one slot"
+	else
+		echo "FAIL simple-cache-ctl map accepted two objects in one slot"
+		sed 's/^/    | /' <<<"$out" | tail -n 5
+	fi
+else
+	echo "FAIL simple-cache-ctl does not build"
+	echo "FAIL simple-cache-ctl map not checked"
+	tail -n 10 "$work/ctl.log" | sed 's/^/    | /'
 fi

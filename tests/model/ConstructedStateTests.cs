@@ -44,9 +44,9 @@ namespace SimpleCache.Model.Tests
         public void FreeObjectsAreInTheConstructorsStateAfterEveryStep(KernelVersion version, int cpus)
         {
             using var k = K.Boot(version, cpus);
-            // fail_nth=6: the cache, alpha, beta, the lock and the file are allocations 1 to 5;
-            // the first object added through /proc is the 6th and fails.
-            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache, "fail_nth=6"));
+            // fail_nth=7: the cache, alpha, beta, the lock and the two files are allocations 1 to 6;
+            // the first object added through /proc is the 7th and fails.
+            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache, "fail_nth=7"));
             AssertConstructed(k, "load", 2);
             Write(k, "add gamma", global::Kernel.Errno.ENOMEM);
             AssertConstructed(k, "a failed add (ENOMEM)", 2);

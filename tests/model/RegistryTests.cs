@@ -79,7 +79,7 @@ namespace SimpleCache.Model.Tests
         public void TheBadInputBatteryGetsTheDocumentedErrnosAndChangesNothing(SimpleCache.Model.Mm.KernelVersion version, string slubDebug)
         {
             using var k = K.Boot(version, slubDebug: slubDebug);
-            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache, "fail_nth=6"));
+            Assert.Equal(0, k.Modules.Insmod(K.SimpleCache, "fail_nth=7"));
             Assert.True(RegistryChecks.BadInputs().Count() >= 40);
             // 1 check before, 2 for each of the 49 bad inputs, 2 for the good command after them.
             RunChecks(RegistryChecks.RunBattery, k, 103);

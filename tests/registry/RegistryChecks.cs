@@ -109,7 +109,7 @@ namespace SimpleCache.Registry
         /// <summary>
         /// The bad inputs: each with what it does and the errno the writer must get. The first
         /// needs the module loaded with fail_nth set to fail the first object added through
-        /// /proc (fail_nth=6 for the default names: the cache, 2 objects, the lock, the file).
+        /// /proc (fail_nth=7 for the default names: the cache, 2 objects, the lock, the two files).
         /// </summary>
         public static IEnumerable<(string What, Func<IRegistry, long> Act, int Errno)> BadInputs()
         {

@@ -13,6 +13,8 @@
 //   simple-cache-ctl ids-run-out               ENOSPC (the module loaded with last_id=2147483645)
 //   simple-cache-ctl constructed               free objects in the constructor's state (the module
 //                                              loaded with selfcheck=1 last_id=2147483600)
+//   simple-cache-ctl map [VIEW SYSFS-DIR]      where the kernel put each object, slab by slab, from
+//                                              /proc/simple_cache_map and /sys/kernel/slab (root)
 //   simple-cache-ctl stress [OPS] [WRITERS] [SEED] [READERS]
 //                                              concurrent writers and readers (default 10000 2 1 2)
 // battery, sequence, ids-run-out, constructed and stress are the registry checks of
@@ -37,6 +39,10 @@ namespace SimpleCache.Ctl
                 file = args[1];
                 args = args[2..];
             }
+            if (args is ["map"])
+                return Map.Run("/proc/simple_cache_map", "/sys/kernel/slab/simple_cache");
+            if (args is ["map", var view, var sysfs])   // the same from copies (tests/host/cli.sh: the model's)
+                return Map.Run(view, sysfs);
             var registry = new ProcRegistry(file);
             switch (args)
             {
@@ -64,7 +70,7 @@ namespace SimpleCache.Ctl
                     return Tally("stress", RegistryChecks.RunConcurrent(registry, writers, ops, seed, Report, readers));
                 }
                 default:
-                    Console.Error.WriteLine("usage: simple-cache-ctl [--file PATH] list | add NAME | del ID | rename ID NAME | clear | write TEXT | battery | sequence | ids-run-out | constructed | stress [OPS] [WRITERS] [SEED] [READERS]");
+                    Console.Error.WriteLine("usage: simple-cache-ctl [--file PATH] list | add NAME | del ID | rename ID NAME | clear | write TEXT | map [VIEW SYSFS-DIR] | battery | sequence | ids-run-out | constructed | stress [OPS] [WRITERS] [SEED] [READERS]");
                     return 2;
             }
         }

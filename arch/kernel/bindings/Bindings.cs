@@ -54,6 +54,11 @@ namespace Kernel
         public static partial void* Kmalloc(nuint size, Gfp flags) => KcsKmalloc(size, (uint)flags);
 
         public static partial void Kfree(void* ptr) => KcsKfree(ptr);
+
+        [DllImport("*", EntryPoint = "kcs_slab_address"), SuppressGCTransition]
+        private static extern void* KcsSlabAddress(void* obj);
+
+        public static partial void* SlabAddress(void* obj) => KcsSlabAddress(obj);
     }
 
     public static unsafe partial class Printk
@@ -62,6 +67,11 @@ namespace Kernel
         private static extern void KcsPrintk(int level, byte* text, int length);
 
         private static partial void Emit(LogLevel level, byte* text, int length) => KcsPrintk((int)level, text, length);
+
+        [DllImport("*", EntryPoint = "kcs_format_pk"), SuppressGCTransition]
+        private static extern int KcsFormatPk(void* p, byte* text, int size);
+
+        private static partial int RestrictedPointer(void* p, byte* text, int size) => KcsFormatPk(p, text, size);
     }
 
     public static unsafe partial class Bug
@@ -131,6 +141,9 @@ namespace Kernel
         [DllImport("*", EntryPoint = "kcs_proc_create"), SuppressGCTransition]
         private static extern ProcDirEntry* KcsProcCreate(byte* name, int nameLength, ushort mode);
 
+        [DllImport("*", EntryPoint = "kcs_proc_create_single"), SuppressGCTransition]
+        private static extern ProcDirEntry* KcsProcCreateSingle(byte* name, int nameLength, ushort mode);
+
         [DllImport("*", EntryPoint = "kcs_proc_remove"), SuppressGCTransition]
         private static extern void KcsProcRemove(ProcDirEntry* entry);
 
@@ -141,6 +154,12 @@ namespace Kernel
         {
             fixed (byte* n = name)
                 return KcsProcCreate(n, name.Length, mode);
+        }
+
+        public static partial ProcDirEntry* CreateSingle(System.ReadOnlySpan<byte> name, ushort mode)
+        {
+            fixed (byte* n = name)
+                return KcsProcCreateSingle(n, name.Length, mode);
         }
 
         public static partial void Remove(ProcDirEntry* entry) => KcsProcRemove(entry);

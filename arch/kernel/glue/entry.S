@@ -32,6 +32,7 @@ SYM_FUNC_END(\name)
 	.weak	kcs_proc_show
 	.weak	kcs_proc_write
 	.weak	kcs_proc_release
+	.weak	kcs_proc_single_show
 
 KCS_ENTRY kcs_enter_module_init, kcs_module_init
 KCS_ENTRY kcs_enter_module_exit, kcs_module_exit
@@ -40,3 +41,4 @@ KCS_ENTRY kcs_enter_proc_open, kcs_proc_open
 KCS_ENTRY kcs_enter_proc_show, kcs_proc_show
 KCS_ENTRY kcs_enter_proc_write, kcs_proc_write
 KCS_ENTRY kcs_enter_proc_release, kcs_proc_release
+KCS_ENTRY kcs_enter_proc_single_show, kcs_proc_single_show

@@ -20,6 +20,7 @@
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/proc_fs.h>
@@ -82,6 +83,16 @@ void kcs_printk(int level, const char *text, int len)
 void kcs_warn(const char *text, int len)
 {
 	WARN(1, "%.*s\n", len, text);
+}
+
+/*
+ * %pK, formatted by the kernel itself: lib/vsprintf.c's restricted_pointer() applies
+ * /proc/sys/kernel/kptr_restrict and the reader's CAP_SYSLOG. vsprintf neither sleeps nor takes
+ * a sleeping lock, so this runs inside the FPU section.
+ */
+int kcs_format_pk(const void *p, char *text, int size)
+{
+	return scnprintf(text, size, "%pK", p);
 }
 
 /* --- list.h: the reports of lib/list_debug.c ----------------------------------------------- */
@@ -248,6 +259,12 @@ void kcs_kfree(void *p)
 	KCS_OUTSIDE_FPU(kfree(p));
 }
 
+/* The slab of an object: its folio's first byte (mm/slab.h's slab_address(virt_to_slab()) is private to mm/). */
+void *kcs_slab_address(const void *obj)
+{
+	return folio_address(virt_to_folio(obj));
+}
+
 /* --- moduleparam.h, jiffies.h ----------------------------------------------------------- */
 
 /* The address of the variable behind module parameter @name (see module_param()). */
@@ -337,6 +354,31 @@ void *kcs_proc_create(const char *name, int len, u16 mode)
 	memcpy(buf, name, len);
 	buf[len] = '\0';
 	KCS_OUTSIDE_FPU(pde = proc_create(buf, mode, NULL, &kcs_proc_ops));
+	return pde;
+}
+
+/*
+ * proc_create_single(): a read-only file; every read prints what the C# single show prints, in
+ * an FPU section of its own.
+ */
+static int kcs_single_seq_show(struct seq_file *m, void *v)
+{
+	int ret;
+
+	KCS_IN_FPU(ret = kcs_enter_proc_single_show(m));
+	return ret;
+}
+
+void *kcs_proc_create_single(const char *name, int len, u16 mode)
+{
+	char buf[64];
+	struct proc_dir_entry *pde;
+
+	if (len <= 0 || len >= (int)sizeof(buf) || !kcs_proc_single_show)
+		return NULL;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	KCS_OUTSIDE_FPU(pde = proc_create_single(buf, mode, NULL, kcs_single_seq_show));
 	return pde;
 }
 

@@ -48,6 +48,7 @@ int kcs_enter_proc_open(int writable);
 int kcs_enter_proc_show(struct seq_file *m);
 long kcs_enter_proc_write(const char __user *buf, size_t len);
 void kcs_enter_proc_release(int writable);
+int kcs_enter_proc_single_show(struct seq_file *m);
 
 /*
  * The C# entry points themselves (include/linux/ModuleEntry.cs names them); those a module may
@@ -60,6 +61,7 @@ extern int kcs_proc_open(int writable) __attribute__((weak));
 extern int kcs_proc_show(struct seq_file *m) __attribute__((weak));
 extern long kcs_proc_write(const char __user *buf, size_t len) __attribute__((weak));
 extern void kcs_proc_release(int writable) __attribute__((weak));
+extern int kcs_proc_single_show(struct seq_file *m) __attribute__((weak));
 
 /*
  * The wrappers the C# bindings call (arch/kernel/bindings/Bindings.cs, one DllImport each).
@@ -71,6 +73,7 @@ struct kmem_cache;
 void kcs_fail_fast(void);
 void kcs_printk(int level, const char *text, int len);
 void kcs_warn(const char *text, int len);
+int kcs_format_pk(const void *p, char *text, int size);
 struct list_head;
 bool kcs_list_add_valid_or_report(struct list_head *new, struct list_head *prev, struct list_head *next);
 bool kcs_list_del_entry_valid_or_report(struct list_head *entry);
@@ -82,10 +85,12 @@ void kcs_kmem_cache_destroy(struct kmem_cache *s);
 int kcs_kmem_cache_shrink(struct kmem_cache *s);
 void *kcs_kmalloc(size_t size, u32 flags);
 void kcs_kfree(void *p);
+void *kcs_slab_address(const void *obj);
 void *kcs_param_arg(const char *name, int len);
 u64 kcs_jiffies(void);
 u32 kcs_hz(void);
 void *kcs_proc_create(const char *name, int len, u16 mode);
+void *kcs_proc_create_single(const char *name, int len, u16 mode);
 void kcs_proc_remove(void *pde);
 void kcs_seq_write(struct seq_file *m, const char *data, int len);
 unsigned long kcs_copy_from_user(void *to, const void __user *from, unsigned long n);

@@ -40,6 +40,13 @@ namespace Kernel
 
         public static partial void Kfree(void* ptr) => ModelKernel.Current.Slab.Kfree(ptr);
 
+        // folio_address(virt_to_folio(obj)): the slab's first page, or the page of a non-slab address.
+        public static partial void* SlabAddress(void* obj)
+        {
+            var slab = ModelKernel.Current.Pages.SlabOf((byte*)obj);
+            return slab != null ? slab.Address : (void*)((nint)obj & ~(nint)(PageAllocator.PageSize - 1));
+        }
+
         // %pS of the caller, with the module's name as the kernel prints it: "fn+0x0/0x0 [module]".
         private static string Caller()
         {
@@ -55,6 +62,15 @@ namespace Kernel
         // As the glue's kcs_printk(): printk(KERN_<level> "%.*s\n", len, text).
         private static partial void Emit(LogLevel level, byte* text, int length) =>
             ModelKernel.Current.Printk(level, Encoding.UTF8.GetString(text, length) + "\n");
+
+        private static partial int RestrictedPointer(void* p, byte* text, int size)
+        {
+            string s = ModelKernel.Current.FormatRestrictedPointer((nint)p);
+            int n = System.Math.Min(s.Length, size);
+            for (int i = 0; i < n; i++)
+                text[i] = (byte)s[i];
+            return n;
+        }
     }
 
     public static unsafe partial class Bug
@@ -96,6 +112,12 @@ namespace Kernel
         public static partial ProcDirEntry* Create(System.ReadOnlySpan<byte> name, ushort mode)
         {
             var entry = ModelKernel.Current.Fs.CreateEntry(Encoding.UTF8.GetString(name), mode, ModuleHost.Current);
+            return (ProcDirEntry*)(entry?.Handle ?? 0);
+        }
+
+        public static partial ProcDirEntry* CreateSingle(System.ReadOnlySpan<byte> name, ushort mode)
+        {
+            var entry = ModelKernel.Current.Fs.CreateEntry(Encoding.UTF8.GetString(name), mode, ModuleHost.Current, single: true);
             return (ProcDirEntry*)(entry?.Handle ?? 0);
         }
 
