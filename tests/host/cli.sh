@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
-# checks: 20   (make test fails unless exactly this many PASS or FAIL lines come out)
+# checks: 22   (make test fails unless exactly this many PASS or FAIL lines come out)
 #
 # The model's command line (tools/cli) as a learner meets it:
 # - `simple-cache slabtop -s KEY` against the real procps slabtop -o -s KEY reading the same
@@ -96,6 +96,26 @@ check "simple-cache slabs of an unknown cache is an error" 1 "$CLI" slabs nosuch
 
 want='--cpus takes a number of at least 1'
 check "simple-cache slabs --cpus 0 is refused" 1 "$CLI" slabs --cpus 0
+
+# run --follow: slabtop follows the script. Piped, the rows that changed after each command
+# (simple_cache's appears with the module, and grows to 2 slabs with 40 objects on one CPU);
+# in a terminal, a footer redrawn in place (cursor up, clear, draw).
+printf 'taskset -c 0 insmod simple_cache.ko\nfor i in $(seq 1 40); do taskset -c 0 echo add o$i > /proc/simple_cache; done\n' > "$work/follow"
+out=$("$CLI" run --follow --manual-clock "$work/follow" 2>&1)
+rows=$(grep -E '^  slabtop \| .* simple_cache$' <<<"$out" | awk '{ print $3 "/" $7 }' | tr '\n' ' ')
+if [ "$rows" = "32/1 64/2 " ]; then
+	echo "PASS run --follow, piped: slabtop's simple_cache row after each command that changed it (objects/slabs: $rows)"
+else
+	echo "FAIL run --follow, piped: simple_cache's slabtop rows were '$rows', wanted '32/1 64/2 '"
+	grep 'slabtop |' <<<"$out" | head -n 10 | sed 's/^/    | /'
+fi
+tty_out=$(script -qec "$CLI run --follow --manual-clock $work/follow" /dev/null 2>&1 | tr -d '\r')
+redraws=$(grep -o $'\e\[[0-9]*F\e\[J' <<<"$tty_out" | wc -l)
+if [ "$redraws" -eq 1 ] && [ "$(grep -c '^---- slabtop (model, refreshed after each command) ----$' <<<"$tty_out")" -eq 2 ]; then
+	echo "PASS run --follow in a terminal: slabtop's top is drawn after each of the 2 commands, the first taken away before the second"
+else
+	echo "FAIL run --follow in a terminal: $redraws redraws"
+fi
 
 # Colour: escapes in a terminal (script(1) gives the command a pseudo-terminal), none in a pipe.
 tty_out=$(script -qec "$CLI slabs" /dev/null 2>&1)

@@ -83,7 +83,8 @@ namespace SimpleCache.Cli
             };
             var follow = new Option<bool>("--follow")
             {
-                Description = "Print each kernel message as it is logged, as dmesg -w in another terminal would",
+                Description = "Print each kernel message as it is logged, as dmesg -w in another terminal would, and follow the caches with " +
+                    "slabtop: in a terminal its top stays at the bottom, refreshed after each command; piped, the rows that changed are printed",
             };
             var html = new Option<string>("--html")
             {
@@ -189,34 +190,36 @@ namespace SimpleCache.Cli
                 return 2;
             }
             using var kernel = new ModelKernel(options).Enter();
-            if (follow)   // as if dmesg -w ran in another terminal: every record as it is logged
-                kernel.Log.Logged += record => Console.WriteLine($"  dmesg -w | {record.Render()}");
-            if (html == null)
+            SlabtopFollow slabtop = null;
+            if (follow)
             {
-                var session = new Session(kernel, Console.Out) { Colour = colour };
-                int status = 0;
-                foreach (string line in lines)
-                    status = session.Execute(line, echo: true);
-                return status;
+                // As if dmesg -w and slabtop ran in other terminals: every record as it is logged,
+                // and slabtop's figures after each command.
+                kernel.Log.Logged += record => Console.WriteLine($"  dmesg -w | {record.Render()}");
+                slabtop = new SlabtopFollow(kernel, Console.Out, terminal: !Console.IsOutputRedirected);
             }
-
-            // The same, each step also recorded for the page.
-            var report = new HtmlReport(kernel, $"simple_cache in the model: {(options.Version == KernelVersion.V6_1 ? "Linux 6.1" : "Linux 6.12")}, " +
+            HtmlReport report = html == null ? null : new HtmlReport(kernel,
+                $"simple_cache in the model: {(options.Version == KernelVersion.V6_1 ? "Linux 6.1" : "Linux 6.12")}, " +
                 $"{options.Cpus} CPU{(options.Cpus == 1 ? "" : "s")}{(options.SlubDebug != null ? ", slub_debug=" + options.SlubDebug : "")}");
             var tee = new TeeWriter(Console.Out);
-            var recorded = new Session(kernel, tee) { Colour = colour };
+            var session = new Session(kernel, tee) { Colour = colour };
             int last = 0;
-            report.Step("(boot)", "", 0);
+            report?.Step("(boot)", "", 0);
             foreach (string raw in lines)
             {
                 string line = raw.Trim();
                 if (line.Length == 0 || line.StartsWith('#'))
                     continue;
+                slabtop?.BeforeStep();
                 Console.WriteLine();
                 Console.WriteLine($"$ {line}");
-                last = recorded.Execute(line, echo: false);
-                report.Step(line, SlabMapView.StripEscapes(tee.Take()), last);
+                last = session.Execute(line, echo: false);
+                string output = tee.Take();
+                report?.Step(line, SlabMapView.StripEscapes(output), last);
+                slabtop?.AfterStep();
             }
+            if (report == null)
+                return last;
             try
             {
                 File.WriteAllText(html, report.Page());

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
 #
 # demo.sh (make demo): builds the C# module for a Debian kernel, boots that kernel in a throwaway
-# QEMU VM and walks through the brief there: insmod, lsmod, dmesg, /proc/slabinfo, rmmod, dmesg.
+# QEMU VM and walks through the brief there: insmod, lsmod, dmesg, /proc/slabinfo, where the kernel
+# put the objects (the slab map) and procps's slabtop, rmmod, dmesg.
 #
 #   KERNEL=6.1.0-56-amd64 tools/vm/demo.sh     pick the kernel (default: the newest installed
 #                                              that is not a PREEMPT_RT build)
@@ -18,9 +19,10 @@ fi
 echo "demo: building simple_cache.ko (C# -> NativeAOT -> kbuild) for Linux $rel"
 mkdir -p "$VM_ROOT/build"
 ko=$(vm_build_module "$rel" 2>"$VM_ROOT/build/demo-build.log") || { cat "$VM_ROOT/build/demo-build.log" >&2; exit 1; }
+vm_build_ctl || exit 1   # simple-cache-ctl, which draws the slab map in the VM
 sed 's/^/      /' "$VM_ROOT/build/demo-build.log"
 echo "demo: booting Linux $rel in QEMU (software emulation, about 10 seconds)"
-out=$(vm_run "$rel" "$ko" "$VM_ROOT/tools/vm/guest/demo.sh" "kcs.tag=demo")
+out=$(VM_EXTRA_FILES=$VM_CTL vm_run "$rel" "$ko" "$VM_ROOT/tools/vm/guest/demo.sh" "kcs.tag=demo")
 if ! grep -q '== KCS-GUEST-END' <<<"$out"; then
 	echo "demo: the VM did not finish; its console:" >&2
 	echo "$out" | tail -n 60 >&2

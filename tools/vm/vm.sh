@@ -108,9 +108,12 @@ vm_initramfs() {
 	stage=$(mktemp -d)
 	mkdir -p "$stage"/{bin,sbin,proc,sys,dev,tmp,lib,lib64,etc}
 	cp /bin/busybox "$stage/bin/busybox"
-	# kmod (insmod, rmmod, lsmod, modinfo) and util-linux's dmesg, as on a Debian system.
+	# kmod (insmod, rmmod, lsmod, modinfo), util-linux's dmesg and procps's slabtop, as on a
+	# Debian system; and a user who is not root (nobody), for su.
 	mkdir -p "$stage/usr/bin"
-	for file in /usr/bin/kmod /usr/bin/dmesg; do
+	printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$stage/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' > "$stage/etc/group"
+	for file in /usr/bin/kmod /usr/bin/dmesg /usr/bin/slabtop; do
 		cp "$file" "$stage$file"
 		vm_copy_libs "$stage" "$file"
 	done

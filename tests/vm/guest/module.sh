@@ -5,11 +5,11 @@
 
 . /lib.sh
 . /checks.sh
-# 55 checks of its own, from simple-cache-ctl 103 in the battery, 51 in the sequence, 6 in the
-# stress test, 6 when the ids run out and 27 in the constructed-state run, and 60 from the
-# fault-injection loop: for 2 and 4 names, 5 and 7 failing points with 5 checks each (4 at the
+# 69 checks of its own, from simple-cache-ctl 103 in the battery, 51 in the sequence, 6 in the
+# stress test, 6 when the ids run out and 27 in the constructed-state run, and 70 from the
+# fault-injection loop: for 2 and 4 names, 6 and 8 failing points with 5 checks each (4 at the
 # first: no cache to destroy yet), and one for the load that then succeeds.
-plan 308
+plan 332
 KO=/simple_cache.ko
 klog >/dev/null   # start with an empty log: boot messages are not the module's
 
@@ -42,6 +42,43 @@ CACHE: cache destroyed" "$(cache_lines)"
 check "the cache is gone from /proc/slabinfo" eval "! in_slabinfo"
 check "lsmod no longer lists simple_cache" eval "! in_lsmod"
 check "kernel log clean after load/unload (no BUG, WARNING, Oops, leaks)" log_is_clean
+
+# --- the map: where the kernel put each object (/proc/simple_cache_map, simple-cache-ctl map) ---
+
+section map
+check "insmod for the map" insmod $KO
+# ls -l's mode column: the registry is 0644, the map 0400 (C# has no octal literals: the modes
+# come from include/linux/Proc.cs's Stat bits).
+check "/proc/simple_cache is -rw-r--r-- (0644)" sh -c "ls -l /proc/simple_cache | grep -q '^-rw-r--r-- '"
+check "/proc/simple_cache_map is -r-------- (0400)" sh -c "ls -l /proc/simple_cache_map | grep -q '^-r-------- '"
+out=$(su -s /bin/sh nobody -c 'cat /proc/simple_cache_map' 2>&1)
+check "a user who is not root cannot read the map (Permission denied)" contains "$out" 'Permission denied'
+# kptr_restrict decides what %pK shows: 1 the addresses (root has CAP_SYSLOG), 2 zeros, 0 a hash.
+restrict=$(cat /proc/sys/kernel/kptr_restrict)
+echo 1 > /proc/sys/kernel/kptr_restrict
+view=$(cat /proc/simple_cache_map)
+printf '%s\n' "$view" | sed 's/^/    map: /'
+check "kptr_restrict=1: root sees each slab's kernel address (ffff...)" test "$(printf '%s\n' "$view" | awk 'NR > 2 && $3 ~ /^ffff[0-9a-f]{12}$/' | wc -l)" -eq 2
+check "the map lists alpha and beta, in list order" test "$(printf '%s\n' "$view" | awk 'NR > 2 { printf "%s %s,", $1, $2 }')" = "1 alpha,2 beta,"
+check "simple-cache-ctl map: the view agrees with /sys/kernel/slab/simple_cache" /simple-cache-ctl map
+for i in $(seq 1 40); do echo "add object$i" > /proc/simple_cache; done
+/simple-cache-ctl map > /tmp/map.out 2>&1
+map_rc=$?
+sed 's/^/    ctl: /' /tmp/map.out
+check "simple-cache-ctl map after 40 more objects: consistent, 42 objects" sh -c "[ $map_rc -eq 0 ] && grep -q '^simple_cache in the running kernel: 42 objects' /tmp/map.out"
+slabs_used=$(awk 'NR > 2 { print $3 }' /proc/simple_cache_map | sort -u | wc -l)
+num_slabs=$(awk '$1 == "simple_cache" { print $15 }' /proc/slabinfo)
+check "the 42 objects are in $slabs_used slabs, at most the $num_slabs of /proc/slabinfo and at least 2 (32 per slab)" \
+	sh -c "[ $slabs_used -ge 2 ] && [ $slabs_used -le $num_slabs ]"
+echo 2 > /proc/sys/kernel/kptr_restrict
+check "kptr_restrict=2: every slab reads as zeros" test "$(awk 'NR > 2 && $3 != "0000000000000000"' /proc/simple_cache_map | wc -l)" -eq 0
+echo 0 > /proc/sys/kernel/kptr_restrict
+hashed=$(awk 'NR > 2 { print $3 }' /proc/simple_cache_map | sort -u | grep -c '^00000000[0-9a-f]\{8\}$')
+check "kptr_restrict=0: the slabs are hashed (00000000 and 8 hex digits), one value per slab" test "$hashed" -eq "$slabs_used"
+echo "$restrict" > /proc/sys/kernel/kptr_restrict
+check "rmmod after the map" rmmod simple_cache
+check "the map is gone with the module" test ! -e /proc/simple_cache_map
+check "kernel log clean after the map" log_is_clean
 
 # --- 50 cycles ------------------------------------------------------------------------------
 
@@ -136,9 +173,9 @@ check "kernel log clean after custom names" log_is_clean
 # --- /proc/simple_cache, the live registry ---------------------------------------------------------
 
 section registry
-# fail_nth=6: the cache, alpha, beta, the lock and the file are allocations 1 to 5, so the first
-# object added through /proc fails with ENOMEM (the battery's first check).
-check "insmod with fail_nth=6 for the registry battery" insmod $KO fail_nth=6
+# fail_nth=7: the cache, alpha, beta, the lock and the two files are allocations 1 to 6, so the
+# first object added through /proc fails with ENOMEM (the battery's first check).
+check "insmod with fail_nth=7 for the registry battery" insmod $KO fail_nth=7
 check "/proc/simple_cache lists alpha and beta" sh -c "grep -q ' alpha ' /proc/simple_cache && grep -q ' beta ' /proc/simple_cache"
 klog >/dev/null
 # ctl_checks ARGS...: runs simple-cache-ctl's checks (tests/registry/RegistryChecks.cs) and counts
