@@ -120,6 +120,7 @@ vm_initramfs() {
 	for tool in insmod rmmod lsmod modinfo; do
 		ln -s /usr/bin/kmod "$stage/sbin/$tool"
 	done
+	ln -s /usr/bin/slabtop "$stage/bin/slabtop"
 	cp "$ko" "$stage/simple_cache.ko"
 	for file in $VM_EXTRA_FILES; do
 		cp "$file" "$stage/"
