@@ -129,8 +129,9 @@ fi
 # The .NET tool: packed, installed from the package folder alone, run.
 if dotnet pack "$ROOT/tools/cli" -c Release -v q --nologo -o "$work/nupkg" > "$work/pack.log" 2>&1 &&
 	dotnet tool install simple-cache --tool-path "$work/tool" --add-source "$work/nupkg" > "$work/install.log" 2>&1 &&
-	"$work/tool/simple-cache" slabs > "$work/tool.out" 2>&1 && grep -q '1 alpha' "$work/tool.out"; then
-	echo "PASS dotnet pack makes a .NET tool; installed from its folder, simple-cache slabs runs ($(ls "$work/nupkg"))"
+	"$work/tool/simple-cache" slabs > "$work/tool.out" 2>&1 && grep -q '1 alpha' "$work/tool.out" &&
+	"$work/tool/simple-cache" tour > "$work/tour.out" 2>&1 && grep -q '^## 10\. What /proc/slabinfo' "$work/tour.out"; then
+	echo "PASS dotnet pack makes a .NET tool; installed from its folder, simple-cache slabs and simple-cache tour run ($(ls "$work/nupkg"))"
 else
 	echo "FAIL the .NET tool: pack, install or run failed"
 	cat "$work/pack.log" "$work/install.log" "$work/tool.out" 2>/dev/null | tail -n 20 | sed 's/^/    | /'

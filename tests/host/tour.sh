@@ -28,12 +28,12 @@ fi
 # The brief's outcomes, each with a step: allocation, lifecycle, lists, reuse, cleanup, constructors, errors.
 missing=
 for topic in 'Kernel memory allocation' 'The object lifecycle' 'A list in kernel space' 'Object reuse' 'Cleanup' \
-	'The constructor' 'Error handling' 'slub_debug' 'What /proc/slabinfo'; do
+	'The constructor' 'Error handling' 'slub_debug' 'What /proc/slabinfo' 'Where the real kernel'; do
 	grep -q "^## [0-9]*\. $topic" "$work/tour.md" || missing+="'$topic' "
 done
 steps=$(grep -c '^## [0-9]' "$work/tour.md")
-if [ -z "$missing" ] && [ "$steps" -eq 9 ] && [ "$(grep -c '^\*\*Think about it:\*\*' "$work/tour.md")" -eq 9 ] &&
-	[ "$(grep -c '^```csharp$' "$work/tour.md")" -eq 9 ]; then
+if [ -z "$missing" ] && [ "$steps" -eq 10 ] && [ "$(grep -c '^\*\*Think about it:\*\*' "$work/tour.md")" -eq 10 ] &&
+	[ "$(grep -c '^```csharp$' "$work/tour.md")" -eq 10 ]; then
 	echo "PASS the tour has a step for each of the brief's outcomes, each with the module's C#, a picture and a question"
 else
 	echo "FAIL the tour: $steps steps, missing ${missing:-nothing}"
@@ -41,7 +41,7 @@ fi
 
 # In a terminal (script(1) gives it one) the tour stops after step 1 when the learner types q.
 printf 'q\n' | timeout 120 script -qec "$CLI tour" /dev/null 2>&1 | tr -d '\r' > "$work/tty.out"
-if grep -q '^\[step 1 of 9: Enter for the next, q to stop\]' "$work/tty.out" && ! grep -q '^## 2\.' "$work/tty.out" && grep -q '^## 1\.' "$work/tty.out"; then
+if grep -q '^\[step 1 of 10: Enter for the next, q to stop\]' "$work/tty.out" && ! grep -q '^## 2\.' "$work/tty.out" && grep -q '^## 1\.' "$work/tty.out"; then
 	echo "PASS in a terminal the tour waits after each step, and q stops it"
 else
 	echo "FAIL the tour in a terminal did not wait for Enter after step 1 (or did not stop on q)"

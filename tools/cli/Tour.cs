@@ -162,6 +162,30 @@ namespace SimpleCache.Cli
                 "Both objects are in the same slab, but not next to each other. Why does the second object not take the slot " +
                 "after the first?"),
 
+            new("Where the real kernel puts the objects",
+                "Kernel memory allocation, seen from the module: the slab each object is in, and where in it.",
+                [.. Method("MapShow")],
+                "`folio_address(virt_to_folio(obj))` is the first byte of the object's slab; `%pK` prints it as " +
+                "`lib/vsprintf.c: restricted_pointer()` allows (`/proc/sys/kernel/kptr_restrict`: 0 hashed, 1 the address for root, " +
+                "2 zeros). The file is mode 0400: only root may read it.",
+                sh =>
+                {
+                    sh.Quietly("echo 1 > /proc/sys/kernel/kptr_restrict");
+                    sh.RunMasked("cat /proc/simple_cache_map");
+                    sh.Say("In the model the addresses are the model's own (shown here as <addr>, since they change from run to run). " +
+                        "In a real kernel, `make demo` shows the same view and `simple-cache-ctl map` draws it with " +
+                        "/sys/kernel/slab/simple_cache/slab_size; on Debian's 6.12 it printed:");
+                    sh.Output.WriteLine("```");
+                    sh.Output.WriteLine("$ /simple-cache-ctl map");
+                    sh.Output.WriteLine("simple_cache in the running kernel: 3 objects; 128-byte slots (slab_size), 32 per slab (objs_per_slab), order 0; the cache has 1 slab (slabs)");
+                    sh.Output.WriteLine("  slab ff40c92581d25000: 3 of 32 slots hold the module's objects");
+                    sh.Output.WriteLine("    slots  ..............##.#..............   # the module's object, . free or another's");
+                    sh.Output.WriteLine("    slot 14: 1 alpha, 15: 3 gamma, 17: 2 beta");
+                    sh.Output.WriteLine("```");
+                    sh.Quietly("echo 0 > /proc/sys/kernel/kptr_restrict");
+                },
+                "Why does the kernel hide its addresses from most readers, even from root unless kptr_restrict says otherwise?"),
+
             new("The constructor: once per slab, not once per allocation",
                 "Constructor-based initialisation: SLUB runs the constructor for every object of a slab when it makes the slab.",
                 [.. Method("CacheCtor")],
