@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
-# checks: 22   (make test fails unless exactly this many PASS or FAIL lines come out)
+# checks: 23   (make test fails unless exactly this many PASS or FAIL lines come out)
 #
 # The model's command line (tools/cli) as a learner meets it:
 # - `simple-cache slabtop -s KEY` against the real procps slabtop -o -s KEY reading the same
@@ -71,6 +71,14 @@ slabtop
 geometry <SIZE>
 check-geometry <FILE>'
 check "simple-cache --help names every command" 0 "$CLI" --help
+
+# Tab completion: System.CommandLine's [suggest] directive, which dotnet-suggest's shell scripts call.
+if [ "$("$CLI" '[suggest:3]' 'sla' | tr '\n' ' ')" = "slabs slabtop " ] &&
+	[ "$("$CLI" '[suggest:15]' 'slabtop --sort ' | tr -d '\n')" = "abclnopsuv" ]; then
+	echo "PASS completion: 'sla' completes to slabs and slabtop, and slabtop --sort to its ten keys"
+else
+	echo "FAIL completion: '$("$CLI" '[suggest:3]' 'sla' | tr '\n' ' ')'"
+fi
 
 want='simple_cache: 64-byte objects in 128-byte slots, 32 per slab (order 0: 4096 bytes), 2 CPUs
 2 of 32 slots in use, in 1 slab
