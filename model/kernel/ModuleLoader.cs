@@ -346,7 +346,7 @@ namespace SimpleCache.Model.Kernel
 
             // do_init_module(): init runs without module_mutex. If it oopses, the task is killed
             // here (TaskKilledException) and the module stays in the list, coming, for good.
-            int ret = Call(module, () => ((delegate* unmanaged<int>)module.Init)());
+            int ret = Call(module, () => ((delegate* unmanaged<int>)module.Init)(), KernelEntry.InitModule);
             if (ret > 0)
             {
                 _kernel.Printk(LogLevel.Warning, $"do_init_module: '{image.Name}'->init suspiciously returned {ret}, it should follow 0/-E convention");
@@ -397,18 +397,22 @@ namespace SimpleCache.Model.Kernel
         /// the calling task (<see cref="ModelTask.RunInKernel"/>): an oops in it kills the task,
         /// and this throws <see cref="TaskKilledException"/>.
         /// </summary>
-        public int Call(LoadedModule module, Func<int> code)
+        public int Call(LoadedModule module, Func<int> code, KernelEntry entry = KernelEntry.None)
         {
             LoadedModule previousModule = s_current.Value;
+            ModelTask task = ModelTask.Current;
+            KernelEntry previousEntry = task.Entry;
             _kernel.Enter();
             s_current.Value = module;
+            task.Entry = entry;
             try
             {
-                return ModelTask.Current.RunInKernel(code);
+                return task.RunInKernel(code);
             }
             finally
             {
                 s_current.Value = previousModule;
+                task.Entry = previousEntry;
             }
         }
 

@@ -23,6 +23,15 @@ using System.Threading;
 
 namespace SimpleCache.Model.Kernel
 {
+    /// <summary>How a task entered module code: what its kernel stack has below the module's frames.</summary>
+    public enum KernelEntry
+    {
+        /// <summary>Not through a system call the model knows (host code calling the model).</summary>
+        None,
+        /// <summary>finit_module(2): insmod running the module's init.</summary>
+        InitModule,
+    }
+
     /// <summary>
     /// Thrown to the caller of a system call whose task an oops killed (<c>make_task_dead(SIGSEGV)</c>):
     /// the process is dead, its system call never returns.
@@ -86,6 +95,8 @@ namespace SimpleCache.Model.Kernel
         internal int SpinlocksHeld;
         // In a system call: module code runs for it, or an oops stopped it there for good.
         internal volatile bool InSyscall;
+        // Which system call entered the module (the bottom of a stack depot trace).
+        internal KernelEntry Entry;
 
         /// <summary>Whether the calling thread is running kernel code for a task (a module call).</summary>
         public static bool InKernel => t_worker != null;

@@ -200,6 +200,12 @@ namespace SimpleCache.Model.Mm
         /// [slab_bugs]"; a method of a loaded module's code gets " [module]" (sprint_symbol()
         /// names the module of an address in one) when the name does not have it yet.
         /// </summary>
+        internal bool IsModuleCode(System.Reflection.MethodBase method)
+        {
+            System.Reflection.Assembly assembly = method.DeclaringType?.Assembly;
+            return assembly != null && Kernel.Modules.Loaded.Any(m => m.Code == assembly);
+        }
+
         internal string KernelSymbol(string symbol)
         {
             if (symbol == null)

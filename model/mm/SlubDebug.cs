@@ -509,9 +509,9 @@ namespace SimpleCache.Model.Mm
         {
             byte* t = obj + InfoEnd + which * SlabGeometry.TrackSize;
             *(ulong*)t = (ulong)Allocator.Symbols.CallerAddress();
-            *(uint*)(t + 8) = Allocator.Symbols.SaveStack();
+            *(uint*)(t + 8) = Allocator.Symbols.SaveStack(Allocator.IsModuleCode, Kernel.ModelTask.Current.Entry, Allocator.Version);
             *(int*)(t + 12) = Allocator.CurrentCpu();
-            *(int*)(t + 16) = Environment.CurrentManagedThreadId;
+            *(int*)(t + 16) = Kernel.ModelTask.Current.Pid;   // current->pid
             *(ulong*)(t + 24) = Allocator.Kernel.Clock.Jiffies;
             _tracked = true;
         }

@@ -5,6 +5,16 @@
 // and the reports print them with %pS ("kmem_cache_alloc+0x1f/0x40"). The model has no machine
 // addresses for C# methods, so it stores tokens into a table of method names and keeps each
 // saved stack as text. Used by SlubDebug.cs.
+//
+// A saved stack is the module's frames, from the first caller outside the allocator, then the
+// kernel's frames of the system call that entered the module, as the VMs print them (below the
+// module's frames the host's own .NET frames would mean nothing to a learner). The model knows
+// that bottom for insmod (finit_module), from tests/vm/bugs.sh's runs on Debian's kernels:
+//   6.1:  do_one_initcall, do_init_module, __do_sys_finit_module, do_syscall_64,
+//         entry_SYSCALL_64_after_hwframe
+//   6.12: do_one_initcall, do_init_module, init_module_from_file, idempotent_init_module,
+//         __x64_sys_finit_module, do_syscall_64, entry_SYSCALL_64_after_hwframe
+// For other entries (a write to /proc, rmmod) a trace ends with the module's frames.
 
 using System;
 using System.Diagnostics;
@@ -51,12 +61,25 @@ namespace SimpleCache.Model.Mm
             }
         }
 
-        /// <summary><c>stack_depot_save()</c>: keeps the current stack, returns its handle.</summary>
-        public uint SaveStack()
+        private static readonly string[] s_initModule61 =
+            ["do_one_initcall", "do_init_module", "__do_sys_finit_module", "do_syscall_64", "entry_SYSCALL_64_after_hwframe"];
+        private static readonly string[] s_initModule612 =
+            ["do_one_initcall", "do_init_module", "init_module_from_file", "idempotent_init_module", "__x64_sys_finit_module",
+             "do_syscall_64", "entry_SYSCALL_64_after_hwframe"];
+
+        /// <summary>
+        /// <c>stack_depot_save()</c>: keeps the current stack, returns its handle. With
+        /// <paramref name="isModuleCode"/> (whether a method is a loaded module's), the stack is
+        /// the module's frames, then the kernel's frames of <paramref name="entry"/> on
+        /// <paramref name="version"/>; without module frames (host code calling the allocator),
+        /// every frame from the first caller outside the allocator.
+        /// </summary>
+        public uint SaveStack(Func<System.Reflection.MethodBase, bool> isModuleCode = null, Kernel.KernelEntry entry = Kernel.KernelEntry.None,
+            KernelVersion version = KernelVersion.V6_12)
         {
             var trace = new StackTrace(1, false);
             var sb = new StringBuilder();
-            bool outside = false;
+            bool outside = false, inModule = false;
             foreach (StackFrame f in trace.GetFrames())
             {
                 var m = f.GetMethod();
@@ -65,12 +88,19 @@ namespace SimpleCache.Model.Mm
                 outside |= IsOutside(m);
                 if (!outside)
                     continue;
+                bool module = isModuleCode?.Invoke(m) == true;
+                if (inModule && !module)
+                    break;   // below the module: the host's frames, not the kernel's
+                inModule |= module;
                 if (sb.Length > 0)
                     sb.Append('\n');
                 sb.Append($" {m.DeclaringType?.Name}.{m.Name}+0x0/0x0");
                 if (sb.Length > 600)
                     break;
             }
+            if (inModule && entry == Kernel.KernelEntry.InitModule)
+                foreach (string frame in version == KernelVersion.V6_1 ? s_initModule61 : s_initModule612)
+                    sb.Append($"\n {frame}+0x0/0x0");
             lock (_lock)
             {
                 _stacks.Add(sb.ToString());

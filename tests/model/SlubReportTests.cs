@@ -312,6 +312,33 @@ namespace SimpleCache.Model.Tests
             Assert.Null(Slabinfo(session, output));   // 6.12 unlinks the cache it cannot destroy
         }
 
+        [Theory]
+        // The stack depot's frames of an object allocated and freed in a module's init, as the VMs
+        // printed them (tests/vm/bugs.sh, bug=use_after_free under slub_debug=FZPU): the module's
+        // frames, then finit_module's path, which 6.12 splits into init_module_from_file and
+        // idempotent_init_module. (gcc inlines alloc_one into slab_bugs_init on 6.12 and
+        // tail-calls from free_one; the C# port keeps both frames, see bugs.sh.)
+        [InlineData(KernelVersion.V6_1, "do_one_initcall do_init_module __do_sys_finit_module do_syscall_64 entry_SYSCALL_64_after_hwframe")]
+        [InlineData(KernelVersion.V6_12, "do_one_initcall do_init_module init_module_from_file idempotent_init_module __x64_sys_finit_module do_syscall_64 entry_SYSCALL_64_after_hwframe")]
+        public void TracksEndInTheSystemCallThatRanTheModule(KernelVersion version, string kernelFrames)
+        {
+            using var k = K.Boot(version, cpus: 1, slubDebug: "FZPU");
+            var output = new StringWriter();
+            var session = new Session(k, output);
+            Assert.Equal(0, session.Execute("insmod slab_bugs.ko bug=use_after_free cache=plain", echo: false));
+            output.GetStringBuilder().Clear();
+            session.Execute("dmesg -t", echo: false);
+            string[] lines = output.ToString().Split('\n');
+            foreach (var (what, fn) in new[] { ("Allocated", "alloc_one"), ("Freed", "free_one") })
+            {
+                int at = System.Array.FindIndex(lines, l => l.StartsWith($"{what} in ", System.StringComparison.Ordinal));
+                Assert.True(at >= 0, $"no {what} line");
+                Assert.Matches($@"^{what} in {fn}\+0x0/0x0 \[slab_bugs\] age=\d+ cpu=0 pid=1\d\d\d$", lines[at]);
+                var frames = lines.Skip(at + 1).TakeWhile(l => l.StartsWith(' ')).Select(l => l.Trim().Split('+')[0]).ToArray();
+                Assert.Equal($"{fn} slab_bugs_init {kernelFrames}", string.Join(' ', frames));
+            }
+        }
+
         [Fact]
         public void LockDebuggingIsDisabledOnceAndSilentlyByAnOops()
         {
