@@ -190,6 +190,7 @@ namespace SimpleCache.Model
         /// %pK as lib/vsprintf.c's restricted_pointer() prints it (6.1 and 6.12 alike), for a
         /// reader who is root (the model's shell has CAP_SYSLOG): kptr_restrict 0 hashes it as %p
         /// does (ptr_to_id(): the low 32 bits of a keyed hash of the address, as 16 hex digits;
+        /// unhashed when slub_debug is on, which sets no_hash_pointers;
         /// the kernel's hash is siphash, the model's a simpler one), 1 prints the address, 2
         /// prints zeros. The key is random per boot, as ptr_key is.
         /// </summary>
@@ -197,6 +198,10 @@ namespace SimpleCache.Model
         {
             switch (KptrRestrict)
             {
+                case 0 when Slab.DebugEnabled:
+                    // slub_debug turned on no_hash_pointers at boot (kmem_cache_init(), mm/slub.c,
+                    // 6.1 and 6.12): default_pointer() prints the address itself.
+                    return ((ulong)p).ToString("x16");
                 case 0:
                     if (_ptrKey == 0)
                         lock (Random)

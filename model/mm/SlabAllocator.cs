@@ -48,6 +48,9 @@ namespace SimpleCache.Model.Mm
         /// <summary>Names and stacks for SLAB_STORE_USER tracking.</summary>
         public SymbolTable Symbols { get; } = new();
 
+        /// <summary>slub_debug is on (<see cref="SlubDebugOption.Enabled"/>): the kernel then prints pointers unhashed.</summary>
+        public bool DebugEnabled => _debugOption.Enabled;
+
         private bool _inKunit;
         private long _errors;
 
@@ -397,6 +400,13 @@ namespace SimpleCache.Model.Mm
             }
             return option;
         }
+
+        /// <summary>
+        /// Whether the option turns slub_debug on at all (setup_slub_debug(): global flags, or
+        /// any per-cache block: <c>slub_debug != 0 || slub_debug_string</c>, 6.1 and 6.12); then
+        /// kmem_cache_init() calls no_hash_pointers_enable(), and %p and %pK stop hashing.
+        /// </summary>
+        public bool Enabled => _blocks.Any(b => b.Flags != 0 || b.Caches.Length > 0);
 
         /// <summary>The debug flags the option gives the cache called <paramref name="name"/>.</summary>
         public CacheFlags FlagsFor(string name)

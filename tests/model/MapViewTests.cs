@@ -53,13 +53,19 @@ namespace SimpleCache.Model.Tests
             Assert.All(rows, r => Assert.Equal(cache.Layout.RedLeftPad, (uint)(r.Offset % cache.Layout.Size)));
             Assert.All(rows, r => Assert.InRange(r.Offset / cache.Layout.Size, 0, cache.Layout.ObjectsPerSlab - 1));
 
-            // kptr_restrict 0: hashed, the same value for the same slab, and not the address.
+            // kptr_restrict 0: hashed, the same value for the same slab, and not the address; but
+            // slub_debug turns on no_hash_pointers, and then it is the address (as in the VM).
             k.KptrRestrict = 0;
             var hashed = Rows(k);
             Assert.Equal(rows.Select(r => r.Offset), hashed.Select(r => r.Offset));
-            Assert.Equal(rows.Select(r => r.Slab).Distinct().Count(), hashed.Select(r => r.Slab).Distinct().Count());
-            Assert.All(hashed, r => Assert.StartsWith("00000000", r.Slab));
-            Assert.Empty(hashed.Select(r => r.Slab).Intersect(rows.Select(r => r.Slab)));
+            if (slubDebug != null)
+                Assert.Equal(rows.Select(r => r.Slab), hashed.Select(r => r.Slab));
+            else
+            {
+                Assert.Equal(rows.Select(r => r.Slab).Distinct().Count(), hashed.Select(r => r.Slab).Distinct().Count());
+                Assert.All(hashed, r => Assert.StartsWith("00000000", r.Slab));
+                Assert.Empty(hashed.Select(r => r.Slab).Intersect(rows.Select(r => r.Slab)));
+            }
             // kptr_restrict 2: zeros for everyone.
             k.KptrRestrict = 2;
             Assert.All(Rows(k), r => Assert.Equal("0000000000000000", r.Slab));
