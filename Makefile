@@ -33,8 +33,9 @@ DOTNET ?= dotnet
 
 CSHARP_OBJ := $(ROOT)/build/csharp/simple_cache.o
 CSHARP_SRC := $(wildcard $(ROOT)/module/*.cs $(ROOT)/include/linux/*.cs $(ROOT)/arch/kernel/corelib/*.cs \
-                         $(ROOT)/arch/kernel/bindings/*.cs) $(ROOT)/arch/kernel/SimpleCache.Kernel.csproj \
-                         $(ROOT)/Directory.Build.props
+                         $(ROOT)/arch/kernel/bindings/*.cs $(ROOT)/analyzers/*.cs $(ROOT)/analyzers/*.csproj) \
+                         $(ROOT)/arch/kernel/SimpleCache.Kernel.csproj $(ROOT)/Directory.Build.props \
+                         $(ROOT)/module/.editorconfig $(ROOT)/include/linux/.editorconfig
 GLUE_SRC := $(wildcard $(ROOT)/arch/kernel/glue/*) $(ROOT)/module/simple_cache.modinfo.c
 
 .PHONY: all module csharp demo test test-model deps sign clean check-kdir model bench mutation soak screenshots tour

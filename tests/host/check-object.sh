@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
-# checks: 8   (make test fails unless exactly this many PASS or FAIL lines come out)
+# checks: 9   (make test fails unless exactly this many PASS or FAIL lines come out)
 #
 # The build check of the C# object (arch/kernel/glue/check-csharp-object.sh) must accept the real
 # object and reject each kind of object the kernel would refuse or an IBT kernel would crash on.
@@ -39,6 +39,14 @@ void printk(const char *);
 void f(void) { printk("x"); }
 C
 mk undef; expect reject "a call to a symbol the glue does not define" "$tmp/undef.o" "undefined symbol 'printk'"
+
+# What `new int[4]` in the module leaves behind: a call to the runtime's array allocator, which
+# the check names with the C# construct behind it.
+cat > "$tmp/newarray.c" <<'C'
+void *RhpNewArrayFast(void *type, int n);
+void *f(void) { return RhpNewArrayFast(0, 4); }
+C
+mk newarray; expect reject "an array allocation (new T[]), named as such" "$tmp/newarray.o" "RhpNewArrayFast: an array allocation (new T\[\]); the kernel has no GC heap"
 
 cat > "$tmp/indirect.c" <<'C'
 void g(void (*fn)(void)) { fn(); fn(); }

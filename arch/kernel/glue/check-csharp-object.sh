@@ -31,11 +31,32 @@ if readelf -S -W "$obj" | grep -q '\.hydrated'; then
 	fail=1
 fi
 
-# 2. Undefined symbols must all be defined by the glue.
+# 2. Undefined symbols must all be defined by the glue. A symbol of the .NET runtime's helpers
+# is named with the C# construct that calls it (the analyzer, analyzers/, reports the same at
+# the construct's own line; this is the last line of defence).
+construct() {
+	case $1 in
+	RhpNewFast|RhpNewFinalizable|RhpNewObject|RhpNewPtrArrayFast) echo "a class instance (new C()); the kernel has no GC heap: use a struct, or Slab.Kmalloc" ;;
+	RhpNewArrayFast|RhpNewArray|RhpNewArrayFastAlign8|RhNewArray|RhpNewVariableSizeObject) echo "an array allocation (new T[]); the kernel has no GC heap: use stackalloc or Slab.Kmalloc" ;;
+	RhpNewString|RhNewString) echo "a string built at run time; print with Printk and a u8 format instead" ;;
+	RhBox|RhpBox|RhBoxAny|RhUnbox*) echo "boxing a value into an object; pass the value or a pointer to it" ;;
+	RhpThrowEx|RhpRethrow|RhpThrowHwEx|RhpCallCatchFunclet|RhpCallFinallyFunclet|RhpCallFilterFunclet) echo "throw or try; return a negative errno instead" ;;
+	RhpInitialDynamicInterfaceDispatch|RhpInterfaceDispatch*|RhpResolveInterfaceMethod*) echo "an interface call; call a static method instead" ;;
+	RhTypeCast_*|RhpStelemRef|RhpLdelemaRef) echo "a runtime type check or cast (is, as, (T)obj on a class); the kernel build has no type system" ;;
+	RhpAssignRef*|RhpCheckedAssignRef*|RhpByRefAssignRef|RhpCheckedLockCmpXchg|RhpCheckedXchg) echo "a store of an object reference (GC write barrier); the kernel has no GC heap" ;;
+	__GetNonGCStaticBase*|__GetGCStaticBase*|RhpGetThreadStaticBase*|*Cctor*) echo "a static constructor or a static field initialiser; set statics in Init (they start zeroed)" ;;
+	RhpPInvoke|RhpPInvokeReturn|RhpReversePInvoke*) echo "a P/Invoke transition; bindings must be [SuppressGCTransition]" ;;
+	*) return 1 ;;
+	esac
+}
 defined=$(nm --defined-only "$@" | awk 'NF == 3 && $2 ~ /[TtDdBbRr]/ { print $3 }' | sort -u)
 for sym in $(nm -u "$obj" | awk '{ print $2 }' | sort -u); do
 	if ! printf '%s\n' "$defined" | grep -qx "$sym"; then
-		say "undefined symbol '$sym' is not provided by the glue ($*)"
+		if what=$(construct "$sym"); then
+			say "undefined symbol '$sym' is not provided by the glue: $sym: $what ($*)"
+		else
+			say "undefined symbol '$sym' is not provided by the glue ($*)"
+		fi
 		fail=1
 	fi
 done
