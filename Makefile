@@ -10,7 +10,8 @@
 #   make model           run the brief in the user-space model (no VM, no root): simple-cache run
 #   make tour            the guided tour of the brief's learning outcomes, in the model (docs/tour.md)
 #   make bench           benchmarks of the model's slab allocator
-#   make mutation        mutation testing with Stryker.NET (MUTATION_PARTS=module include model-mm;
+#   make mutation        mutation testing with Stryker.NET (MUTATION_PARTS=module include model-mm-slub
+#                        model-mm-debug model-mm-rest;
 #                        each part's report in build/mutation/<part>/reports/), then the hand-written
 #                        mutants of the glue and the VM checks (part glue); takes hours
 #   make soak            the property tests, 500 runs each (SOAK_ITER=N)
@@ -124,7 +125,7 @@ bench:
 
 # Stryker.NET (a dotnet tool pinned in .config/dotnet-tools.json) mutates one part at a time and
 # runs the model's tests against each mutant; tests/mutation/<part>.json says what it mutates.
-MUTATION_PARTS ?= module include model-mm glue
+MUTATION_PARTS ?= module include model-mm-slub model-mm-debug model-mm-rest glue
 mutation:
 	@cd $(ROOT) && $(DOTNET) tool restore >/dev/null
 	@set -e; for part in $(MUTATION_PARTS); do \
@@ -134,7 +135,7 @@ mutation:
 		fi; \
 		echo "== mutation testing of $$part (tests/mutation/$$part.json)"; \
 		cd $(ROOT)/tests/model && $(DOTNET) tool run dotnet-stryker -- --config-file ../mutation/$$part.json \
-			--output $(ROOT)/build/mutation/$$part | tr '\r' '\n' | grep -E '^\[|Killed|Survived|Timeout|score'; \
+			--output $(ROOT)/build/mutation/$$part | tr '\r' '\n' | grep --line-buffered -E '^\[|Killed|Survived|Timeout|score'; \
 	done
 
 clean:
