@@ -17,12 +17,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/kcs-cli.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if ! dotnet build "$ROOT/tools/cli" -c Release -v q --nologo > "$work/build.log" 2>&1; then
-	echo "FAIL the CLI does not build"
-	sed 's/^/    | /' "$work/build.log" | tail -n 20
-	exit 1
-fi
-CLI=$ROOT/build/dotnet/bin/SimpleCache.Cli/Release/net10.0/simple-cache
+. "$ROOT/tests/host/lib/dotnet.sh"
+build_or_fail "$work" tools/cli
 
 # A session with something in several caches: 40 objects of simple_cache (two slabs), a few
 # deleted, on 2 CPUs; the module's write buffers come from kmalloc.

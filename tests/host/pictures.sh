@@ -13,14 +13,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/kcs-pictures.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-for p in tools/cli tests/pictures; do
-	if ! dotnet build "$ROOT/$p" -c Release -v q --nologo > "$work/build.log" 2>&1; then
-		echo "FAIL $p does not build"
-		tail -n 20 "$work/build.log" | sed 's/^/    | /'
-		exit 1
-	fi
-done
-CLI=$ROOT/build/dotnet/bin/SimpleCache.Cli/Release/net10.0/simple-cache
+. "$ROOT/tests/host/lib/dotnet.sh"
+build_or_fail "$work" tools/cli tests/pictures
 CHECK=$ROOT/build/dotnet/bin/PictureCheck/Release/net10.0/picture-check
 # The colours of tools/cli/SlabSvg.cs: in use, free on the CPU's freelist, free on the slab's, the list.
 green='#2e7d32' blue='#29b6f6' grey='#bdbdbd' orange='#ef6c00'

@@ -10,12 +10,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/kcs-tour.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-if ! dotnet build "$ROOT/tools/cli" -c Release -v q --nologo > "$work/build.log" 2>&1; then
-	echo "FAIL the CLI does not build"
-	tail -n 20 "$work/build.log" | sed 's/^/    | /'
-	exit 1
-fi
-CLI=$ROOT/build/dotnet/bin/SimpleCache.Cli/Release/net10.0/simple-cache
+. "$ROOT/tests/host/lib/dotnet.sh"
+build_or_fail "$work" tools/cli
 
 "$CLI" tour > "$work/tour.md" 2>&1
 if [ -s "$work/tour.md" ] && cmp -s "$work/tour.md" "$ROOT/docs/tour.md"; then

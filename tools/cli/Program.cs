@@ -177,18 +177,9 @@ namespace SimpleCache.Cli
 
         private static int Run(KernelOptions options, string script, bool follow, bool colour, string html)
         {
-            IEnumerable<string> lines = script switch
-            {
-                null => Session.BriefScript,
-                "-" => ReadAll(Console.In),
-                _ when File.Exists(script) => File.ReadAllLines(script),
-                _ => null,
-            };
+            IEnumerable<string> lines = ScriptLines(script, Session.BriefScript);
             if (lines == null)
-            {
-                Console.Error.WriteLine($"simple-cache: no such script: {script}");
                 return 2;
-            }
             using var kernel = new ModelKernel(options).Enter();
             SlabtopFollow slabtop = null;
             if (follow)
@@ -252,18 +243,9 @@ namespace SimpleCache.Cli
         private static int AfterScript(ParseResult r, string script, string command, string svgFile = null,
             Func<ModelKernel, SlabCache, System.Xml.Linq.XElement> picture = null)
         {
-            IEnumerable<string> lines = script switch
-            {
-                null => ["insmod simple_cache.ko"],
-                "-" => ReadAll(Console.In),
-                _ when File.Exists(script) => File.ReadAllLines(script),
-                _ => null,
-            };
+            IEnumerable<string> lines = ScriptLines(script, ["insmod simple_cache.ko"]);
             if (lines == null)
-            {
-                Console.Error.WriteLine($"simple-cache: no such script: {script}");
                 return 2;
-            }
             using var kernel = new ModelKernel(Options(r) with { ManualClock = true }).Enter();
             var quiet = new StringWriter();
             var setup = new Session(kernel, quiet);
@@ -287,6 +269,24 @@ namespace SimpleCache.Cli
                 return 1;
             }
             return 0;
+        }
+
+        /// <summary>
+        /// The commands of <paramref name="script"/> (a file, or - for stdin), or
+        /// <paramref name="fallback"/> without one; null, saying so, if the file does not exist.
+        /// </summary>
+        private static IEnumerable<string> ScriptLines(string script, IEnumerable<string> fallback)
+        {
+            IEnumerable<string> lines = script switch
+            {
+                null => fallback,
+                "-" => ReadAll(Console.In),
+                _ when File.Exists(script) => File.ReadAllLines(script),
+                _ => null,
+            };
+            if (lines == null)
+                Console.Error.WriteLine($"simple-cache: no such script: {script}");
+            return lines;
         }
 
         /// <summary>The lines of a reader, as they come.</summary>

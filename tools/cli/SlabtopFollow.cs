@@ -56,7 +56,7 @@ namespace SimpleCache.Cli
             }
             foreach (string row in rows)
             {
-                string name = row[(row.LastIndexOf('K') + 2)..].Trim();
+                string name = row.Split(' ', System.StringSplitOptions.RemoveEmptyEntries)[^1];   // the last column; names have no spaces
                 if (_shown.TryGetValue(name, out string before) && before == row)
                     continue;
                 if (!_shown.ContainsKey(name) && row.TrimStart().StartsWith("0 ", System.StringComparison.Ordinal))
