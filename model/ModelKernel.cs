@@ -231,6 +231,22 @@ namespace SimpleCache.Model
         }
 
         /// <summary>
+        /// A NULL pointer dereference in module code (the model sees it as .NET's
+        /// NullReferenceException): x86-64's page_fault_oops() for an address in the first page
+        /// (arch/x86/mm/fault.c, 6.1 and 6.12), then the oops, and the task is killed with SIGKILL.
+        /// The model does not learn the faulting address or whether it was a read or a write: it
+        /// prints address 0 and a read, where the kernel prints the field's offset and the access.
+        /// </summary>
+        public void NullPointerOops(string function)
+        {
+            Printk(LogLevel.Alert, "BUG: kernel NULL pointer dereference, address: 0000000000000000");
+            Printk(LogLevel.Alert, "#PF: supervisor read access in kernel mode");
+            Printk(LogLevel.Alert, "#PF: error_code(0x0000) - not-present page");
+            Printk(LogLevel.Info, "PGD 0 P4D 0 ");
+            Oops("Oops: 0000", function, 9, irqsDisabled: false, preemptCount: 0);
+        }
+
+        /// <summary>
         /// <c>die()</c> and <c>oops_end()</c> (arch/x86/kernel/dumpstack.c), then
         /// <c>make_task_dead(SIGSEGV)</c>: the oops header, the task line with the taint as it was
         /// before this oops, where it happened, the modules, the end marker; then the kernel is

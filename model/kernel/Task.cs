@@ -236,6 +236,22 @@ namespace SimpleCache.Model.Kernel
                 }
             }
 
+            // The module function a NULL pointer dereference happened in (the innermost frame of a
+            // module's code: an assembly that embeds a <module>.modinfo.c), or null if it happened
+            // in the model itself, which is a bug of the model and stays an exception.
+            private static string ModuleFunction(Exception e)
+            {
+                foreach (var frame in new System.Diagnostics.StackTrace(e, false).GetFrames())
+                {
+                    var method = frame.GetMethod();
+                    var assembly = method?.DeclaringType?.Assembly;
+                    if (assembly != null && !assembly.IsDynamic &&
+                        System.Array.Exists(assembly.GetManifestResourceNames(), n => n.EndsWith(".modinfo.c", StringComparison.Ordinal)))
+                        return method.Name;
+                }
+                return null;
+            }
+
             internal void Kill(Exception outcome)
             {
                 lock (_sync)
@@ -283,6 +299,12 @@ namespace SimpleCache.Model.Kernel
                             result = code();
                         else
                             ExecutionContext.Run(context, _ => result = code(), null);
+                    }
+                    catch (NullReferenceException e) when (ModuleFunction(e) is string function)
+                    {
+                        // Module code dereferenced NULL: in the kernel, a page fault oops that
+                        // kills the task; here the same, and this worker parks for good.
+                        ModelKernel.Current.NullPointerOops(function);
                     }
                     catch (Exception e)
                     {

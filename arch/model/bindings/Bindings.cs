@@ -86,13 +86,15 @@ namespace Kernel
     {
         public static partial byte* Charp(System.ReadOnlySpan<byte> name)
         {
-            byte** arg = (byte**)ModuleHost.Current?.ParamArg(Encoding.UTF8.GetString(name));
+            LoadedModule host = ModuleHost.Current;
+            byte** arg = host == null ? null : (byte**)host.ParamArg(Encoding.UTF8.GetString(name));
             return arg == null ? null : *arg;
         }
 
         public static partial int Int(System.ReadOnlySpan<byte> name)
         {
-            int* arg = (int*)ModuleHost.Current?.ParamArg(Encoding.UTF8.GetString(name));
+            LoadedModule host = ModuleHost.Current;
+            int* arg = host == null ? null : (int*)host.ParamArg(Encoding.UTF8.GetString(name));
             return arg == null ? 0 : *arg;
         }
     }
