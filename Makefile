@@ -8,6 +8,8 @@
 #   make test            run every test (the VM tests on 6.1, 6.12 and 6.12-rt included)
 #   make test-model      only the model's tests (no VM, no root, about a minute)
 #   make model           run the brief in the user-space model (no VM, no root): simple-cache run
+#   make check EX=N      exercise N's checks in real 6.1 and 6.12 kernels, in VMs (SRC=file: another source);
+#                        simple-cache check N runs them in the model in seconds (exercises/README.md)
 #   make tour            the guided tour of the brief's learning outcomes, in the model (docs/tour.md)
 #   make bench           benchmarks of the model's slab allocator
 #   make mutation        mutation testing with Stryker.NET (MUTATION_PARTS=module include model-mm-slub
@@ -32,14 +34,19 @@ KEY ?= $(HOME)/kernel_keys/MOK.key
 CERT ?= $(HOME)/kernel_keys/MOK.crt
 DOTNET ?= dotnet
 
-CSHARP_OBJ := $(ROOT)/build/csharp/simple_cache.o
-CSHARP_SRC := $(wildcard $(ROOT)/module/*.cs $(ROOT)/include/linux/*.cs $(ROOT)/arch/kernel/corelib/*.cs \
+# MODULE_SRC: the module's C# source; an exercise's (with VARIANT, a name for its build) is built
+# apart, into build/csharp$(VARIANT)/ and build/kernel$(VARIANT)/<release>/ (make check does this).
+MODULE_SRC ?= $(ROOT)/module/SimpleCache.cs
+override MODULE_SRC := $(abspath $(MODULE_SRC))
+VARIANT ?=
+CSHARP_OBJ := $(ROOT)/build/csharp$(VARIANT)/simple_cache.o
+CSHARP_SRC := $(MODULE_SRC) $(wildcard $(ROOT)/include/linux/*.cs $(ROOT)/arch/kernel/corelib/*.cs \
                          $(ROOT)/arch/kernel/bindings/*.cs $(ROOT)/analyzers/*.cs $(ROOT)/analyzers/*.csproj) \
                          $(ROOT)/arch/kernel/SimpleCache.Kernel.csproj $(ROOT)/Directory.Build.props \
                          $(ROOT)/module/.editorconfig $(ROOT)/include/linux/.editorconfig
 GLUE_SRC := $(wildcard $(ROOT)/arch/kernel/glue/*) $(ROOT)/module/simple_cache.modinfo.c
 
-.PHONY: all module csharp demo test test-model deps sign clean check-kdir model bench mutation soak screenshots tour
+.PHONY: check all module csharp demo test test-model deps sign clean check-kdir model bench mutation soak screenshots tour
 
 all: module
 
@@ -48,14 +55,14 @@ all: module
 csharp: $(CSHARP_OBJ)
 
 $(CSHARP_OBJ): $(CSHARP_SRC)
-	@echo "  DOTNET  NativeAOT: module/SimpleCache.cs -> $(patsubst $(ROOT)/%,%,$@)"
+	@echo "  DOTNET  NativeAOT: $(patsubst $(ROOT)/%,%,$(MODULE_SRC)) -> $(patsubst $(ROOT)/%,%,$@)"
 	@command -v $(DOTNET) >/dev/null || { echo "error: the .NET SDK ('dotnet') is not on PATH; run 'make deps' or install .NET 10" >&2; exit 1; }
 	@mkdir -p $(ROOT)/build
 	@$(DOTNET) publish $(ROOT)/arch/kernel/SimpleCache.Kernel.csproj -c Release --nologo -v quiet \
-		-p:IlcGenerateMapFile=false > $(ROOT)/build/dotnet-publish.log 2>&1 || \
-		{ cat $(ROOT)/build/dotnet-publish.log >&2; exit 1; }
+		-p:IlcGenerateMapFile=false -p:ModuleSource=$(MODULE_SRC) -p:KcsVariant=$(VARIANT) > $(ROOT)/build/dotnet-publish$(VARIANT).log 2>&1 || \
+		{ grep -E ': (error|warning) ' $(ROOT)/build/dotnet-publish$(VARIANT).log | sort -u >&2 || cat $(ROOT)/build/dotnet-publish$(VARIANT).log >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	@cp $(ROOT)/build/dotnet/obj/SimpleCache.Kernel/Release/net10.0/linux-x64/native/simple_cache.o $@
+	@cp $(ROOT)/build/dotnet/obj/SimpleCache.Kernel$(VARIANT)/Release/net10.0/linux-x64/native/simple_cache.o $@
 
 # --- the kernel module ---------------------------------------------------------------------------
 
@@ -74,14 +81,14 @@ check-kdir:
 
 module: check-kdir $(CSHARP_OBJ)
 	@set -e; rel=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h); \
-	out=$(ROOT)/build/kernel/$$rel; \
+	out=$(ROOT)/build/kernel$(VARIANT)/$$rel; \
 	mkdir -p $$out; \
 	for f in $(GLUE_SRC); do cmp -s $$f $$out/$$(basename $$f) || cp $$f $$out/; done; \
 	cmp -s $(CSHARP_OBJ) $$out/csharp.o || cp $(CSHARP_OBJ) $$out/csharp.o; \
 	echo "  KBUILD  simple_cache.ko for $$rel"; \
 	$(MAKE) -C $(KDIR) M=$$out modules 2>&1 | $(ROOT)/tools/kbuild-filter.awk; \
-	cp $$out/simple_cache.ko $(ROOT)/simple_cache.ko; \
-	echo "  DONE    simple_cache.ko ($$rel, $$(stat -c %s $(ROOT)/simple_cache.ko) bytes)"
+	if [ -z "$(VARIANT)" ]; then cp $$out/simple_cache.ko $(ROOT)/simple_cache.ko; fi; \
+	echo "  DONE    $${out#$(ROOT)/}/simple_cache.ko ($$rel, $$(stat -c %s $$out/simple_cache.ko) bytes)"
 
 # --- signing (Secure Boot) -----------------------------------------------------------------------
 
@@ -119,6 +126,20 @@ tour:
 
 screenshots:
 	@$(ROOT)/tools/screenshots.sh
+
+# An exercise in the VM: its source built for Debian's 6.1 and 6.12 kernels, each booted in
+# parallel, the exercise's script run in the guest and its transcript checked by the model's checker.
+check: deps
+	@test -n "$(EX)" || { echo "usage: make check EX=N [SRC=file.cs]   (exercises: simple-cache check --list)" >&2; exit 2; }
+	@$(DOTNET) build $(ROOT)/tools/cli -c Release --nologo -v quiet > $(ROOT)/build/cli-build.log 2>&1 || { cat $(ROOT)/build/cli-build.log >&2; exit 1; }
+	@set -e; . $(ROOT)/tools/vm/vm.sh; kernels=$$(vm_kernels | grep -v -- -rt- | sort -u); \
+	mkdir -p $(ROOT)/build/vm; src=$${SRC:-$$(ls $(ROOT)/exercises/$$(printf %02d $(EX))-*/SimpleCache.cs 2>/dev/null | head -n 1)}; \
+	test -f "$$src" || { echo "make check: no exercise $(EX) (simple-cache check --list), or no file $(SRC)" >&2; exit 2; }; \
+	if [ "$$(realpath $$src)" != $(ROOT)/module/SimpleCache.cs ]; then \
+		$(MAKE) -s csharp MODULE_SRC=$$src VARIANT=-ex$(EX) || exit 1; fi; \
+	for rel in $$kernels; do $(ROOT)/tests/vm/exercise.sh $$rel $(EX) $(SRC) > $(ROOT)/build/vm/check-$$rel.out 2>&1 & done; \
+	status=0; wait || status=1; for rel in $$kernels; do cat $(ROOT)/build/vm/check-$$rel.out; \
+	grep -q '^PASS ' $(ROOT)/build/vm/check-$$rel.out || status=1; done; exit $$status
 
 bench:
 	@$(DOTNET) run -c Release --project $(ROOT)/tools/bench
