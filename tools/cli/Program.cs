@@ -19,6 +19,7 @@ using System.CommandLine;
 using System.IO;
 using System.Linq;
 using SimpleCache.Model;
+using SimpleCache.Model.Kernel;
 using SimpleCache.Model.Mm;
 
 namespace SimpleCache.Cli
@@ -90,11 +91,16 @@ namespace SimpleCache.Cli
             {
                 Description = "Also write the session as one self-contained HTML page: each step's command, output, kernel log and a picture of the caches",
             };
+            var module = new Option<string>("--module")
+            {
+                Description = "Use this model build of a module as simple_cache.ko (simple-cache check builds an exercise's)",
+                Hidden = true,
+            };
             var run = new Command("run", "Run a session in a model kernel (the commands are those of the shell: help lists them).")
             {
-                script, follow, html, s_kernel, s_cpus, s_slubDebug, s_seed, s_manualClock, s_noColour,
+                script, follow, html, module, s_kernel, s_cpus, s_slubDebug, s_seed, s_manualClock, s_noColour,
             };
-            run.SetAction(r => Run(Options(r), r.GetValue(script), r.GetValue(follow), Colour(r), r.GetValue(html)));
+            run.SetAction(r => Run(Options(r), r.GetValue(script), r.GetValue(follow), Colour(r), r.GetValue(html), r.GetValue(module)));
             root.Subcommands.Add(run);
 
             var shell = new Command("shell", "Type commands at a prompt in a model kernel (help lists them).")
@@ -155,6 +161,7 @@ namespace SimpleCache.Cli
             tour.SetAction(r => Tour.Run(Console.Out, Options(r), pause: !Console.IsInputRedirected && !Console.IsOutputRedirected, Console.In));
             root.Subcommands.Add(tour);
 
+            root.Subcommands.Add(Exercises.CheckCommand.Build());
             root.Subcommands.Add(Geometry.BuildCommand(s_kernel));
             root.Subcommands.Add(CheckGeometry.BuildCommand(s_kernel));
             return root;
@@ -175,11 +182,21 @@ namespace SimpleCache.Cli
         private static bool Colour(ParseResult r) =>
             !Console.IsOutputRedirected && !r.GetValue(s_noColour) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
 
-        private static int Run(KernelOptions options, string script, bool follow, bool colour, string html)
+        private static int Run(KernelOptions options, string script, bool follow, bool colour, string html, string module = null)
         {
             IEnumerable<string> lines = ScriptLines(script, Session.BriefScript);
             if (lines == null)
                 return 2;
+            ModuleImage image = null;
+            if (module != null)
+            {
+                if (!File.Exists(module))
+                {
+                    Console.Error.WriteLine($"simple-cache: no such module: {module}");
+                    return 2;
+                }
+                image = ModuleImage.FromAssembly(new System.Runtime.Loader.AssemblyLoadContext(module).LoadFromAssemblyPath(Path.GetFullPath(module)));
+            }
             using var kernel = new ModelKernel(options).Enter();
             SlabtopFollow slabtop = null;
             if (follow)
@@ -193,7 +210,7 @@ namespace SimpleCache.Cli
                 $"simple_cache in the model: {(options.Version == KernelVersion.V6_1 ? "Linux 6.1" : "Linux 6.12")}, " +
                 $"{options.Cpus} CPU{(options.Cpus == 1 ? "" : "s")}{(options.SlubDebug != null ? ", slub_debug=" + options.SlubDebug : "")}");
             var tee = new TeeWriter(Console.Out);
-            var session = new Session(kernel, tee) { Colour = colour };
+            var session = new Session(kernel, tee, image) { Colour = colour };
             int last = 0;
             report?.Step("(boot)", "", 0);
             foreach (string raw in lines)
@@ -204,6 +221,7 @@ namespace SimpleCache.Cli
                 slabtop?.BeforeStep();
                 Console.WriteLine();
                 Console.WriteLine($"$ {line}");
+                Console.Out.Flush();
                 last = session.Execute(line, echo: false);
                 string output = tee.Take();
                 report?.Step(line, SlabMapView.StripEscapes(output), last);

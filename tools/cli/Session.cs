@@ -93,12 +93,16 @@ namespace SimpleCache.Cli
         public bool Colour { get; init; }
         private readonly Dictionary<string, ModuleImage> _files = new();
 
-        /// <summary>A session on <paramref name="kernel"/>, writing to <paramref name="output"/>.</summary>
-        public Session(ModelKernel kernel, TextWriter output)
+        /// <summary>
+        /// A session on <paramref name="kernel"/>, writing to <paramref name="output"/>;
+        /// simple_cache.ko is <paramref name="simpleCache"/> if given (an exercise's build), the
+        /// model build of module/SimpleCache.cs if not.
+        /// </summary>
+        public Session(ModelKernel kernel, TextWriter output, ModuleImage simpleCache = null)
         {
             _kernel = kernel;
             _out = output;
-            ModuleImage simpleCache = ModuleImage.FromAssembly(typeof(SimpleCache.SimpleCacheModule).Assembly);
+            simpleCache ??= ModuleImage.FromAssembly(typeof(SimpleCache.SimpleCacheModule).Assembly);
             _files[simpleCache.Name + ".ko"] = simpleCache;
             // The bug demo (tests/kernel/slab_bugs): insmod slab_bugs.ko bug=double_free cache=plain.
             ModuleImage slabBugs = ModuleImage.FromAssembly(typeof(slab_bugs::SimpleCache.Bugs.SlabBugsModule).Assembly);
