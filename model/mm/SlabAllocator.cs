@@ -139,8 +139,13 @@ namespace SimpleCache.Model.Mm
                 SlabLayout layout = null;
                 if (string.IsNullOrEmpty(name) || size == 0 || size > KmallocMaxSize || (align & (align - 1)) != 0)
                     err = -22;   // -EINVAL
-                else if (_caches.Any(c => c.Name == name))
-                    err = -17;   // sysfs_slab_add(): the name is taken in /sys/kernel/slab (-EEXIST)
+                // A name already taken is no error. sysfs_slab_add() (mm/slub.c, 6.1 and 6.12) first
+                // calls sysfs_remove_link(&slab_kset->kobj, name) for a cache that cannot be merged
+                // (a constructor, slab_nomerge, debug flags), and kernfs_remove_by_name() removes
+                // whatever has that name, the older cache's directory included: /sys/kernel/slab/NAME
+                // is then the newer cache's (Find returns the newest). Both VMs show it: an insmod
+                // after an rmmod that leaked simple_cache succeeds; 6.1 then lists two simple_cache
+                // rows in /proc/slabinfo, 6.12 one (its kmem_cache_destroy drops a leaking cache).
                 else
                 {
                     flags |= _debugOption.FlagsFor(name);

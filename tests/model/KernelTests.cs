@@ -119,7 +119,7 @@ namespace SimpleCache.Model.Tests
             var output = new StringWriter();
             var session = new Session(k, output);
             var words = Session.Commands.Select(c => c.Name).ToList();
-            Assert.Equal(["insmod", "rmmod", "lsmod", "modinfo", "dmesg", "cat", "ls", "grep", "echo", "taskset", "for", "slabs", "layout", "slabtop"], words);
+            Assert.Equal(["insmod", "rmmod", "lsmod", "modinfo", "dmesg", "cat", "ls", "grep", "echo", "taskset", "for", "slabs", "layout", "slabtop", "simple-cache-ctl"], words);
             Assert.All(Session.Commands, c => Assert.Contains(c.Usage, Session.Help));
             foreach (string word in words)
             {

@@ -8,56 +8,13 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using SimpleCache.Model.Fs;
 using SimpleCache.Model.Mm;
+using SimpleCache.Cli;
 using SimpleCache.Registry;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace SimpleCache.Model.Tests
 {
-    /// <summary>IRegistry on the model: open, write, read and close through ProcFile.</summary>
-    internal sealed unsafe class ModelRegistry(ModelKernel kernel) : IRegistry
-    {
-        private const string Path = "/proc/simple_cache";
-
-        public long Write(ReadOnlySpan<byte> bytes)
-        {
-            using ProcFile file = kernel.Fs.Open(Path, write: true, out int error);
-            return file == null ? error : file.Write(bytes);
-        }
-
-        public long WriteUnreadable(int length)
-        {
-            using ProcFile file = kernel.Fs.Open(Path, write: true, out int error);
-            return file == null ? error : file.WriteFrom((void*)0x1000, (nuint)length);   // nothing is mapped there
-        }
-
-        public long WritePartlyReadable(int readable, int length)
-        {
-            using ProcFile file = kernel.Fs.Open(Path, write: true, out int error);
-            if (file == null)
-                return error;
-            byte* buffer = (byte*)NativeMemory.Alloc((nuint)length);
-            try
-            {
-                using var mapping = SimpleCache.Model.Kernel.UserSpace.Map(buffer, (nuint)readable);
-                return file.WriteFrom(buffer, (nuint)length);
-            }
-            finally
-            {
-                NativeMemory.Free(buffer);
-            }
-        }
-
-        public string Read() => kernel.Fs.Read(Path, out _);
-
-        public IDisposable OpenForWriting(out int error) => kernel.Fs.Open(Path, write: true, out error) ?? (IDisposable)new Nothing();
-
-        private sealed class Nothing : IDisposable
-        {
-            public void Dispose() { }
-        }
-    }
-
     public unsafe class RegistryTests(ITestOutputHelper output)
     {
         /// <summary>Runs registry checks on the model: none may fail, and exactly <paramref name="expectedChecks"/> must run.</summary>

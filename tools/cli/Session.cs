@@ -16,6 +16,7 @@ using SimpleCache.Model;
 using SimpleCache.Model.Fs;
 using SimpleCache.Model.Kernel;
 using SimpleCache.Model.Mm;
+using SimpleCache.Registry;
 
 namespace SimpleCache.Cli
 {
@@ -43,6 +44,7 @@ namespace SimpleCache.Cli
             ("slabs", "slabs [CACHE]"),
             ("layout", "layout [CACHE]"),
             ("slabtop", "slabtop [-o] [-s a|b|c|l|v|n|o|p|s|u]"),
+            ("simple-cache-ctl", "simple-cache-ctl list|add|del|rename|clear|write|battery|sequence|stress ..."),
         ];
 
         /// <summary>The help text: every command's usage, then the files there are.</summary>
@@ -273,6 +275,12 @@ namespace SimpleCache.Cli
                     string top = Slabtop.Render(_kernel.Slab.SlabinfoText(), sort, out string topError);
                     o.Write(top ?? $"slabtop: {topError}\n");
                     return top == null ? 1 : 0;
+                case ["simple-cache-ctl" or "/simple-cache-ctl", "map", ..]:
+                    o.WriteLine("simple-cache-ctl: map reads the real kernel's /proc/simple_cache_map; in the model, slabs simple_cache shows the same");
+                    return 2;
+                case ["simple-cache-ctl" or "/simple-cache-ctl", .. var ctl]:
+                    // tools/ctl's commands on the model's /proc/simple_cache (tests/registry/CtlCommands.cs).
+                    return CtlCommands.Run(new ModelRegistry(_kernel), [.. ctl], o, o);
                 case ["echo", .. var words]:
                     int gt = words.IndexOf(">");
                     if (gt < 0)

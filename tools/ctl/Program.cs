@@ -8,6 +8,7 @@
 //   simple-cache-ctl rename ID NAME            rename an object
 //   simple-cache-ctl clear                     free every object
 //   simple-cache-ctl write TEXT                write TEXT as it is (C escapes: \n \t \0 \xHH)
+//   simple-cache-ctl write-unreadable N        write N bytes from an address the kernel cannot read
 //   simple-cache-ctl battery                   the bad-input battery: one PASS/FAIL line per check
 //   simple-cache-ctl sequence                  good and bad commands, the exact registry after each
 //   simple-cache-ctl ids-run-out               ENOSPC (the module loaded with last_id=2147483645)
@@ -43,81 +44,7 @@ namespace SimpleCache.Ctl
                 return Map.Run("/proc/simple_cache_map", "/sys/kernel/slab/simple_cache");
             if (args is ["map", var view, var sysfs])   // the same from copies (tests/host/cli.sh: the model's)
                 return Map.Run(view, sysfs);
-            var registry = new ProcRegistry(file);
-            switch (args)
-            {
-                case ["list"]:
-                    string text = registry.Read();
-                    if (text == null)
-                        return Fail("list", -Marshal.GetLastPInvokeError());
-                    Console.Write(text);
-                    return 0;
-                case ["add", var name]: return Run(registry, $"add {name}\n");
-                case ["del", var id]: return Run(registry, $"del {id}\n");
-                case ["rename", var id, var name]: return Run(registry, $"rename {id} {name}\n");
-                case ["clear"]: return Run(registry, "clear\n");
-                case ["write", var raw]: return Run(registry, Unescape(raw));
-                case ["battery"]: return Tally("battery", RegistryChecks.RunBattery(registry, Report));
-                case ["sequence"]: return Tally("sequence", RegistryChecks.RunSequence(registry, Report));
-                case ["ids-run-out"]: return Tally("ids-run-out", RegistryChecks.RunIdsRunOut(registry, Report));
-                case ["constructed"]: return Tally("constructed", RegistryChecks.RunConstructedState(registry, Report));
-                case ["stress", .. var rest]:
-                {
-                    int ops = rest.Length > 0 ? int.Parse(rest[0]) : 10000;
-                    int writers = rest.Length > 1 ? int.Parse(rest[1]) : 2;
-                    int seed = rest.Length > 2 ? int.Parse(rest[2]) : 1;
-                    int readers = rest.Length > 3 ? int.Parse(rest[3]) : 2;
-                    return Tally("stress", RegistryChecks.RunConcurrent(registry, writers, ops, seed, Report, readers));
-                }
-                default:
-                    Console.Error.WriteLine("usage: simple-cache-ctl [--file PATH] list | add NAME | del ID | rename ID NAME | clear | write TEXT | map [VIEW SYSFS-DIR] | battery | sequence | ids-run-out | constructed | stress [OPS] [WRITERS] [SEED] [READERS]");
-                    return 2;
-            }
-        }
-
-        /// <summary>A check run's closing line; exit status 0 if nothing failed.</summary>
-        private static int Tally(string checks, (int Passed, int Failed) result)
-        {
-            Console.WriteLine($"{checks}: {result.Passed} passed, {result.Failed} failed");
-            return result.Failed == 0 ? 0 : 1;
-        }
-
-        private static void Report(bool ok, string what) => Console.WriteLine($"{(ok ? "PASS" : "FAIL")} registry: {what}");
-
-        private static int Run(ProcRegistry registry, string command)
-        {
-            byte[] bytes = Encoding.Latin1.GetBytes(command);
-            long ret = registry.Write(bytes);
-            return ret < 0 ? Fail(command.TrimEnd('\n'), ret) : 0;
-        }
-
-        private static int Fail(string what, long ret)
-        {
-            int errno = (int)-ret;
-            Console.Error.WriteLine($"simple-cache-ctl: {what}: {Marshal.GetPInvokeErrorMessage(errno)} ({RegistryChecks.Describe(ret)[1..]})");
-            return errno;
-        }
-
-        private static string Unescape(string s)
-        {
-            var sb = new StringBuilder();
-            for (int i = 0; i < s.Length; i++)
-            {
-                if (s[i] != '\\' || i + 1 == s.Length)
-                {
-                    sb.Append(s[i]);
-                    continue;
-                }
-                char c = s[++i];
-                if (c == 'x' && i + 2 < s.Length)
-                {
-                    sb.Append((char)Convert.ToByte(s.Substring(i + 1, 2), 16));
-                    i += 2;
-                }
-                else
-                    sb.Append(c switch { 'n' => '\n', 't' => '\t', '0' => '\0', _ => c });
-            }
-            return sb.ToString();
+            return CtlCommands.Run(new ProcRegistry(file), args, Console.Out, Console.Error);
         }
     }
 

@@ -194,6 +194,65 @@ namespace SimpleCache.Cli.Exercises
                         Unloaded(t, failures);
                 },
             },
+            new()
+            {
+                Number = 6, Slug = "06-errors", Title = "the registry's errors", SlubDebug = "FZPU",
+                Script =
+                [
+                    // fail_nth=7: allocations 1 to 6 are the load's, so the first add fails (-ENOMEM).
+                    "echo phase: load", "insmod simple_cache.ko fail_nth=7", "echo status $?", "dmesg -c -t",
+                    "echo phase: battery", "simple-cache-ctl battery", "echo status $?",
+                    "echo phase: sequence", "simple-cache-ctl sequence", "echo status $?",
+                    "echo phase: unload", "rmmod simple_cache", "echo status $?", "dmesg -c -t",
+                ],
+                Verify = (t, failures) =>
+                {
+                    if (Loaded(t, "load", "insmod simple_cache.ko fail_nth=7", failures) is null)
+                        return;
+                    foreach (string checks in new[] { "battery", "sequence" })
+                    {
+                        if (Verdicts.Need(t, checks, failures) is not Phase p)
+                            return;
+                        string output = p.Output($"simple-cache-ctl {checks}") ?? "";
+                        // The checks' own words say what went wrong: "del of an id past the last one: -ENOENT (got 6 bytes)".
+                        foreach (Match m in Regex.Matches(output, @"^FAIL registry: (.*)$", RegexOptions.Multiline))
+                            failures.Add($"the registry {checks}: {m.Groups[1].Value}");
+                        if (!Regex.IsMatch(output, $@"^{checks}: \d+ passed, \d+ failed$", RegexOptions.Multiline))
+                            failures.Add($"simple-cache-ctl {checks} did not finish");
+                    }
+                    Unloaded(t, failures);
+                },
+            },
+            new()
+            {
+                Number = 8, Slug = "08-find-the-bugs", Title = "find and fix the bugs", SlubDebug = "FZPU",
+                Script =
+                [
+                    "echo phase: load", "insmod simple_cache.ko names=alpha,beta,gamma", "echo status $?", "dmesg -c -t",
+                    "echo phase: del", "echo del 2 > /proc/simple_cache", "echo status $?", "cat /proc/simple_cache", "dmesg -c -t",
+                    // A write from a buffer the kernel cannot read, then a good one (which reuses the copy's slot).
+                    "echo phase: efault", "simple-cache-ctl write-unreadable 12", "echo status $?",
+                    "echo add delta > /proc/simple_cache", "echo status $?", "cat /proc/simple_cache", "dmesg -c -t",
+                    "echo phase: unload", "rmmod simple_cache", "echo status $?", "dmesg -c -t",
+                ],
+                Verify = (t, failures) =>
+                {
+                    if (Loaded(t, "load", "insmod simple_cache.ko names=alpha,beta,gamma", failures) is null)
+                        return;
+                    if (Verdicts.Need(t, "del", failures) is not Phase del)
+                        return;
+                    if (Rows(del.Output("cat /proc/simple_cache")).Any(r => r.Id == 2))
+                        failures.Add("after `del 2`, object 2 is still on the list");
+                    UseAfterFree(t, failures);
+                    if (Verdicts.Need(t, "efault", failures) is not Phase efault)
+                        return;
+                    if (efault.Status("simple-cache-ctl write-unreadable 12") is int status && status != 14)
+                        failures.Add($"a write from a buffer the kernel cannot read should fail with EFAULT (14); it ended with status {status}");
+                    if (efault.Status("echo add delta > /proc/simple_cache") != 0 || !Rows(efault.Output("cat /proc/simple_cache")).Any(r => r.Name == "delta"))
+                        failures.Add("`echo add delta > /proc/simple_cache` after the failed write did not add delta");
+                    Unloaded(t, failures, ["freeing object 1", "freeing object 3", "freeing object 4"]);
+                },
+            },
         ];
 
         /// <summary>The exercise numbered <paramref name="number"/>, or null.</summary>

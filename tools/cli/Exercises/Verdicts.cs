@@ -39,45 +39,50 @@ namespace SimpleCache.Cli.Exercises
             return null;
         }
 
-        /// <summary>slub_debug's reports on simple_cache ("BUG simple_cache (...): what"), but the leak at destroy.</summary>
+        /// <summary>slub_debug's reports on any cache ("BUG kmalloc-16 (...): what"), but the leak at destroy (see Leaks).</summary>
         public static IEnumerable<string> SlubReports(Transcript t) =>
-            t.Log.Select(l => Regex.Match(l, @"^BUG simple_cache \([^)]*\): (.*)$")).Where(m => m.Success)
-                .Select(m => m.Groups[1].Value).Where(w => !w.StartsWith("Objects remaining", StringComparison.Ordinal))
-                .Distinct().Select(w => $"slub_debug found a bug in simple_cache: {w}");
+            t.Log.Select(l => Regex.Match(l, @"^BUG (\S+) \([^)]*\): (.*)$")).Where(m => m.Success)
+                .Where(m => !m.Groups[2].Value.StartsWith("Objects remaining", StringComparison.Ordinal))
+                .Select(m => $"slub_debug found a bug in {m.Groups[1].Value}: {m.Groups[2].Value}").Distinct();
 
         /// <summary>
-        /// The objects rmmod (or a failed insmod) left in the cache: those created and never
-        /// freed, by the module's own log, when the kernel says the cache still has objects.
+        /// The objects left in the cache when it was destroyed. How many: the kernel's own report
+        /// (list_slab_objects() in mm/slub.c prints "Object 0x... @offset=N" for each, 6.1 and
+        /// 6.12). Which: those the module's log says it created and never freed, when that
+        /// agrees with the kernel's count.
         /// </summary>
         public static IEnumerable<string> Leaks(Transcript t)
         {
             var log = t.Log.ToList();
-            if (!log.Any(l => l.Contains("Slab cache still has objects", StringComparison.Ordinal) ||
-                              l.Contains("Objects remaining in simple_cache", StringComparison.Ordinal)))
+            int report = log.FindIndex(l => l.Contains("Slab cache still has objects", StringComparison.Ordinal) ||
+                                            Regex.IsMatch(l, @"^BUG simple_cache \([^)]*\): Objects remaining"));
+            if (report < 0)
                 yield break;
-            // Ids are per load: count from the last load that left objects.
-            var live = new Dictionary<int, string>();
-            bool reported = false;
-            foreach (string line in log)
+            int left = 0;
+            for (int i = report; i < log.Count && !log[i].Contains("Slab cache still has objects", StringComparison.Ordinal); i++)
+                if (Regex.IsMatch(log[i], @"^Object 0x[0-9a-f]+ @offset=\d+$"))
+                    left++;
+            var live = new SortedDictionary<int, string>();
+            for (int i = 0; i < report; i++)
             {
-                Match created = Regex.Match(line, @"^CACHE: created object (-?\d+) (.*)$");
-                Match freed = Regex.Match(line, @"^CACHE: freeing object (-?\d+)$");
+                Match created = Regex.Match(log[i], @"^CACHE: created object (-?\d+) (.*)$");
+                Match freed = Regex.Match(log[i], @"^CACHE: freeing object (-?\d+)$");
                 if (created.Success)
                     live[int.Parse(created.Groups[1].Value)] = created.Groups[2].Value;
                 else if (freed.Success)
                     live.Remove(int.Parse(freed.Groups[1].Value));
-                else if (line.Contains("Slab cache still has objects", StringComparison.Ordinal) && !reported)
-                {
-                    reported = true;
-                    string what = live.Count == 1 ? "1 object" : $"{live.Count} objects";
-                    if (live.Count == 0)
-                        yield return "the cache still had objects when it was destroyed, though the module's log says it freed every object it created";
-                    foreach (var (id, name) in live.OrderBy(p => p.Key))
-                        yield return $"object {id} ({name}) was never freed: the module left {what} in simple_cache when it destroyed the cache";
-                }
             }
-            if (!reported)
-                yield return "the cache still had objects when it was destroyed";
+            if (left == 0)
+                left = live.Count;
+            string what = left == 1 ? "1 object" : $"{left} objects";
+            if (live.Count == left && left > 0)
+            {
+                foreach (var (id, name) in live)
+                    yield return $"object {id} ({name}) was never freed: the module left {what} in simple_cache when it destroyed the cache";
+                yield break;
+            }
+            yield return $"the module left {what} in simple_cache when it destroyed the cache (the kernel lists {(left == 1 ? "it" : "them")} after " +
+                "\"Objects remaining\"), though its log does not say which: every object that leaves the list must go back to the cache";
         }
 
         /// <summary>The phase, or a failure saying the session never got there.</summary>
