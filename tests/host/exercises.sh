@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
-# checks: 26   (make test fails unless exactly this many PASS or FAIL lines come out)
+# checks: 34   (make test fails unless exactly this many PASS or FAIL lines come out)
 #
 # The exercises' checkers in the model (simple-cache check N, on the models of 6.1 and 6.12):
 # each fails on the untouched exercise, passes on the reference solution, and fails with the

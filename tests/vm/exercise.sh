@@ -13,7 +13,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 rel=$1 n=$2 src=${3:-} variant=${4:-}
-need "[$rel] exercise $n" "$VM_CLI" || exit 1
+need "[$rel] exercise $n" "$VM_CLI" "$VM_CTL" || exit 1
 version=$(model_version "[$rel] exercise $n" "$rel") || exit 1
 if [ -z "$src" ]; then
 	src=$(ls -d "$VM_ROOT"/exercises/$(printf %02d "$n")-*/SimpleCache.cs 2>/dev/null | head -n 1)
@@ -38,9 +38,10 @@ fi
 
 "$VM_CLI" check "$n" --script > "$work/scenario.txt" || { echo "FAIL $tag: no script"; exit 1; }
 boot=$(sed -n 's/^# boot: //p' "$work/scenario.txt")
+cpus=$(sed -n 's/^# cpus: //p' "$work/scenario.txt")
 log=$VM_ROOT/build/vm/exercise-$n${variant}-$rel.log
 mkdir -p "$(dirname "$log")"
-VM_OOPS= VM_EXTRA_FILES="$work/scenario.txt" vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/transcript.sh" "kcs.tag=$rel $boot" > "$log" 2>&1
+VM_SMP=${cpus:-1} VM_OOPS= VM_EXTRA_FILES="$work/scenario.txt $VM_CTL" vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/transcript.sh" "kcs.tag=$rel $boot" > "$log" 2>&1
 transcript "$log" > "$work/transcript.txt"
 if ! grep -q '^TRANSCRIPT-END$' "$log"; then
 	# The guest did not finish: say where it stopped, as the model does when its process dies.

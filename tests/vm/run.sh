@@ -11,6 +11,9 @@
 #   geometry RELEASE 2|4        tests/vm/geometry.sh: 1064 caches' geometry against the model's
 #   bugs RELEASE MODE BUG CACHE tests/vm/bugs.sh: one classic slab bug (tests/kernel/slab_bugs.c)
 #                               against the model's (its C# port), one boot each (6.1 and 6.12)
+#   exercises RELEASE GROUP     tests/vm/exercises.sh: the exercises' checkers in the VM (6.1 and
+#                               6.12), plain and slub_debug=FZPU: each solution passes, each
+#                               untouched exercise fails (EXERCISES_WRONG=1: and the wrong answers)
 # First it builds what the boots share, once: the C# object (inside make), simple_cache.ko and
 # slab_matrix.ko for each kernel, simple-cache-ctl and the model's CLI. Then it boots the VMs
 # VM_JOBS at a time (default: one per CPU; each TCG guest with one vCPU keeps one host CPU busy),
@@ -23,7 +26,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../../tools/vm/vm.sh"
 VM_JOBS=${VM_JOBS:-$(nproc)}
-SUITES=${SUITES:-module compare geometry bugs}
+SUITES=${SUITES:-module compare geometry bugs exercises}
 MODULE_MODES=${MODULE_MODES:-plain slub_debug}
 out=$VM_ROOT/build/vm
 rm -rf "$out"
@@ -63,6 +66,11 @@ for rel in $kernels; do
 	vm_build_slab_matrix "$rel" >/dev/null || { echo "FAIL [$rel] slab_matrix.ko does not build"; status=1; }
 	vm_is_rt "$rel" && echo "   $rel is a PREEMPT_RT kernel: the glue passed check-fpu-sections.sh (no sleeping lock inside C#)"
 done
+if [[ " $SUITES " == *" exercises "* ]]; then
+	plain_kernels=$(for rel in $kernels; do vm_is_rt "$rel" || echo "$rel"; done)
+	"$VM_ROOT/tests/vm/exercises.sh" build $plain_kernels || status=1
+	exercise_groups=$("$VM_ROOT/tests/vm/exercises.sh" groups)
+fi
 [ $status -eq 0 ] || exit 1
 
 # The bug scenarios of every make test: one of each outcome (the hardened freelist's BUG, the list
@@ -95,7 +103,10 @@ for suite in $SUITES; do
 		# Classic slab bugs, one boot each (tests/vm/bugs.sh), on 6.1 and 6.12 (the PREEMPT_RT
 		# build's SLUB takes other locks; the model does not follow it there).
 		bugs) vm_is_rt "$rel" || for b in "${BUG_SCENARIOS[@]}"; do jobs+=("bugs $rel $b"); done ;;
-		*) echo "FAIL unknown suite '$suite' (module, compare, geometry, bugs)"; exit 1 ;;
+		# The exercises on 6.1 and 6.12 (make check's kernels), one boot per slub_debug setting.
+		exercises) vm_is_rt "$rel" || for g in $exercise_groups $([ "${EXERCISES_WRONG:-0}" = 1 ] && for g in $exercise_groups; do echo "wrong-$g"; done); do
+			jobs+=("exercises $rel $g"); done ;;
+		*) echo "FAIL unknown suite '$suite' (module, compare, geometry, bugs, exercises)"; exit 1 ;;
 		esac
 	done
 done

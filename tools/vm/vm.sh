@@ -124,6 +124,8 @@ vm_initramfs() {
 	cp "$ko" "$stage/simple_cache.ko"
 	for file in $VM_EXTRA_FILES; do
 		cp "$file" "$stage/"
+		# simple-cache-ctl on the PATH, as the scripts the model also runs call it.
+		[ "$(basename "$file")" = simple-cache-ctl ] && ln -s /simple-cache-ctl "$stage/bin/simple-cache-ctl"
 		# A dynamically linked program (simple-cache-ctl) needs its libraries too.
 		vm_copy_libs "$stage" "$file"
 	done

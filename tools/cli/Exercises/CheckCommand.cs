@@ -57,6 +57,7 @@ namespace SimpleCache.Cli.Exercises
                     // The first lines are comments, which the guest skips: what the VM boots with.
                     Console.WriteLine($"# exercise {exercise.Number}: {exercise.Title}");
                     Console.WriteLine($"# boot: slab_nomerge{(exercise.SlubDebug != null ? " slub_debug=" + exercise.SlubDebug : "")}");
+                    Console.WriteLine($"# cpus: {exercise.Cpus}");
                     foreach (string line in exercise.Script)
                         Console.WriteLine(line);
                     return 0;
@@ -126,7 +127,7 @@ namespace SimpleCache.Cli.Exercises
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (string arg in new[] { cli, "run", "--module", dll, "--kernel", version, "--no-color", "--manual-clock" }
+            foreach (string arg in new[] { cli, "run", "--module", dll, "--kernel", version, "--cpus", exercise.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-color", "--manual-clock" }
                 .Concat(exercise.SlubDebug != null ? ["--slub-debug", exercise.SlubDebug] : []).Append("-"))
                 start.ArgumentList.Add(arg);
             using var child = Process.Start(start)!;

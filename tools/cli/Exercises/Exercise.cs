@@ -24,6 +24,8 @@ namespace SimpleCache.Cli.Exercises
         public required string Title { get; init; }
         /// <summary>slub_debug= for the boot (null: none).</summary>
         public string SlubDebug { get; init; }
+        /// <summary>CPUs of the model and of the VM (1 unless the exercise needs two running at once).</summary>
+        public int Cpus { get; init; } = 1;
         /// <summary>The commands, one per line ("echo phase: NAME" starts a phase; "echo status $?" follows a command whose status counts).</summary>
         public required string[] Script { get; init; }
         /// <summary>Adds a failure for everything wrong in a transcript of the script.</summary>
@@ -196,6 +198,45 @@ namespace SimpleCache.Cli.Exercises
             },
             new()
             {
+                Number = 5, Slug = "05-kmalloc", Title = "kmalloc against kmem_cache",
+                Script =
+                [
+                    "echo phase: load", $"insmod simple_cache.ko names={string.Join(",", Enumerable.Range(1, 40).Select(i => $"o{i}"))}",
+                    "echo status $?", "dmesg -c -t",
+                    // Where the objects are: each one's slab and offset (root may read the map).
+                    "echo phase: map", "cat /proc/simple_cache_map", "grep '^simple_cache ' /proc/slabinfo",
+                    "echo phase: churn", "echo del 5 > /proc/simple_cache", "echo status $?", "echo add p1 > /proc/simple_cache",
+                    "echo status $?", "dmesg -c -t",
+                    "echo phase: unload", "rmmod simple_cache", "echo status $?", "dmesg -c -t",
+                ],
+                Verify = (t, failures) =>
+                {
+                    if (Loaded(t, "load", $"insmod simple_cache.ko names={string.Join(",", Enumerable.Range(1, 40).Select(i => $"o{i}"))}", failures) is null)
+                        return;
+                    if (Verdicts.Need(t, "map", failures) is not Phase map)
+                        return;
+                    // The slot size: the greatest common divisor of the objects' offsets in their slabs.
+                    var offsets = (map.Output("cat /proc/simple_cache_map") ?? "").Split('\n')
+                        .Select(l => Regex.Match(l, @"^\d+\s+\S+\s+\S+\s+(\d+)$")).Where(m => m.Success)
+                        .Select(m => long.Parse(m.Groups[1].Value)).ToList();
+                    long slot = offsets.Aggregate(0L, (g, o) => o == 0 ? g : Gcd(g, o));
+                    Match row = Regex.Match(map.Output("grep '^simple_cache ' /proc/slabinfo") ?? "", @"^simple_cache\s+(\d+)");
+                    if (offsets.Count != 40)
+                        failures.Add($"/proc/simple_cache_map lists {offsets.Count} objects, not the 40 loaded");
+                    else if (row.Success && row.Groups[1].Value != "0")
+                        failures.Add($"/proc/slabinfo shows {row.Groups[1].Value} active objects in the module's cache, simple_cache: the objects still come from kmem_cache_alloc; take them from kmalloc (Slab.Kmalloc)");
+                    else if (slot != 64)
+                        failures.Add($"the objects sit in {slot}-byte slots (their offsets in /proc/simple_cache_map): a 64-byte struct belongs in kmalloc-64; " +
+                            "kmalloc rounds a request up to its size class, so ask for sizeof(CacheObj)");
+                    if (t.Log.FirstOrDefault(l => l.Contains("Wrong slab cache", StringComparison.Ordinal)) is string wrong)
+                        failures.Add($"the kernel warns: {wrong}: an object from kmalloc goes back with kfree (Slab.Kfree), not kmem_cache_free");
+                    if (Verdicts.Need(t, "churn", failures) is Phase churn && (churn.Status("echo del 5 > /proc/simple_cache") != 0 || churn.Status("echo add p1 > /proc/simple_cache") != 0))
+                        failures.Add("`del 5` or `add p1` failed after the change");
+                    Unloaded(t, failures);
+                },
+            },
+            new()
+            {
                 Number = 6, Slug = "06-errors", Title = "the registry's errors", SlubDebug = "FZPU",
                 Script =
                 [
@@ -220,6 +261,31 @@ namespace SimpleCache.Cli.Exercises
                         if (!Regex.IsMatch(output, $@"^{checks}: \d+ passed, \d+ failed$", RegexOptions.Multiline))
                             failures.Add($"simple-cache-ctl {checks} did not finish");
                     }
+                    Unloaded(t, failures);
+                },
+            },
+            new()
+            {
+                Number = 7, Slug = "07-locking", Title = "locking", Cpus = 2,
+                Script =
+                [
+                    "echo phase: load", "insmod simple_cache.ko", "echo status $?", "dmesg -c -t",
+                    // Two writers (one at a time: the second gets EBUSY and retries) and two readers,
+                    // on two CPUs; every read must be one consistent registry.
+                    "echo phase: stress", "simple-cache-ctl stress 6000 2 7 4", "echo status $?", "dmesg -c -t",
+                    "echo phase: unload", "rmmod simple_cache", "echo status $?", "dmesg -c -t",
+                ],
+                Verify = (t, failures) =>
+                {
+                    if (Loaded(t, "load", "insmod simple_cache.ko", failures) is null)
+                        return;
+                    if (Verdicts.Need(t, "stress", failures) is not Phase p)
+                        return;
+                    string output = p.Output("simple-cache-ctl stress 6000 2 7 4") ?? "";
+                    foreach (Match m in Regex.Matches(output, @"^FAIL registry: (.*)$", RegexOptions.Multiline).Take(5))
+                        failures.Add($"with writers and readers at once: {m.Groups[1].Value}");
+                    if (!Regex.IsMatch(output, @"^stress: \d+ passed, \d+ failed$", RegexOptions.Multiline))
+                        failures.Add("simple-cache-ctl stress did not finish");
                     Unloaded(t, failures);
                 },
             },
@@ -314,6 +380,8 @@ namespace SimpleCache.Cli.Exercises
                 failures.Add("the log says `CACHE: freeing object -1`: the object was read after it was freed (a use after free; freeing restored the constructor's id -1). " +
                     "Log what you need before FreeObject, and read nothing of an object after it");
         }
+
+        private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
 
         // The rows of /proc/simple_cache: id and name.
         private static List<(int Id, string Name)> Rows(string text) =>
