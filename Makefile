@@ -132,10 +132,10 @@ screenshots:
 check: deps
 	@test -n "$(EX)" || { echo "usage: make check EX=N [SRC=file.cs]   (exercises: simple-cache check --list)" >&2; exit 2; }
 	@$(DOTNET) build $(ROOT)/tools/cli -c Release --nologo -v quiet > $(ROOT)/build/cli-build.log 2>&1 || { cat $(ROOT)/build/cli-build.log >&2; exit 1; }
-	@set -e; . $(ROOT)/tools/vm/vm.sh; kernels=$$(vm_kernels | grep -v -- -rt- | sort -u); vm_build_ctl; \
-	mkdir -p $(ROOT)/build/vm; src=$${SRC:-$$(ls $(ROOT)/exercises/$$(printf %02d $(EX))-*/SimpleCache.cs 2>/dev/null | head -n 1 || true)}; \
+	@set -e; src=$${SRC:-$$(ls $(ROOT)/exercises/$$(printf %02d $(EX))-*/SimpleCache.cs 2>/dev/null | head -n 1 || true)}; \
 	test -f "$$src" || { if [ -n "$(SRC)" ]; then echo "make check: no such file: $(SRC)" >&2; \
 		else echo "make check: there is no exercise $(EX) (simple-cache check --list)" >&2; fi; exit 2; }; \
+	. $(ROOT)/tools/vm/vm.sh; kernels=$$(vm_kernels | grep -v -- -rt- | sort -u); vm_build_ctl; mkdir -p $(ROOT)/build/vm; \
 	if [ "$$(realpath $$src)" != $(ROOT)/module/SimpleCache.cs ]; then \
 		$(MAKE) -s csharp MODULE_SRC=$$src VARIANT=-ex$(EX) || exit 1; fi; \
 	for rel in $$kernels; do $(ROOT)/tests/vm/exercise.sh $$rel $(EX) $(SRC) > $(ROOT)/build/vm/check-$$rel.out 2>&1 & done; \
