@@ -27,24 +27,24 @@ namespace SimpleCache.Registry
                 stdout.WriteLine($"{checks}: {result.Passed} passed, {result.Failed} failed");
                 return result.Failed == 0 ? 0 : 1;
             }
+            // A failed call: the errno's text and name, and the errno as the exit status.
+            int Fail(string what, long ret)
+            {
+                int errno = (int)-ret;
+                stderr.WriteLine($"simple-cache-ctl: {what}: {Marshal.GetPInvokeErrorMessage(errno)} ({RegistryChecks.Describe(ret)[1..]})");
+                return errno;
+            }
             int Write(string command)
             {
                 long ret = registry.Write(Encoding.Latin1.GetBytes(command));
-                if (ret >= 0)
-                    return 0;
-                int errno = (int)-ret;
-                stderr.WriteLine($"simple-cache-ctl: {command.TrimEnd('\n')}: {Marshal.GetPInvokeErrorMessage(errno)} ({RegistryChecks.Describe(ret)[1..]})");
-                return errno;
+                return ret < 0 ? Fail(command.TrimEnd('\n'), ret) : 0;
             }
             switch (args)
             {
                 case ["list"]:
                     string text = registry.Read();
                     if (text == null)
-                    {
-                        stderr.WriteLine("simple-cache-ctl: list: cannot read the registry");
-                        return 2;
-                    }
+                        return Fail("list", -Marshal.GetLastPInvokeError());   // the failed open's or read's errno
                     stdout.Write(text);
                     return 0;
                 case ["add", var name]: return Write($"add {name}\n");
@@ -56,10 +56,7 @@ namespace SimpleCache.Registry
                 {
                     // write(fd, an address the kernel cannot read, n): the module must answer -EFAULT.
                     long ret = registry.WriteUnreadable(int.Parse(n));
-                    if (ret >= 0)
-                        return 0;
-                    stderr.WriteLine($"simple-cache-ctl: write-unreadable {n}: {Marshal.GetPInvokeErrorMessage((int)-ret)} ({RegistryChecks.Describe(ret)[1..]})");
-                    return (int)-ret;
+                    return ret < 0 ? Fail($"write-unreadable {n}", ret) : 0;
                 }
                 case ["battery"]: return Tally("battery", RegistryChecks.RunBattery(registry, Report));
                 case ["sequence"]: return Tally("sequence", RegistryChecks.RunSequence(registry, Report));

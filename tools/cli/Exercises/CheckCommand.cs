@@ -144,8 +144,8 @@ namespace SimpleCache.Cli.Exercises
             if (child.ExitCode is 0 or 1 or 2 || output.Contains("\n$ echo phase: ", StringComparison.Ordinal) && LastIsComplete(output, exercise))
                 return output;
             // The process died: an exception crossed into the model's kernel from module code.
-            string why = Regex.Match(stderr.Result, @"Unhandled exception\. ([\w.]+): ([^\n]*)").Success
-                ? Regex.Match(stderr.Result, @"Unhandled exception\. ([\w.]+)").Groups[1].Value : $"exit status {child.ExitCode}";
+            Match exception = Regex.Match(stderr.Result, @"Unhandled exception\. ([\w.]+): ");
+            string why = exception.Success ? exception.Groups[1].Value : $"exit status {child.ExitCode}";
             string where = Regex.Match(stderr.Result, @"at SimpleCache\.SimpleCacheModule\.(\w+)").Groups[1].Value;
             string what = why == "System.NullReferenceException" ? "a NULL pointer dereference" : why;
             string last = Regex.Matches(output, @"^\$ (.*)$", RegexOptions.Multiline).LastOrDefault()?.Groups[1].Value ?? "(the start)";

@@ -43,6 +43,9 @@ namespace SimpleCache.Cli.Exercises
             return failures.Distinct().ToList();
         }
 
+        // Exercise 5 loads 40 objects: o1 to o40.
+        private static readonly string s_insmod40 = $"insmod simple_cache.ko names={string.Join(",", Enumerable.Range(1, 40).Select(i => $"o{i}"))}";
+
         /// <summary>The exercises, in order.</summary>
         public static readonly Exercise[] All =
         [
@@ -201,7 +204,7 @@ namespace SimpleCache.Cli.Exercises
                 Number = 5, Slug = "05-kmalloc", Title = "kmalloc against kmem_cache",
                 Script =
                 [
-                    "echo phase: load", $"insmod simple_cache.ko names={string.Join(",", Enumerable.Range(1, 40).Select(i => $"o{i}"))}",
+                    "echo phase: load", s_insmod40,
                     "echo status $?", "dmesg -c -t",
                     // Where the objects are: each one's slab and offset (root may read the map).
                     "echo phase: map", "cat /proc/simple_cache_map", "grep '^simple_cache ' /proc/slabinfo",
@@ -211,7 +214,7 @@ namespace SimpleCache.Cli.Exercises
                 ],
                 Verify = (t, failures) =>
                 {
-                    if (Loaded(t, "load", $"insmod simple_cache.ko names={string.Join(",", Enumerable.Range(1, 40).Select(i => $"o{i}"))}", failures) is null)
+                    if (Loaded(t, "load", s_insmod40, failures) is null)
                         return;
                     if (Verdicts.Need(t, "map", failures) is not Phase map)
                         return;

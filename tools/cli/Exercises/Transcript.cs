@@ -69,8 +69,11 @@ namespace SimpleCache.Cli.Exercises
         }
 
         /// <summary>Every kernel log line the session read (the output of its dmesg commands).</summary>
-        public IEnumerable<string> Log => _steps.Where(s => s.Command.StartsWith("dmesg", StringComparison.Ordinal))
-            .SelectMany(s => s.Output.Split('\n')).Where(l => l.Length > 0);
+        public IEnumerable<string> Log => LogOf(_steps);
+
+        /// <summary>The kernel log lines that the dmesg commands among <paramref name="steps"/> read.</summary>
+        internal static IEnumerable<string> LogOf(IEnumerable<Step> steps) =>
+            steps.Where(s => s.Command.StartsWith("dmesg", StringComparison.Ordinal)).SelectMany(s => s.Output.Split('\n')).Where(l => l.Length > 0);
     }
 
     /// <summary>The steps of one phase.</summary>
@@ -83,8 +86,7 @@ namespace SimpleCache.Cli.Exercises
         public IReadOnlyList<Step> Steps { get; } = steps;
 
         /// <summary>The kernel log lines its dmesg commands read.</summary>
-        public IEnumerable<string> Log => Steps.Where(s => s.Command.StartsWith("dmesg", StringComparison.Ordinal))
-            .SelectMany(s => s.Output.Split('\n')).Where(l => l.Length > 0);
+        public IEnumerable<string> Log => Transcript.LogOf(Steps);
 
         /// <summary>Its CACHE: lines, without the prefix.</summary>
         public IEnumerable<string> Cache => Log.Where(l => l.StartsWith("CACHE: ", StringComparison.Ordinal)).Select(l => l[7..]);
