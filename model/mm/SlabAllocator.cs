@@ -156,8 +156,8 @@ namespace SimpleCache.Model.Mm
                 if (err != 0)
                 {
                     if ((flags & CacheFlags.Panic) != 0)
-                        Kernel.Panic($"kmem_cache_create: Failed to create slab '{name}'. Error {err}");
-                    Kernel.Printk(LogLevel.Warning, $"kmem_cache_create({name}) failed with error {err}");
+                        Kernel.Panic($"{CreateFunction(Version)}: Failed to create slab '{name}'. Error {err}");
+                    Kernel.Printk(LogLevel.Warning, CreateFailure(Version, name, err));
                     return null;
                 }
                 var cache = new SlabCache(this, name, layout, ctor);
@@ -165,6 +165,18 @@ namespace SimpleCache.Model.Mm
                 return cache;
             }
         }
+
+        /// <summary>
+        /// The function whose <c>__func__</c> kmem_cache_create()'s failure messages print:
+        /// kmem_cache_create_usercopy() in 6.1 (mm/slab_common.c), __kmem_cache_create_args() in
+        /// 6.12, as the VMs print them for slab_matrix.c's caches that no slab can hold.
+        /// </summary>
+        public static string CreateFunction(KernelVersion version) =>
+            version == KernelVersion.V6_1 ? "kmem_cache_create_usercopy" : "__kmem_cache_create_args";
+
+        /// <summary>The warning of a refused cache: <c>pr_warn("%s(%s) failed with error %d\n", __func__, name, err)</c>.</summary>
+        public static string CreateFailure(KernelVersion version, string name, int err) =>
+            $"{CreateFunction(version)}({name}) failed with error {err}";
 
         /// <summary><c>KMALLOC_MAX_SIZE</c> on x86-64 with 4 KiB pages: 2^(MAX_ORDER - 1 + PAGE_SHIFT).</summary>
         public const uint KmallocMaxSize = 1u << (SlabGeometry.MaxPageOrder + 12);
