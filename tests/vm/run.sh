@@ -8,7 +8,7 @@
 #   compare RELEASE CPUS MODE SCENARIOS  tests/vm/compare.sh: the VM's transcripts of
 #                               tests/scenarios/*.txt against the model's, with 1 and 2 CPUs,
 #                               plain and slub_debug=FZPU
-#   geometry RELEASE 2|4        tests/vm/geometry.sh: 1064 caches' geometry against the model's
+#   geometry RELEASE 2|4        tests/vm/geometry.sh: 1316 caches' geometry against the model's
 #   bugs RELEASE MODE BUG CACHE tests/vm/bugs.sh: one classic slab bug (tests/kernel/slab_bugs.c)
 #                               against the model's (its C# port), one boot each (6.1 and 6.12)
 #   exercises RELEASE GROUP     tests/vm/exercises.sh: the exercises' checkers in the VM (6.1 and

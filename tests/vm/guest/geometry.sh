@@ -3,6 +3,7 @@
 # Inside the VM: load slab_matrix.ko and print what the kernel made of each of its caches:
 #   GEOM <name> <object_size> <slab_size> <objs_per_slab> <order> <align>   (from /sys/kernel/slab)
 #   SLABINFO <the cache's /proc/slabinfo line>
+#   REFUSED <name>, REFUSAL <the kernel's warning>   (a cache kmem_cache_create() refused)
 # tests/vm/geometry.sh has simple-cache check-geometry compare these with the model. The sysfs
 # files are read with the shell's own `read`: under TCG, a process per file would take minutes.
 
@@ -15,6 +16,10 @@ if ! insmod /slab_matrix.ko; then
 fi
 # How many caches slab_matrix.ko says it made: tests/vm/geometry.sh expects a GEOM line for each.
 echo "NRCACHES $(dmesg | sed -n 's/.*slab_matrix: \([0-9]*\) caches.*/\1/p' | tail -n 1)"
+# The caches the kernel refused, and the kernel's own words for each refusal.
+echo "NRREFUSED $(dmesg | sed -n 's/.*slab_matrix: [0-9]* caches, \([0-9]*\) refused.*/\1/p' | tail -n 1)"
+dmesg | sed -n 's/.*slab_matrix: refused \(kcsm_[^ ]*\).*/REFUSED \1/p'
+dmesg | sed -n 's/^\[[^]]*\] \(.*(kcsm_[^)]*) failed with error .*\)/REFUSAL \1/p'
 for dir in /sys/kernel/slab/kcsm_*; do
 	read -r object_size < "$dir/object_size"
 	read -r slab_size < "$dir/slab_size"
