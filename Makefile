@@ -6,7 +6,7 @@
 #   make KDIR=<dir>      build it for the kernel whose headers (kbuild tree) are in <dir>
 #   make demo            build, boot a throwaway VM, load the module and show what it does
 #   make test            run every test (the VM tests on 6.1, 6.12 and 6.12-rt included)
-#   make test-model      only the model's tests (no VM, no root, about a minute)
+#   make test-model      only the model's and the slab library's tests (no VM, no root, about a minute)
 #   make model           run the brief in the user-space model (no VM, no root): simple-cache run
 #   make check EX=N      exercise N's checks in real 6.1 and 6.12 kernels, in VMs (SRC=file: another source);
 #                        simple-cache check N runs them in the model in seconds (exercises/README.md)
@@ -111,6 +111,7 @@ test: deps
 
 test-model:
 	@$(DOTNET) test $(ROOT)/tests/model/SimpleCache.Model.Tests.csproj -c Release --nologo -v quiet
+	@$(DOTNET) test $(ROOT)/tests/slab/SimpleCache.Slab.Tests.csproj -c Release --nologo -v quiet
 
 # The property tests with many more runs: SOAK_ITER runs of each (default 500, about 7 minutes here). A failure
 # prints the CsCheck seed that replays it (CsCheck_Seed=...).

@@ -43,21 +43,28 @@ for t in tests/host/*.sh; do
 	fi
 done
 
-step "the user-space model's tests (dotnet test tests/model)"
-dotnet test tests/model/SimpleCache.Model.Tests.csproj -c Release --nologo -v quiet \
-	--logger "console;verbosity=normal" > build/dotnet-test.log 2>&1
-rc=$?
-# One PASS/FAIL line per xunit test, on the screen and for the tally.
-sed -n 's/^ *Passed \(.*\) \[[^]]*\]$/PASS model \1/p; s/^ *Failed \(.*\) \[[^]]*\]$/FAIL model \1/p' build/dotnet-test.log | tee build/model-test.out | tee -a "$log"
-# As many results as xunit discovers test cases (theory rows included), none skipped.
-wanted=$(dotnet test tests/model/SimpleCache.Model.Tests.csproj -c Release --nologo -v quiet --no-build --list-tests 2>/dev/null |
-	sed -n '/^The following Tests are available:/,$p' | grep -c '^    ')
-expect_checks "the model's tests" "$wanted" build/model-test.out
-grep -q -E 'Skipped: +[1-9]' build/dotnet-test.log && echo "FAIL the model's tests skipped some: $(grep -E 'Skipped: +[1-9]' build/dotnet-test.log)" | tee -a "$log"
-if [ $rc -ne 0 ]; then
-	grep -E -A 12 '^ *Failed |error' build/dotnet-test.log | head -n 60
-	echo "FAIL the model's test run exited with $rc (build/dotnet-test.log)" | tee -a "$log"
-fi
+# xunit_suite NAME PROJECT TAG: one PASS/FAIL line per xunit test, on the screen and for the
+# tally; as many results as xunit discovers test cases (theory rows included), none skipped.
+xunit_suite() {
+	local name=$1 project=$2 tag=$3 rc wanted
+	step "$name (dotnet test $project)"
+	dotnet test "$project" -c Release --nologo -v quiet \
+		--logger "console;verbosity=normal" > "build/dotnet-test-$tag.log" 2>&1
+	rc=$?
+	sed -n "s/^ *Passed \(.*\) \[[^]]*\]\$/PASS $tag \1/p; s/^ *Failed \(.*\) \[[^]]*\]\$/FAIL $tag \1/p" "build/dotnet-test-$tag.log" |
+		tee "build/$tag-test.out" | tee -a "$log"
+	wanted=$(dotnet test "$project" -c Release --nologo -v quiet --no-build --list-tests 2>/dev/null |
+		sed -n '/^The following Tests are available:/,$p' | grep -c '^    ')
+	expect_checks "$name" "$wanted" "build/$tag-test.out"
+	grep -q -E 'Skipped: +[1-9]' "build/dotnet-test-$tag.log" && echo "FAIL $name skipped some: $(grep -E 'Skipped: +[1-9]' "build/dotnet-test-$tag.log")" | tee -a "$log"
+	if [ $rc -ne 0 ]; then
+		grep -E -A 12 '^ *Failed |error' "build/dotnet-test-$tag.log" | head -n 60
+		echo "FAIL $name: the test run exited with $rc (build/dotnet-test-$tag.log)" | tee -a "$log"
+	fi
+}
+
+xunit_suite "the user-space model's tests" tests/model/SimpleCache.Model.Tests.csproj model
+xunit_suite "the slab allocator library's tests" tests/slab/SimpleCache.Slab.Tests.csproj slab
 
 step "real-kernel tests in QEMU on 6.1, 6.12 and 6.12-rt (tests/vm/run.sh)"
 # One PASS line per cache and kernel from the geometry boots: thousands, so they go to the log

@@ -1,0 +1,864 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// SlabCache: SLUB's idea (mm/slub.c) for .NET code. Objects of one size live in slabs, blocks
+// of 2^order pages aligned to their size, so that an object's slab is its address with the low
+// bits cleared (SLUB's virt_to_slab() looks the page up instead). Where SLUB gives each CPU a
+// slab to allocate from without atomic operations (this_cpu_cmpxchg on c->freelist and c->tid),
+// this allocator gives each thread a ThreadCache: its active slab's free objects, its partial
+// slabs and its full ones, all touched by that thread alone. The kernel pins a CPU's slab with
+// the "frozen" bit; here a slab's Owner is the thread's token:
+//
+//   allocation, fast:   pop the thread's freelist                          (c->freelist in SLUB)
+//   free by the owner:  push on the slab's LocalFree, count InUse down     (plain stores)
+//   free by any other:  push on the slab's RemoteFree with a CAS, and tell the owner once
+//                       (SLUB's __slab_free() with cmpxchg_double on the slab's freelist)
+//   allocation, slow:   the active slab's LocalFree, then its RemoteFree, then the thread's
+//                       partial slabs (SLUB's CPU partial list), then the cache's pool (empty
+//                       slabs kept constructed, and the slabs of threads that ended: SLUB's node
+//                       partial list), then a new slab from an arena (new_slab()).
+//
+// A new slab runs the constructor on every object once (SLUB's setup_object() from
+// allocate_slab()); a freed object goes back on a freelist as it is, so the next allocation gets
+// it in the state its last user left, which for a constructor cache is the constructed state
+// (the free pointer lives outside the object then, as SLUB moves it: calculate_sizes()).
+// Emptied slabs stay with their thread up to MinPartial (SLUB's min_partial), then go to the
+// cache's pool; Shrink() gives the pool's slabs back to the arenas, and arenas nobody uses back
+// to the system. Destroy() counts what was never freed and reports it, as kmem_cache_destroy()
+// does ("Objects remaining in ... on __kmem_cache_shutdown()").
+
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace SimpleCache.Slab
+{
+    /// <summary>Runs once on each object of a new slab, before the object is first handed out.</summary>
+    public unsafe delegate void SlabConstructor(void* obj);
+
+    /// <summary>How a <see cref="SlabCache"/> lays out and keeps its slabs.</summary>
+    public sealed class SlabCacheOptions
+    {
+        /// <summary>Alignment of each object, a power of two (at least 8; default 8).</summary>
+        public int Align { get; init; } = 8;
+        /// <summary>Run on each object once per slab (default none).</summary>
+        public SlabConstructor Constructor { get; init; }
+        /// <summary>The smallest slab, as a page order (slub_min_order; default 2: 16 KiB).</summary>
+        public int MinSlabOrder { get; init; } = 2;
+        /// <summary>Empty slabs a thread keeps for itself (SLUB's min_partial; default 5).</summary>
+        public int MinPartial { get; init; } = 5;
+        /// <summary>Empty slabs the cache's pool keeps, constructed, before giving slabs back (default 64).</summary>
+        public int PoolLimit { get; init; } = 64;
+    }
+
+    // The first 64 bytes of every slab (SLUB keeps this in struct slab, beside the memory).
+    [StructLayout(LayoutKind.Sequential, Size = 64)]
+    internal unsafe struct SlabHeader
+    {
+        public void* LocalFree;      // objects the owner freed: the owner alone touches it
+        public void* RemoteFree;     // objects other threads freed: pushed with a CAS, taken with an exchange
+        public long Owner;           // the owning ThreadCache's token, 0 while in the cache's pool
+        public SlabHeader* Next;     // the owner's partial or full list, or the pool
+        public SlabHeader* Prev;
+        public int InUse;            // objects not on LocalFree (the thread's freelist and uncollected remote frees count as in use)
+        public int List;             // which list the slab is on (SlabList)
+        public int Notified;         // 1 while the owner has been told of remote frees and not yet looked
+        public int CacheId;
+    }
+
+    internal static class SlabList
+    {
+        public const int None = 0, Active = 1, Partial = 2, Full = 3, Pool = 4;
+    }
+
+    /// <summary>
+    /// A cache of fixed-size unmanaged objects, allocated from slabs. Alloc and Free are safe from
+    /// any thread; an object may be freed by another thread than the one that allocated it.
+    /// </summary>
+    public sealed unsafe partial class SlabCache : IDisposable
+    {
+        /// <summary>The page: slabs are 2^order of them.</summary>
+        public const int PageSize = 4096;
+        private const int HeaderSize = 64;
+        private const int MaxOrder = 10;
+
+        [ThreadStatic] private static ThreadCache[] t_byId;
+        [ThreadStatic] private static ThreadExitWatch t_watch;
+        private static long s_tokens;
+        private static readonly object s_idLock = new();
+        private static readonly Stack<int> s_freeIds = new();
+        private static int s_nextId;
+
+        private readonly int _id;
+        private readonly nint _slabMask;
+        private readonly int _freeOffset;
+        private readonly int _firstObject;
+        private readonly SlabConstructor _ctor;
+        private readonly int _minPartial;
+        private readonly int _poolLimit;
+        private readonly object _lock = new();
+        private readonly Dictionary<long, ThreadCache> _threads = new();
+        private readonly List<Arena> _arenas = new();
+        private SlabHeader* _pool;
+        private int _poolCount;
+        private bool _destroyed;
+        private long _slabs, _slabsMade, _remoteFrees, _ctorCalls;
+
+        /// <summary>Creates a cache of <paramref name="objectSize"/>-byte objects.</summary>
+        public SlabCache(string name, int objectSize, SlabCacheOptions options = null)
+        {
+            options ??= new SlabCacheOptions();
+            if (objectSize <= 0)
+                throw new ArgumentOutOfRangeException(nameof(objectSize), objectSize, "an object has at least one byte");
+            if (options.Align < 1 || !BitOperations.IsPow2(options.Align) || options.Align > PageSize)
+                throw new ArgumentOutOfRangeException(nameof(options), options.Align, "the alignment must be a power of two up to the page size");
+            if (options.MinSlabOrder < 0 || options.MinSlabOrder > MaxOrder)
+                throw new ArgumentOutOfRangeException(nameof(options), options.MinSlabOrder, $"the slab order must be 0 to {MaxOrder}");
+            Name = name ?? "slab";
+            ObjectSize = objectSize;
+            Align = Math.Max(8, options.Align);
+            _ctor = options.Constructor;
+            _minPartial = Math.Max(0, options.MinPartial);
+            _poolLimit = Math.Max(0, options.PoolLimit);
+
+            // calculate_sizes(): the free pointer goes in the middle of the object (6.1 and later:
+            // a small overflow of the object before it is less likely to hit it), or after the
+            // object when a constructor's state must survive while the object is free.
+            int size = AlignUp(objectSize, 8);
+            if (_ctor != null)
+            {
+                _freeOffset = size;
+                size += sizeof(void*);
+            }
+            else
+            {
+                _freeOffset = objectSize < sizeof(void*) ? 0 : (objectSize / 2) & ~(sizeof(void*) - 1);
+                size = Math.Max(size, sizeof(void*));
+            }
+            SlotSize = AlignUp(size, Align);
+            _firstObject = AlignUp(HeaderSize, Align);
+            Order = CalculateOrder(SlotSize, _firstObject, options.MinSlabOrder);
+            if (Order < 0)
+                throw new ArgumentOutOfRangeException(nameof(objectSize), objectSize, $"no slab up to order {MaxOrder} holds an object of {objectSize} bytes");
+            SlabBytes = PageSize << Order;
+            _slabMask = ~(nint)(SlabBytes - 1);
+            ObjectsPerSlab = (SlabBytes - _firstObject) / SlotSize;
+            lock (s_idLock)
+                _id = s_freeIds.Count > 0 ? s_freeIds.Pop() : s_nextId++;
+            SlabMetrics.Register(this);
+        }
+
+        /// <summary>The cache's name (in leak reports and metrics).</summary>
+        public string Name { get; }
+        /// <summary>Bytes of each object, as asked for.</summary>
+        public int ObjectSize { get; }
+        /// <summary>Alignment of each object.</summary>
+        public int Align { get; }
+        /// <summary>Bytes between one object and the next in a slab.</summary>
+        public int SlotSize { get; }
+        /// <summary>Each slab is 2^Order pages.</summary>
+        public int Order { get; }
+        /// <summary>Bytes of each slab.</summary>
+        public int SlabBytes { get; }
+        /// <summary>Objects in each slab.</summary>
+        public int ObjectsPerSlab { get; }
+        /// <summary>Slabs the cache holds now (in threads, in its pool, and full ones).</summary>
+        public long Slabs => Interlocked.Read(ref _slabs);
+        /// <summary>Slabs made since the cache was created (each one ran the constructor on all its objects).</summary>
+        public long SlabsMade => Interlocked.Read(ref _slabsMade);
+        /// <summary>Times the constructor ran.</summary>
+        public long ConstructorCalls => Interlocked.Read(ref _ctorCalls);
+        /// <summary>Frees by another thread than the slab's owner.</summary>
+        public long RemoteFrees => Interlocked.Read(ref _remoteFrees);
+        /// <summary>Slabs in the cache's pool: empty ones kept constructed, and those of threads that ended.</summary>
+        public int PoolSlabs { get { lock (_lock) return _poolCount; } }
+        /// <summary>Bytes of memory the cache holds in slabs.</summary>
+        public long Bytes => Slabs * SlabBytes;
+
+        // calculate_order() (mm/slub.c): the smallest order from min_order that holds
+        // min_objects = 4 * (fls(nr_cpus) + 1) objects with at most 1/16 of the slab left over,
+        // easing to 1/8 and 1/4 and then fewer objects; at worst one object in the smallest slab
+        // that holds it. slub_max_order (3) bounds the search as in SLUB, unless min_order is larger.
+        private static int CalculateOrder(int slot, int first, int minOrder)
+        {
+            int minObjects = 4 * (32 - BitOperations.LeadingZeroCount((uint)Environment.ProcessorCount) + 1);
+            int maxOrder = Math.Max(3, minOrder);
+            for (int objects = minObjects; objects > 1; objects--)
+                for (int fraction = 16; fraction >= 4; fraction /= 2)
+                    for (int order = minOrder; order <= maxOrder; order++)
+                    {
+                        int bytes = PageSize << order;
+                        int n = (bytes - first) / slot;
+                        if (n >= objects && (bytes - first) % slot <= bytes / fraction)
+                            return order;
+                    }
+            for (int order = minOrder; order <= MaxOrder; order++)
+                if (((PageSize << order) - first) / slot >= 1)
+                    return order;
+            return -1;
+        }
+
+        private static int AlignUp(int value, int align) => (value + align - 1) & ~(align - 1);
+
+        // ---------------------------------------------------------------- allocation
+
+        /// <summary>An object, or null when memory runs out. Its bytes are as its last user left them (or as the constructor made them).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void* Alloc()
+        {
+            ThreadCache[] byId = t_byId;
+            if (byId != null && (uint)_id < (uint)byId.Length && byId[_id] is { } tc)
+            {
+                void* obj = tc.Freelist;
+                if (obj != null)
+                {
+                    tc.Freelist = *(void**)((byte*)obj + _freeOffset);
+                    return obj;
+                }
+            }
+            return AllocSlow();
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void* AllocSlow()
+        {
+            ThreadCache tc = ThisThread();
+            while (true)
+            {
+                void* obj = tc.Freelist;
+                if (obj != null)
+                {
+                    tc.Freelist = *(void**)((byte*)obj + _freeOffset);
+                    return obj;
+                }
+                if (!Refill(tc))
+                    return null;
+            }
+        }
+
+        // ___slab_alloc(): fills the thread's freelist; false when no memory is left.
+        private bool Refill(ThreadCache tc)
+        {
+            SlabHeader* active = tc.Active;
+            if (active != null)
+            {
+                // The objects the thread freed to its own active slab (SLUB frees those straight to c->freelist).
+                if (active->LocalFree != null)
+                {
+                    tc.Freelist = active->LocalFree;
+                    active->LocalFree = null;
+                    active->InUse = ObjectsPerSlab;
+                    return true;
+                }
+                // get_freelist(): what other threads freed to it meanwhile. They counted as in use and
+                // now go to the thread's freelist, where they count as in use again.
+                void* remote = (void*)Interlocked.Exchange(ref *(nint*)&active->RemoteFree, 0);
+                if (remote != null)
+                {
+                    tc.Freelist = remote;
+                    return true;
+                }
+                // Full: it waits on the thread's full list until a free comes.
+                tc.Active = null;
+                Link(ref tc.Full, active, SlabList.Full);
+            }
+            DrainMail(tc);
+            SlabHeader* partial = tc.Partial;
+            if (partial != null)
+            {
+                Unlink(ref tc.Partial, partial);
+                if (partial->InUse == 0)
+                    tc.EmptyCount--;
+                Activate(tc, partial);
+                return true;
+            }
+            while (TakeFromPool(tc) is var slab && slab != null)
+            {
+                CollectRemote(slab);
+                if (slab->LocalFree != null)
+                {
+                    Activate(tc, slab);
+                    return true;
+                }
+                Link(ref tc.Full, slab, SlabList.Full);   // a full slab of an ended thread: ours to watch now
+            }
+            SlabHeader* fresh = NewSlab(tc.Token);
+            if (fresh == null)
+                return false;
+            Activate(tc, fresh);
+            return true;
+        }
+
+        private void Activate(ThreadCache tc, SlabHeader* slab)
+        {
+            slab->List = SlabList.Active;
+            tc.Active = slab;
+            tc.Freelist = slab->LocalFree;
+            slab->LocalFree = null;
+            slab->InUse = ObjectsPerSlab;
+        }
+
+        // ---------------------------------------------------------------- free
+
+        /// <summary>Gives an object back. Null is ignored. The object must come from this cache and be in use.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Free(void* obj)
+        {
+            if (obj == null)
+                return;
+            SlabHeader* slab = (SlabHeader*)((nint)obj & _slabMask);
+            ThreadCache[] byId = t_byId;
+            if (byId != null && (uint)_id < (uint)byId.Length && byId[_id] is { } tc)
+            {
+                // do_slab_free()'s fast path: an object of the thread's active slab goes straight
+                // back on its freelist, first out at the next allocation, still warm in the CPU cache.
+                if (slab == tc.Active)
+                {
+                    *(void**)((byte*)obj + _freeOffset) = tc.Freelist;
+                    tc.Freelist = obj;
+                    return;
+                }
+                if (slab->Owner == tc.Token)
+                {
+                    *(void**)((byte*)obj + _freeOffset) = slab->LocalFree;
+                    slab->LocalFree = obj;
+                    if (--slab->InUse == 0 || slab->List == SlabList.Full)
+                        FreeSlowLocal(tc, slab);
+                    return;
+                }
+            }
+            FreeRemote(slab, obj);
+        }
+
+        // A local free that changes the slab's list: a full slab has room again (SLUB: a full
+        // slab's first free puts it on the CPU partial list), or a partial slab is empty.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void FreeSlowLocal(ThreadCache tc, SlabHeader* slab)
+        {
+            if (slab->List == SlabList.Full)
+            {
+                Unlink(ref tc.Full, slab);
+                Link(ref tc.Partial, slab, SlabList.Partial);
+            }
+            if (slab->InUse == 0 && slab->List == SlabList.Partial)
+                Emptied(tc, slab);
+        }
+
+        // An owned slab that is not active has no object in use: keep min_partial such slabs,
+        // give the others to the pool (SLUB: discard_slab() once the node has min_partial).
+        private void Emptied(ThreadCache tc, SlabHeader* slab)
+        {
+            if (tc.EmptyCount < _minPartial)
+            {
+                tc.EmptyCount++;
+                return;
+            }
+            Unlink(ref tc.Partial, slab);
+            ToPool(slab);
+        }
+
+        // __slab_free() from another thread than the owner: a CAS on the slab's remote list, then,
+        // once until the owner looks, a note in the owner's mailbox.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void FreeRemote(SlabHeader* slab, void* obj)
+        {
+            Interlocked.Increment(ref _remoteFrees);
+            nint head;
+            do
+            {
+                head = Volatile.Read(ref *(nint*)&slab->RemoteFree);
+                *(nint*)((byte*)obj + _freeOffset) = head;
+            }
+            while (Interlocked.CompareExchange(ref *(nint*)&slab->RemoteFree, (nint)obj, head) != head);
+            if (Volatile.Read(ref slab->Notified) != 0 || Interlocked.CompareExchange(ref slab->Notified, 1, 0) != 0)
+                return;
+            // Read the owner after the push: a slab in the pool (owner 0) is collected when a
+            // thread takes it, which sets the owner before it collects.
+            long owner = Volatile.Read(ref slab->Owner);
+            if (owner == 0)
+                return;
+            ThreadCache tc;
+            lock (_lock)
+                _threads.TryGetValue(owner, out tc);
+            tc?.Post(slab);
+        }
+
+        // Moves a slab's remote frees to its LocalFree (the owner, or a thread taking it from the pool).
+        private void CollectRemote(SlabHeader* slab)
+        {
+            void* list = (void*)Interlocked.Exchange(ref *(nint*)&slab->RemoteFree, 0);
+            if (list == null)
+                return;
+            int count = 1;
+            void* tail = list;
+            void* next;
+            while ((next = *(void**)((byte*)tail + _freeOffset)) != null)
+            {
+                tail = next;
+                count++;
+            }
+            *(void**)((byte*)tail + _freeOffset) = slab->LocalFree;
+            slab->LocalFree = list;
+            slab->InUse -= count;
+        }
+
+        // The owner reads its mailbox: each slab with remote frees gets them collected, and a
+        // full one goes back on the partial list.
+        private void DrainMail(ThreadCache tc)
+        {
+            int n = tc.TakeMail(out nint[] mail);
+            for (int i = 0; i < n; i++)
+            {
+                var slab = (SlabHeader*)mail[i];
+                if (Volatile.Read(ref slab->Owner) != tc.Token)
+                    continue;   // given to the pool since: whoever takes it collects
+                Volatile.Write(ref slab->Notified, 0);
+                CollectRemote(slab);
+                if (slab->List == SlabList.Full && slab->LocalFree != null)
+                {
+                    Unlink(ref tc.Full, slab);
+                    Link(ref tc.Partial, slab, SlabList.Partial);
+                }
+                if (slab->List == SlabList.Partial && slab->InUse == 0)
+                    Emptied(tc, slab);
+            }
+        }
+
+        // ---------------------------------------------------------------- bulk, shrink
+
+        /// <summary>Fills <paramref name="objects"/> (kmem_cache_alloc_bulk()): all or nothing; returns how many (0 when memory ran out).</summary>
+        public int AllocBulk(Span<nint> objects)
+        {
+            for (int i = 0; i < objects.Length; i++)
+            {
+                void* obj = Alloc();
+                if (obj == null)
+                {
+                    FreeBulk(objects[..i]);
+                    objects[..i].Clear();
+                    return 0;
+                }
+                objects[i] = (nint)obj;
+            }
+            return objects.Length;
+        }
+
+        /// <summary>Frees every object of <paramref name="objects"/> (kmem_cache_free_bulk()).</summary>
+        public void FreeBulk(ReadOnlySpan<nint> objects)
+        {
+            foreach (nint obj in objects)
+                Free((void*)obj);
+        }
+
+        /// <summary>
+        /// Gives memory back (kmem_cache_shrink()): the calling thread's empty slabs and the
+        /// pool's go back to their arenas, and arenas with no slab in use to the system. Other
+        /// threads' slabs are theirs (SLUB flushes every CPU; a thread cannot be interrupted
+        /// here), so call it from each thread that should let go. Returns the slabs released.
+        /// </summary>
+        public int Shrink()
+        {
+            ThreadCache tc = Existing();
+            if (tc != null)
+            {
+                DrainMail(tc);
+                for (SlabHeader* s = tc.Partial, next; s != null; s = next)
+                {
+                    next = s->Next;
+                    if (s->InUse == 0)
+                    {
+                        Unlink(ref tc.Partial, s);
+                        tc.EmptyCount--;
+                        ToPool(s);
+                    }
+                }
+            }
+            int released = 0;
+            lock (_lock)
+            {
+                for (SlabHeader* s = _pool, next; s != null; s = next)
+                {
+                    next = s->Next;
+                    CollectRemote(s);
+                    if (s->InUse == 0)
+                    {
+                        Unlink(ref _pool, s);
+                        _poolCount--;
+                        ReleaseSlab(s);
+                        released++;
+                    }
+                }
+            }
+            return released;
+        }
+
+        // ---------------------------------------------------------------- threads
+
+        private ThreadCache ThisThread()
+        {
+            ThreadCache[] byId = t_byId;
+            if (byId == null || byId.Length <= _id)
+            {
+                Array.Resize(ref byId, Math.Max(_id + 1, (byId?.Length ?? 4) * 2));
+                t_byId = byId;
+            }
+            ThreadCache tc = byId[_id];
+            if (tc != null && tc.Cache == this)
+                return tc;
+            tc = new ThreadCache(this, Interlocked.Increment(ref s_tokens));
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_destroyed, this);
+                _threads.Add(tc.Token, tc);
+            }
+            byId[_id] = tc;
+            (t_watch ??= new ThreadExitWatch()).Add(tc);
+            return tc;
+        }
+
+        private ThreadCache Existing()
+        {
+            ThreadCache[] byId = t_byId;
+            return byId != null && (uint)_id < (uint)byId.Length && byId[_id] is { } tc && tc.Cache == this ? tc : null;
+        }
+
+        // A thread ended (its ThreadExitWatch was finalized): its slabs go to the pool, where any
+        // thread that needs a slab takes them, collecting what other threads freed to them.
+        internal void Abandon(ThreadCache tc)
+        {
+            lock (_lock)
+            {
+                if (_destroyed || !_threads.Remove(tc.Token))
+                    return;
+                tc.Close();
+                // Its freelist's objects are free: back to the active slab's LocalFree.
+                ReturnFreelist(tc);
+                if (tc.Active != null)
+                    PoolLocked(tc.Active);
+                tc.Active = null;
+                foreach (SlabHeader* head in new[] { (nint)tc.Partial, (nint)tc.Full })
+                    for (SlabHeader* s = head, next; s != null; s = next)
+                    {
+                        next = s->Next;
+                        PoolLocked(s);
+                    }
+                tc.Partial = tc.Full = null;
+            }
+        }
+
+        private void ReturnFreelist(ThreadCache tc)
+        {
+            SlabHeader* active = tc.Active;
+            for (void* obj = tc.Freelist, next; obj != null; obj = next)
+            {
+                next = *(void**)((byte*)obj + _freeOffset);
+                *(void**)((byte*)obj + _freeOffset) = active->LocalFree;
+                active->LocalFree = obj;
+                active->InUse--;
+            }
+            tc.Freelist = null;
+        }
+
+        // ---------------------------------------------------------------- the pool and the arenas
+
+        private void ToPool(SlabHeader* slab)
+        {
+            lock (_lock)
+            {
+                PoolLocked(slab);
+                // Too many empty slabs kept: give the oldest back (they lose their constructed state).
+                while (_poolCount > _poolLimit && LastEmptyInPool() is var s && s != null)
+                {
+                    Unlink(ref _pool, s);
+                    _poolCount--;
+                    ReleaseSlab(s);
+                }
+            }
+        }
+
+        private SlabHeader* LastEmptyInPool()
+        {
+            SlabHeader* found = null;
+            for (SlabHeader* s = _pool; s != null; s = s->Next)
+                if (s->InUse == 0 && Volatile.Read(ref *(nint*)&s->RemoteFree) == 0)
+                    found = s;
+            return found;
+        }
+
+        private void PoolLocked(SlabHeader* slab)
+        {
+            Volatile.Write(ref slab->Owner, 0);
+            slab->Next = slab->Prev = null;
+            Link(ref _pool, slab, SlabList.Pool);
+            _poolCount++;
+        }
+
+        private SlabHeader* TakeFromPool(ThreadCache tc)
+        {
+            lock (_lock)
+            {
+                SlabHeader* slab = _pool;
+                if (slab == null)
+                    return null;
+                Unlink(ref _pool, slab);
+                _poolCount--;
+                Interlocked.Exchange(ref slab->Owner, tc.Token);
+                Volatile.Write(ref slab->Notified, 0);
+                return slab;
+            }
+        }
+
+        private SlabHeader* NewSlab(long owner)
+        {
+            SlabHeader* slab;
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_destroyed, this);
+                slab = CarveSlab();
+            }
+            if (slab == null)
+                return null;
+            *slab = default;
+            byte* first = (byte*)slab + _firstObject;
+            // allocate_slab(): the freelist in address order, each object constructed once.
+            void* list = null;
+            for (int i = ObjectsPerSlab - 1; i >= 0; i--)
+            {
+                byte* obj = first + (long)i * SlotSize;
+                _ctor?.Invoke(obj);
+                *(void**)(obj + _freeOffset) = list;
+                list = obj;
+            }
+            if (_ctor != null)
+                Interlocked.Add(ref _ctorCalls, ObjectsPerSlab);
+            slab->LocalFree = list;
+            slab->Owner = owner;
+            slab->CacheId = _id;
+            Interlocked.Increment(ref _slabsMade);
+            Interlocked.Increment(ref _slabs);
+            return slab;
+        }
+
+        private SlabHeader* CarveSlab()
+        {
+            foreach (Arena arena in _arenas)
+                if (arena.Take() is var s && s != null)
+                    return s;
+            Arena fresh = Arena.Create(SlabBytes);
+            if (fresh == null)
+                return null;
+            _arenas.Add(fresh);
+            return fresh.Take();
+        }
+
+        private void ReleaseSlab(SlabHeader* slab)
+        {
+            Interlocked.Decrement(ref _slabs);
+            for (int i = 0; i < _arenas.Count; i++)
+                if (_arenas[i].Contains(slab))
+                {
+                    _arenas[i].Give(slab);
+                    if (_arenas[i].Empty)
+                    {
+                        _arenas[i].Dispose();
+                        _arenas.RemoveAt(i);
+                    }
+                    return;
+                }
+            throw new InvalidOperationException($"{Name}: slab 0x{(nint)slab:x} is in none of the cache's arenas");
+        }
+
+        // ---------------------------------------------------------------- lists
+
+        private static void Link(ref SlabHeader* head, SlabHeader* slab, int list)
+        {
+            slab->List = list;
+            slab->Prev = null;
+            slab->Next = head;
+            if (head != null)
+                head->Prev = slab;
+            head = slab;
+        }
+
+        private static void Unlink(ref SlabHeader* head, SlabHeader* slab)
+        {
+            if (slab->Prev != null)
+                slab->Prev->Next = slab->Next;
+            else
+                head = slab->Next;
+            if (slab->Next != null)
+                slab->Next->Prev = slab->Prev;
+            slab->Next = slab->Prev = null;
+            slab->List = SlabList.None;
+        }
+
+        // ---------------------------------------------------------------- destroy
+
+        /// <summary>
+        /// kmem_cache_destroy(): frees every slab when no object is in use. Objects still in use
+        /// are reported, and then the cache keeps its memory (as the kernel leaks such a cache),
+        /// so that the leaked objects stay valid. No thread may use the cache during or after this.
+        /// </summary>
+        public LeakReport Destroy()
+        {
+            lock (_lock)
+            {
+                if (_destroyed)
+                    return new LeakReport(Name, 0, []);
+                _destroyed = true;
+                var slabs = new List<nint>();
+                foreach (ThreadCache tc in _threads.Values)
+                {
+                    if (tc.Active != null)
+                        ReturnFreelist(tc);
+                    tc.Close();
+                    if (tc.Active != null)
+                        slabs.Add((nint)tc.Active);
+                    foreach (nint head in new[] { (nint)tc.Partial, (nint)tc.Full })
+                        for (SlabHeader* s = (SlabHeader*)head; s != null; s = s->Next)
+                            slabs.Add((nint)s);
+                    tc.Active = tc.Partial = tc.Full = null;
+                    tc.Freelist = null;
+                }
+                for (SlabHeader* s = _pool; s != null; s = s->Next)
+                    slabs.Add((nint)s);
+                _pool = null;
+                _threads.Clear();
+                var leaked = new List<nint>();
+                long count = 0;
+                foreach (nint p in slabs)
+                {
+                    var slab = (SlabHeader*)p;
+                    CollectRemote(slab);
+                    if (slab->InUse == 0)
+                        continue;
+                    count += slab->InUse;
+                    // list_slab_objects(): the objects not on the freelist are the ones in use.
+                    var free = new HashSet<nint>();
+                    for (void* o = slab->LocalFree; o != null; o = *(void**)((byte*)o + _freeOffset))
+                        free.Add((nint)o);
+                    for (int i = 0; i < ObjectsPerSlab && leaked.Count < LeakReport.MaxListed; i++)
+                    {
+                        nint obj = (nint)((byte*)slab + _firstObject + (long)i * SlotSize);
+                        if (!free.Contains(obj))
+                            leaked.Add(obj);
+                    }
+                }
+                if (count == 0)
+                {
+                    foreach (Arena arena in _arenas)
+                        arena.Dispose();
+                    _arenas.Clear();
+                    Interlocked.Exchange(ref _slabs, 0);
+                }
+                lock (s_idLock)
+                    s_freeIds.Push(_id);
+                SlabMetrics.Unregister(this);
+                return new LeakReport(Name, count, leaked);
+            }
+        }
+
+        /// <summary>Destroys the cache (<see cref="Destroy"/>); a leak is reported by an exception.</summary>
+        public void Dispose()
+        {
+            LeakReport report = Destroy();
+            if (report.Leaked > 0)
+                throw new InvalidOperationException(report.ToString());
+        }
+    }
+
+    /// <summary>What <see cref="SlabCache.Destroy"/> found still in use.</summary>
+    public sealed class LeakReport(string cache, long leaked, IReadOnlyList<nint> objects)
+    {
+        /// <summary>At most this many addresses are listed.</summary>
+        public const int MaxListed = 100;
+        /// <summary>The cache's name.</summary>
+        public string Cache { get; } = cache;
+        /// <summary>Objects allocated and never freed.</summary>
+        public long Leaked { get; } = leaked;
+        /// <summary>The first of them (up to <see cref="MaxListed"/>).</summary>
+        public IReadOnlyList<nint> Objects { get; } = objects;
+
+        /// <summary>As the kernel says it: "Objects remaining in NAME on __kmem_cache_shutdown()", with the addresses.</summary>
+        public override string ToString() => Leaked == 0
+            ? $"{Cache}: every object was freed"
+            : $"{Cache}: {Leaked} object{(Leaked == 1 ? "" : "s")} remaining on destroy: "
+              + string.Join(", ", Objects.Take(10).Select(o => $"0x{(ulong)o:x}")) + (Leaked > 10 ? ", ..." : "");
+    }
+
+    // One thread's slabs of one cache (SLUB's struct kmem_cache_cpu). Its fields are the owning
+    // thread's alone, except the mailbox, which other threads post to under its lock.
+    internal sealed unsafe class ThreadCache(SlabCache cache, long token)
+    {
+        public void* Freelist;
+        public SlabHeader* Active;
+        public SlabHeader* Partial;
+        public SlabHeader* Full;
+        public int EmptyCount;
+        public readonly SlabCache Cache = cache;
+        public readonly long Token = token;
+        private readonly object _mailLock = new();
+        private nint[] _mail = new nint[8];
+        private nint[] _spare = new nint[8];
+        private int _mailCount;
+        private bool _closed;
+
+        // Another thread freed objects to one of our slabs.
+        public void Post(SlabHeader* slab)
+        {
+            lock (_mailLock)
+            {
+                if (_closed)
+                    return;
+                if (_mailCount == _mail.Length)
+                    Array.Resize(ref _mail, _mail.Length * 2);
+                _mail[_mailCount++] = (nint)slab;
+            }
+        }
+
+        // The posted slabs, in a buffer that stays the caller's until the next call.
+        public int TakeMail(out nint[] mail)
+        {
+            if (Volatile.Read(ref _mailCount) == 0)
+            {
+                mail = null;
+                return 0;
+            }
+            lock (_mailLock)
+            {
+                mail = _mail;
+                int n = _mailCount;
+                (_mail, _spare) = (_spare, _mail);
+                if (_mail.Length < mail.Length)
+                    _mail = new nint[mail.Length];
+                _mailCount = 0;
+                return n;
+            }
+        }
+
+        public void Close()
+        {
+            lock (_mailLock)
+                _closed = true;
+        }
+    }
+
+    // Finalized after its thread ends (thread statics die with their thread): hands that
+    // thread's slabs to their caches' pools. It holds its ThreadCaches strongly: weak references
+    // would be finalized with it, in no set order.
+    internal sealed class ThreadExitWatch
+    {
+        private readonly List<ThreadCache> _caches = new();
+
+        public void Add(ThreadCache tc) => _caches.Add(tc);
+
+        ~ThreadExitWatch()
+        {
+            foreach (ThreadCache tc in _caches)
+                tc.Cache.Abandon(tc);
+        }
+    }
+}

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0-only
+//
+// The slab allocator library: layout, reuse, the constructor's once-per-slab contract, frees
+// from other threads, threads that end, shrink, bulk calls, the leak report, bad arguments and
+// the metrics.
+
+using System;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.Linq;
+using System.Runtime.Intrinsics;
+using System.Threading;
+using SimpleCache.Slab;
+using Xunit;
+
+namespace SimpleCache.Slab.Tests
+{
+    public unsafe class SlabCacheTests
+    {
+        private struct Obj64
+        {
+            public long Id;
+            public fixed byte Name[32];
+            public long Created;
+            public long Prev, Next;
+        }
+
+        private struct Wide
+        {
+            public Vector128<long> A;
+            public int B;
+        }
+
+        [Fact]
+        public void ObjectsAreDistinctAlignedAndInsideTheirSlab()
+        {
+            using var cache = new SlabCache<Obj64>("layout");
+            SlabCache u = cache.Untyped;
+            Assert.Equal(64, sizeof(Obj64));
+            Assert.Equal(64, u.SlotSize);
+            // At least 4 * (fls(cpus) + 1) objects with at most 1/16 wasted, from order 2 (16 KiB):
+            // the 64-byte header leaves room for (16384 - 64) / 64 = 255 objects.
+            Assert.Equal(2, u.Order);
+            Assert.Equal(16384, u.SlabBytes);
+            Assert.Equal(255, u.ObjectsPerSlab);
+            var seen = new HashSet<nint>();
+            var objects = new List<nint>();
+            for (int i = 0; i < 1000; i++)
+            {
+                Obj64* o = cache.Alloc();
+                Assert.True(o != null);
+                Assert.True(seen.Add((nint)o), $"object {i} at 0x{(nint)o:x} handed out twice");
+                Assert.Equal(0, (nint)o % 8);
+                long offset = ((nint)o & (u.SlabBytes - 1)) - 64;
+                Assert.True(offset >= 0 && offset % 64 == 0 && offset / 64 < 255, $"offset {offset} in its slab");
+                objects.Add((nint)o);
+            }
+            Assert.Equal(4, u.Slabs);   // ceil(1000 / 255)
+            foreach (nint o in objects)
+                cache.Free((Obj64*)o);
+        }
+
+        [Fact]
+        public void AStructIsAlignedAsItNeeds()
+        {
+            using var cache = new SlabCache<Wide>("wide");
+            Assert.Equal(16, cache.Untyped.Align);
+            Assert.Equal(32, cache.Untyped.SlotSize);
+            var objects = Enumerable.Range(0, 300).Select(_ => (nint)cache.Alloc()).ToList();
+            Assert.All(objects, o => Assert.Equal(0, o % 16));
+            foreach (nint o in objects)
+                cache.Free((Wide*)o);
+        }
+
+        [Fact]
+        public void AFreedObjectIsTheNextOneHandedOut()
+        {
+            using var cache = new SlabCache<Obj64>("reuse");
+            Obj64* a = cache.Alloc();
+            Obj64* b = cache.Alloc();
+            cache.Free(a);
+            // LIFO within the thread's slab: the object still warm in the CPU's cache comes back.
+            Obj64* c = cache.Alloc();
+            Obj64* d = cache.Alloc();
+            Assert.True(c == a);
+            cache.Free(b);
+            cache.Free(c);
+            cache.Free(d);
+        }
+
+        [Fact]
+        public void TheConstructorRunsOncePerObjectPerSlabAndReuseKeepsItsState()
+        {
+            int calls = 0;
+            using var cache = new SlabCache<Obj64>("ctor", (ref Obj64 o) => { o.Id = -1; o.Created = 42; calls++; });
+            SlabCache u = cache.Untyped;
+            // A constructor's state must survive while the object is free: the free pointer moves
+            // after the object, and the slot grows by a pointer.
+            Assert.Equal(72, u.SlotSize);
+            var objects = Enumerable.Range(0, 600).Select(_ => (nint)cache.Alloc()).ToList();
+            Assert.All(objects, o => Assert.Equal(-1, ((Obj64*)o)->Id));
+            Assert.Equal(u.SlabsMade * u.ObjectsPerSlab, calls);
+            Assert.Equal(calls, u.ConstructorCalls);
+            foreach (nint o in objects)
+                cache.Free((Obj64*)o);
+            for (int round = 0; round < 10; round++)
+            {
+                var again = Enumerable.Range(0, 600).Select(_ => (nint)cache.Alloc()).ToList();
+                Assert.All(again, o => Assert.Equal(42, ((Obj64*)o)->Created));   // constructed, and never overwritten by the free pointer
+                foreach (nint o in again)
+                    cache.Free((Obj64*)o);
+            }
+            Assert.Equal(u.SlabsMade * u.ObjectsPerSlab, calls);   // reuse ran no constructor
+        }
+
+        [Fact]
+        public void ObjectsFreedByAnotherThreadComeBack()
+        {
+            var cache = new SlabCache<Obj64>("remote");
+            SlabCache u = cache.Untyped;
+            var objects = Enumerable.Range(0, 2000).Select(_ => (nint)cache.Alloc()).ToList();
+            long slabs = u.Slabs;
+            var t = new Thread(() =>
+            {
+                foreach (nint o in objects)
+                    cache.Free((Obj64*)o);
+            });
+            t.Start();
+            t.Join();
+            Assert.Equal(2000, u.RemoteFrees);
+            // The allocating thread gets them back: no new slab is needed.
+            var again = new HashSet<nint>(Enumerable.Range(0, 2000).Select(_ => (nint)cache.Alloc()));
+            Assert.Equal(2000, again.Count);
+            Assert.Equal(slabs, u.Slabs);
+            // The active slab's 40 objects never handed out come first, then the freed ones.
+            Assert.Equal(2000 - (255 - 2000 % 255), again.Intersect(objects).Count());
+            foreach (nint o in again)
+                cache.Free((Obj64*)o);
+            Assert.Equal(0, cache.Destroy().Leaked);
+        }
+
+        [Fact]
+        public void TheSlabsOfAnEndedThreadGoToOthersAndNothingLeaks()
+        {
+            var cache = new SlabCache<Obj64>("ended");
+            SlabCache u = cache.Untyped;
+            List<nint> kept = null;
+            RunAndForget(() =>
+            {
+                var objects = Enumerable.Range(0, 1000).Select(_ => (nint)cache.Alloc()).ToList();
+                for (int i = 0; i < 500; i++)
+                    cache.Free((Obj64*)objects[i]);
+                kept = objects.Skip(500).ToList();
+            });
+            for (int i = 0; i < 5; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+            long slabs = u.Slabs;
+            Assert.Equal(4, u.PoolSlabs);   // the ended thread's 4 slabs
+            // This thread frees the ended thread's objects (to slabs now in the pool) and
+            // allocates: it takes the pooled slabs, so no new one is made.
+            foreach (nint o in kept)
+                cache.Free((Obj64*)o);
+            var mine = Enumerable.Range(0, 1000).Select(_ => (nint)cache.Alloc()).ToList();
+            Assert.Equal(slabs, u.Slabs);
+            foreach (nint o in mine)
+                cache.Free((Obj64*)o);
+            LeakReport report = cache.Destroy();
+            Assert.Equal(0, report.Leaked);
+        }
+
+        private static void RunAndForget(Action action)
+        {
+            var t = new Thread(() => action());
+            t.Start();
+            t.Join();
+        }
+
+        [Fact]
+        public void ShrinkGivesEmptySlabsBack()
+        {
+            using var cache = new SlabCache<Obj64>("shrink");
+            SlabCache u = cache.Untyped;
+            var objects = Enumerable.Range(0, 255 * 20).Select(_ => (nint)cache.Alloc()).ToList();
+            Assert.Equal(20, u.Slabs);
+            foreach (nint o in objects)
+                cache.Free((Obj64*)o);
+            Assert.Equal(20, u.Slabs);   // kept: the thread's min_partial, the pool up to its limit
+            int released = cache.Shrink();
+            Assert.Equal(19, released);   // all but the active slab
+            Assert.Equal(1, u.Slabs);
+            Assert.Equal(u.SlabBytes, u.Bytes);
+        }
+
+        [Fact]
+        public void BulkCallsFillAndEmptyASpan()
+        {
+            using var cache = new SlabCache<Obj64>("bulk");
+            Span<nint> objects = new nint[1000];
+            Assert.Equal(1000, cache.AllocBulk(objects));
+            Assert.Equal(1000, new HashSet<nint>(objects.ToArray()).Count);
+            cache.FreeBulk(objects);
+            Assert.Equal(0, cache.Destroy().Leaked);
+        }
+
+        [Fact]
+        public void DestroyReportsEveryObjectNeverFreed()
+        {
+            var cache = new SlabCache<Obj64>("leaky");
+            Obj64* a = cache.Alloc(), b = cache.Alloc(), c = cache.Alloc();
+            cache.Free(b);
+            LeakReport report = cache.Destroy();
+            Assert.Equal(2, report.Leaked);
+            Assert.Equal(new[] { (nint)a, (nint)c }.OrderBy(x => x), report.Objects.OrderBy(x => x));
+            Assert.StartsWith("leaky: 2 objects remaining on destroy: 0x", report.ToString());
+            // The leaked objects stay valid (the cache keeps its memory, as the kernel leaks such a cache).
+            a->Id = 1;
+            c->Id = 2;
+            Assert.Throws<ObjectDisposedException>(() => { cache.Alloc(); });
+        }
+
+        [Fact]
+        public void DisposeWithALeakThrowsWithTheReport()
+        {
+            var cache = new SlabCache<Obj64>("dispose_leak");
+            cache.Alloc();
+            var e = Assert.Throws<InvalidOperationException>(() => cache.Dispose());
+            Assert.StartsWith("dispose_leak: 1 object remaining on destroy", e.Message);
+        }
+
+        [Theory]
+        [InlineData(0, 8)]
+        [InlineData(-1, 8)]
+        [InlineData(64, 3)]
+        [InlineData(64, 0)]
+        [InlineData(64, 8192)]
+        public void BadSizesAndAlignmentsAreRefused(int size, int align) =>
+            Assert.Throws<ArgumentOutOfRangeException>(() => new SlabCache("bad", size, new SlabCacheOptions { Align = align }));
+
+        [Fact]
+        public void AnObjectLargerThanTheLargestSlabIsRefused() =>
+            Assert.Throws<ArgumentOutOfRangeException>(() => new SlabCache("huge", 4 << 20, null));
+
+        [Fact]
+        public void LargeObjectsGetOneOrAFewPerSlab()
+        {
+            using var cache = new SlabCache("large", 100_000, null);
+            Assert.Equal(5, cache.Order);   // 131072 bytes: one object (SLUB also picks order 5 for 100000)
+            Assert.Equal(1, cache.ObjectsPerSlab);
+            void* p = cache.Alloc();
+            Assert.True(p != null);
+            new Span<byte>(p, 100_000).Fill(1);
+            cache.Free(p);
+        }
+
+        [Fact]
+        public void TheMeterReportsEachCachesFigures()
+        {
+            using var cache = new SlabCache<Obj64>("metered");
+            var objects = Enumerable.Range(0, 300).Select(_ => (nint)cache.Alloc()).ToList();
+            var seen = new Dictionary<string, long>();
+            using var listener = new MeterListener();
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "SimpleCache.Slab")
+                    l.EnableMeasurementEvents(instrument);
+            };
+            listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) =>
+            {
+                foreach (var tag in tags)
+                    if (tag.Key == "cache" && (string)tag.Value == "metered")
+                        seen[instrument.Name] = value;
+            });
+            listener.Start();
+            listener.RecordObservableInstruments();
+            Assert.Equal(2, seen["simplecache.slab.slabs"]);
+            Assert.Equal(2 * 16384, seen["simplecache.slab.bytes"]);
+            Assert.Equal(2, seen["simplecache.slab.slabs_made"]);
+            foreach (nint o in objects)
+                cache.Free((Obj64*)o);
+        }
+    }
+}
