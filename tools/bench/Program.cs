@@ -1,97 +1,139 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
-// simple-cache-bench: how fast is the model's SLUB as an allocator for .NET code?
-// Prints nanoseconds per operation (the best of several runs) and bytes allocated on the GC
-// heap per operation, for the model's kmem_cache_alloc/free and for .NET's alternatives.
+// simple-cache-bench: BenchmarkDotNet over the patterns of issue 12 (Patterns.cs), then the
+// table that matters: each allocator's time as a ratio of the bare freelist's, measured in the
+// same run (absolute times vary between machines, ratios much less), the GC bytes per
+// operation, (d)'s gain from a second thread, the memory each holds per live object, and
+// whether lib/SimpleCache.Slab meets issue 12's targets.
 //
-//   dotnet run -c Release --project tools/bench [-- --quick]
+//   make bench                      a short job (about 5 minutes here)
+//   simple-cache-bench --full       BenchmarkDotNet's default job
+//   simple-cache-bench --out FILE   also writes the tables as Markdown
+//   simple-cache-bench --dry        one run of each benchmark (a smoke test; the figures mean nothing)
 
 using System;
-using System.Buffers;
-using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Threading;
-using System.Threading.Tasks;
-using SimpleCache.Model;
-using SimpleCache.Model.Mm;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
-internal static unsafe class Program
+namespace SimpleCache.Bench
 {
-    private const int ObjectSize = 64;
-
-    private static int Main(string[] args)
+    internal static class Program
     {
-        bool quick = Array.IndexOf(args, "--quick") >= 0;
-        int ops = quick ? 200_000 : 5_000_000;
-        int cpus = Environment.ProcessorCount;
-        using var kernel = new ModelKernel(new KernelOptions { Cpus = cpus, MemoryMiB = 512 }).Enter();
-        SlabCache cache = kernel.Slab.Create("bench", ObjectSize, 0, CacheFlags.HwcacheAlign, 0);
-        SlabCache debug = kernel.Slab.Create("bench-debug", ObjectSize, 0, CacheFlags.HwcacheAlign | CacheFlags.ConsistencyChecks, 0);
-
-        Console.WriteLine($"simple-cache-bench: {ObjectSize}-byte objects, {ops:N0} operations per run, best of 5 runs, {cpus} CPUs");
-        Console.WriteLine($"{"what",-58} {"ns/op",8} {"GC B/op",8}");
-        Report("model kmem_cache_alloc + kmem_cache_free (1 thread)", ops, n => { for (int i = 0; i < n; i++) cache.Free(cache.Alloc()); });
-        Report("model: 1000 allocs then 1000 frees (1 thread)", ops, n => Batch(n, () => cache.Alloc(), p => cache.Free(p)));
-        Report($"model alloc + free, {cpus} threads at once (per op)", ops, n => Parallel(n, cpus, () => { cache.Free(cache.Alloc()); }));
-        Report("model with SLAB_CONSISTENCY_CHECKS (no CPU slabs)", ops / 10, n => { for (int i = 0; i < n; i++) debug.Free(debug.Alloc()); });
-        Report("NativeMemory.Alloc + Free (malloc)", ops, n => { for (int i = 0; i < n; i++) NativeMemory.Free(NativeMemory.Alloc(ObjectSize)); });
-        Report("NativeMemory: 1000 allocs then 1000 frees", ops, n => Batch(n, () => NativeMemory.Alloc(ObjectSize), p => NativeMemory.Free(p)));
-        Report($"NativeMemory.Alloc + Free, {cpus} threads at once (per op)", ops, n => Parallel(n, cpus, () => NativeMemory.Free(NativeMemory.Alloc(ObjectSize))));
-        Report("new byte[64] (GC heap)", ops, n => { for (int i = 0; i < n; i++) Keep(new byte[ObjectSize]); });
-        Report("ArrayPool<byte>.Shared.Rent(64) + Return", ops, n => { for (int i = 0; i < n; i++) ArrayPool<byte>.Shared.Return(ArrayPool<byte>.Shared.Rent(ObjectSize)); });
-        SlabInfo info = cache.GetSlabInfo();
-        Console.WriteLine($"model cache after the runs: {info.NumSlabs} slabs, {info.NumObjs} objects, fast-path allocations {cache.GetStat(SlubStat.AllocFastpath):N0}, slow {cache.GetStat(SlubStat.AllocSlowpath):N0}");
-        return 0;
-    }
-
-    private static object s_sink;
-    private static void Keep(object o) => s_sink = o;
-
-
-    private static void Batch(int n, AllocFn alloc, FreeFn free)
-    {
-        void** p = (void**)NativeMemory.Alloc(1000 * (nuint)sizeof(void*));
-        for (int done = 0; done < n; done += 2000)
+        private static int Main(string[] args)
         {
-            for (int i = 0; i < 1000; i++)
-                p[i] = alloc();
-            for (int i = 0; i < 1000; i++)
-                free(p[i]);
-        }
-        NativeMemory.Free(p);
-    }
+            bool full = args.Contains("--full");
+            int outAt = Array.IndexOf(args, "--out");
+            string outFile = outAt >= 0 && outAt + 1 < args.Length ? args[outAt + 1] : null;
 
-    private delegate void* AllocFn();
-    private delegate void FreeFn(void* p);
+            Job job = Job.Default.WithToolchain(InProcessEmitToolchain.Instance);
+            if (args.Contains("--dry"))
+                job = Job.Dry.WithToolchain(InProcessEmitToolchain.Instance);   // one run each: does every benchmark work?
+            else if (!full)
+                job = job.WithWarmupCount(3).WithIterationCount(7).WithLaunchCount(1);
+            IConfig config = DefaultConfig.Instance.AddJob(job).AddDiagnoser(MemoryDiagnoser.Default)
+                .WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
+            Summary summary = BenchmarkRunner.Run<Patterns>(config);
 
-    private static void Parallel(int n, int threads, Action op)
-    {
-        var start = new Barrier(threads);
-        var tasks = new Task[threads];
-        for (int t = 0; t < threads; t++)
-            tasks[t] = Task.Factory.StartNew(() =>
+            var ns = new Dictionary<string, double>();
+            var gcBytes = new Dictionary<string, double>();
+            foreach (BenchmarkReport r in summary.Reports)
             {
-                start.SignalAndWait();
-                for (int i = 0; i < n / threads; i++)
-                    op();
-            }, TaskCreationOptions.LongRunning);
-        Task.WaitAll(tasks);
-    }
-
-    private static void Report(string what, int ops, Action<int> run)
-    {
-        run(ops / 10);   // warm up: tiering, first slabs
-        double best = double.MaxValue;
-        long bytes = 0;
-        for (int r = 0; r < 5; r++)
-        {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            var sw = Stopwatch.StartNew();
-            run(ops);
-            sw.Stop();
-            bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
-            best = Math.Min(best, sw.Elapsed.TotalNanoseconds / ops);
+                if (r.ResultStatistics == null)
+                    continue;
+                string name = r.BenchmarkCase.Descriptor.WorkloadMethod.Name;
+                ns[name] = r.ResultStatistics.Median;
+                gcBytes[name] = r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase) ?? double.NaN;
+            }
+            string text = Tables(ns, gcBytes, Memory.Measure());
+            Console.WriteLine();
+            Console.WriteLine(text);
+            if (outFile != null)
+            {
+                File.WriteAllText(outFile, $"# simple-cache-bench results\n\n{Environment.ProcessorCount} CPUs, {Environment.Version}, "
+                    + $"{(full ? "BenchmarkDotNet's default job" : "the short job (make bench)")}, {DateTime.UtcNow:yyyy-MM-dd}.\n\n{text}");
+                Console.WriteLine($"written to {outFile}");
+            }
+            return ns.Count == summary.BenchmarksCases.Length ? 0 : 1;
         }
-        Console.WriteLine($"{what,-58} {best,8:F1} {(double)bytes / ops,8:F2}");
+
+        private static readonly string[] Allocators = ["Bare", "Slab", "Model", "Malloc", "GcNew", "ObjectPool"];
+        private static readonly Dictionary<string, string> Labels = new()
+        {
+            ["Bare"] = "bare freelist", ["Slab"] = "SimpleCache.Slab", ["Model"] = "model kmem_cache",
+            ["Malloc"] = "glibc malloc", ["GcNew"] = "GC new", ["ObjectPool"] = "ObjectPool",
+        };
+
+        private static string Tables(Dictionary<string, double> ns, Dictionary<string, double> gc, List<(string Name, double Steady, double Churned)> memory)
+        {
+            var sb = new StringBuilder();
+            string F(double v) => double.IsNaN(v) ? "-" : v.ToString(v < 10 ? "F2" : "F1", CultureInfo.InvariantCulture);
+            double Get(string pattern, string allocator) => ns.TryGetValue($"{pattern.ToUpperInvariant()}_{allocator}", out double v) ? v : double.NaN;
+
+            sb.AppendLine("ns per operation (median), and its ratio to the bare freelist measured in the same run:");
+            sb.AppendLine();
+            sb.AppendLine("| pattern | " + string.Join(" | ", Allocators.Select(a => Labels[a])) + " |");
+            sb.AppendLine("|---|" + string.Concat(Allocators.Select(_ => "---|")));
+            string[] patterns = ["a", "b", "c", "d", "e"];
+            string[] names =
+            [
+                "(a) alloc, free, repeat (per pair)", "(b) 1,000 allocs, then 1,000 frees (per object)",
+                "(c) the same with 100,000 (per object)", "(d) (b) on 2 threads at once (per object, wall)",
+                "(e) walk 100,000 nodes after shuffled frees (per node)",
+            ];
+            for (int i = 0; i < patterns.Length; i++)
+            {
+                double bare = Get(patterns[i], "Bare");
+                sb.AppendLine($"| {names[i]} | " + string.Join(" | ", Allocators.Select(a =>
+                {
+                    double v = Get(patterns[i], a);
+                    return double.IsNaN(v) ? "-" : a == "Bare" ? $"{F(v)} ns" : $"{F(v)} ns ({F(v / bare)}x)";
+                })) + " |");
+            }
+            sb.AppendLine();
+            sb.AppendLine("(d) as throughput on 2 threads against 1 (pattern (b)): " + string.Join(", ", Allocators.Select(a =>
+                $"{Labels[a]} {F(Get("b", a) / Get("d", a))}x")));
+            sb.AppendLine();
+            sb.AppendLine("GC bytes per operation (BenchmarkDotNet's MemoryDiagnoser): " + string.Join(", ", Allocators.Select(a =>
+                $"{Labels[a]} {F(new[] { "a", "b", "c" }.Max(p => gc.TryGetValue($"{p.ToUpperInvariant()}_{a}", out double v) ? v : 0))}")));
+            sb.AppendLine();
+            sb.AppendLine("Memory held per live 64-byte object with 100,000 live (bytes, and the overhead over the object's 64):");
+            sb.AppendLine();
+            sb.AppendLine("| allocator | steady state (100,000 allocated, freed, allocated again) | after a churn (a random half of 200,000 freed) |");
+            sb.AppendLine("|---|---|---|");
+            foreach (var (name, steady, churned) in memory)
+                sb.AppendLine($"| {name} | {F(steady)} B ({F((steady / 64 - 1) * 100)} %) | {F(churned)} B ({F((churned / 64 - 1) * 100)} %) |");
+            sb.AppendLine();
+
+            // Issue 12's targets for SimpleCache.Slab.
+            double R(string p) => Get(p, "Slab") / Get(p, "Bare");
+            var targets = new List<(string What, bool Met)>
+            {
+                ($"(a) at most 3.5x the bare freelist: {F(R("a"))}x", R("a") <= 3.5),
+                ($"(b) at most 2x: {F(R("b"))}x", R("b") <= 2),
+                ($"(c) at most 2x: {F(R("c"))}x", R("c") <= 2),
+                ($"faster than malloc in (a), (b), (c): {F(Get("a", "Slab"))}/{F(Get("b", "Slab"))}/{F(Get("c", "Slab"))} ns against {F(Get("a", "Malloc"))}/{F(Get("b", "Malloc"))}/{F(Get("c", "Malloc"))}",
+                    new[] { "a", "b", "c" }.All(p => Get(p, "Slab") < Get(p, "Malloc"))),
+                ($"faster than GC new in (a), (b), (c): against {F(Get("a", "GcNew"))}/{F(Get("b", "GcNew"))}/{F(Get("c", "GcNew"))} ns",
+                    new[] { "a", "b", "c" }.All(p => Get(p, "Slab") < Get(p, "GcNew"))),
+                ($"(d) at least 1.7x throughput on 2 threads: {F(Get("b", "Slab") / Get("d", "Slab"))}x", Get("b", "Slab") / Get("d", "Slab") >= 1.7),
+                ($"0 GC bytes per operation: {F(new[] { "a", "b", "c" }.Max(p => gc.GetValueOrDefault($"{p.ToUpperInvariant()}_Slab")))}", new[] { "a", "b", "c" }.All(p => gc.GetValueOrDefault($"{p.ToUpperInvariant()}_Slab") < 0.01)),
+                ($"(e) at most 25 ns per node: {F(Get("e", "Slab"))} ns", Get("e", "Slab") <= 25),
+                ($"memory overhead at most 5 % at 64 B in the steady state: {F((memory.First(m => m.Name.StartsWith("SimpleCache.Slab")).Steady / 64 - 1) * 100)} %",
+                    memory.First(m => m.Name.StartsWith("SimpleCache.Slab")).Steady <= 64 * 1.05),
+            };
+            sb.AppendLine("Issue 12's targets for SimpleCache.Slab:");
+            foreach (var (what, met) in targets)
+                sb.AppendLine($"- {(met ? "met" : "MISSED")}: {what}");
+            return sb.ToString();
+        }
     }
 }
