@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT OR GPL-2.0-only
+# checks: 2   (make test fails unless exactly this many PASS or FAIL lines come out)
+#
+# The slab allocator library as a NuGet package: `dotnet pack` makes it, with its README; a new
+# console project that references the package (from a local source, as a user would from
+# nuget.org) compiles the README's example as it stands and runs it, with the output the README
+# promises.
+
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d /tmp/kcs-slab-package.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+if dotnet pack "$ROOT/lib/SimpleCache.Slab" -c Release -o "$work/feed" --nologo -v q > "$work/pack.log" 2>&1 &&
+	pkg=$(ls "$work"/feed/SimpleCache.Slab.*.nupkg 2>/dev/null) && [ -n "$pkg" ] &&
+	unzip -l "$pkg" | grep -q ' README.md$' && unzip -l "$pkg" | grep -q 'lib/net10.0/SimpleCache.Slab.dll$'; then
+	echo "PASS dotnet pack makes $(basename "$pkg") with the library and its README"
+else
+	echo "FAIL dotnet pack of lib/SimpleCache.Slab: no package with the library and its README"
+	tail -n 20 "$work/pack.log" | sed 's/^/    | /'
+	exit 0
+fi
+
+# The README's first C# block, as the user's Program.cs.
+mkdir -p "$work/app"
+sed -n '/^```csharp$/,/^```$/{/^```/d;p}' "$ROOT/lib/SimpleCache.Slab/README.md" > "$work/app/Program.cs"
+version=$(basename "$pkg" .nupkg | sed 's/^SimpleCache\.Slab\.//')
+cat > "$work/app/app.csproj" <<PROJ
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <AllowUnsafeBlocks>true</AllowUnsafeBlocks>
+    <ImplicitUsings>disable</ImplicitUsings>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="SimpleCache.Slab" Version="$version" />
+  </ItemGroup>
+</Project>
+PROJ
+cat > "$work/app/nuget.config" <<CONF
+<configuration>
+  <packageSources>
+    <add key="local" value="$work/feed" />
+  </packageSources>
+</configuration>
+CONF
+# Outside the repository: none of its Directory.Build.props applies, as for a user.
+out=$(cd "$work/app" && dotnet run -c Release --nologo 2>&1)
+want='fresh node: id -1
+reused: True, id 7
+24-byte slots, 680 per 16384-byte slab'
+if [ "$out" = "$want" ]; then
+	echo "PASS the README's example compiles against the package and prints what the README says"
+else
+	echo "FAIL the README's example, against the package, printed something else"
+	diff <(echo "$want") <(echo "$out") | head -n 20 | sed 's/^/    | /'
+fi
