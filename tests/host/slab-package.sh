@@ -12,9 +12,10 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/kcs-slab-package.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-if dotnet pack "$ROOT/lib/SimpleCache.Slab" -c Release -o "$work/feed" --nologo -v q > "$work/pack.log" 2>&1 &&
-	pkg=$(ls "$work"/feed/SimpleCache.Slab.*.nupkg 2>/dev/null) && [ -n "$pkg" ] &&
-	unzip -l "$pkg" | grep -q ' README.md$' && unzip -l "$pkg" | grep -q 'lib/net10.0/SimpleCache.Slab.dll$'; then
+dotnet pack "$ROOT/lib/SimpleCache.Slab" -c Release -o "$work/feed" --nologo -v q > "$work/pack.log" 2>&1
+pkg=$(ls "$work"/feed/SimpleCache.Slab.*.nupkg 2>/dev/null)
+files=$([ -n "$pkg" ] && unzip -l "$pkg")
+if grep -q ' README.md$' <<<"$files" && grep -q 'lib/net10.0/SimpleCache.Slab.dll$' <<<"$files"; then
 	echo "PASS dotnet pack makes $(basename "$pkg") with the library and its README"
 else
 	echo "FAIL dotnet pack of lib/SimpleCache.Slab: no package with the library and its README"
@@ -46,8 +47,9 @@ cat > "$work/app/nuget.config" <<CONF
   </packageSources>
 </configuration>
 CONF
-# Outside the repository: none of its Directory.Build.props applies, as for a user.
-out=$(cd "$work/app" && dotnet run -c Release --nologo 2>&1)
+# Outside the repository: none of its Directory.Build.props applies, as for a user. A package
+# cache of its own, or NuGet would reuse an older build of the same version.
+out=$(cd "$work/app" && NUGET_PACKAGES=$work/packages dotnet run -c Release --nologo 2>&1)
 want='fresh node: id -1
 reused: True, id 7
 24-byte slots, 680 per 16384-byte slab'
