@@ -42,10 +42,11 @@ namespace SimpleCache.Slab
             }
         }
 
-        /// <summary>A slab: one given back before, or the next one not cut yet; null when full.</summary>
-        public SlabHeader* Take()
+        /// <summary>A slab: one given back before (<paramref name="fresh"/> false), or the next one not cut yet; null when full.</summary>
+        public SlabHeader* Take(out bool fresh)
         {
             SlabHeader* slab = _free;
+            fresh = slab == null;
             if (slab != null)
                 _free = slab->Next;
             else if (_carved < _slabs)
@@ -66,6 +67,9 @@ namespace SimpleCache.Slab
         public bool Contains(SlabHeader* slab) => (byte*)slab >= _base && (byte*)slab < _base + (long)_slabs * _slabBytes;
 
         public bool Empty => _inUse == 0;
+
+        /// <summary>Slabs cut from the arena so far (in use or kept for reuse): the pages it has touched.</summary>
+        public int Carved => _carved;
 
         public void Dispose() => NativeMemory.AlignedFree(_base);
     }

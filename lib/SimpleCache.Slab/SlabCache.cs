@@ -167,7 +167,7 @@ namespace SimpleCache.Slab
         public int ObjectsPerSlab { get; }
         /// <summary>Slabs the cache holds now (in threads, in its pool, and full ones).</summary>
         public long Slabs => Interlocked.Read(ref _slabs);
-        /// <summary>Slabs made since the cache was created (each one ran the constructor on all its objects).</summary>
+        /// <summary>Slabs made from new memory since the cache was created (each one ran the constructor on all its objects).</summary>
         public long SlabsMade => Interlocked.Read(ref _slabsMade);
         /// <summary>Times the constructor ran.</summary>
         public long ConstructorCalls => Interlocked.Read(ref _ctorCalls);
@@ -175,8 +175,19 @@ namespace SimpleCache.Slab
         public long RemoteFrees => Interlocked.Read(ref _remoteFrees);
         /// <summary>Slabs in the cache's pool: empty ones kept constructed, and those of threads that ended.</summary>
         public int PoolSlabs { get { lock (_lock) return _poolCount; } }
-        /// <summary>Bytes of memory the cache holds in slabs.</summary>
-        public long Bytes => Slabs * SlabBytes;
+        /// <summary>
+        /// Bytes of memory the cache holds from the system: its slabs, and the slabs its arenas
+        /// keep for reuse until <see cref="Shrink"/> (address space never cut into slabs is not
+        /// counted: no page of it is touched).
+        /// </summary>
+        public long Bytes
+        {
+            get
+            {
+                lock (_lock)
+                    return _arenas.Sum(a => (long)a.Carved) * SlabBytes;
+            }
+        }
 
         // calculate_order() (mm/slub.c): the smallest order from min_order that holds
         // min_objects = 4 * (fls(nr_cpus) + 1) objects with at most 1/16 of the slab left over,
@@ -455,7 +466,8 @@ namespace SimpleCache.Slab
 
         /// <summary>
         /// Gives memory back (kmem_cache_shrink()): the calling thread's empty slabs and the
-        /// pool's go back to their arenas, and arenas with no slab in use to the system. Other
+        /// pool's go back to their arenas, and arenas with no slab in use to the system (until
+        /// then an arena keeps the slabs given back to it, for the cache's next new slabs). Other
         /// threads' slabs are theirs (SLUB flushes every CPU; a thread cannot be interrupted
         /// here), so call it from each thread that should let go. Returns the slabs released.
         /// </summary>
@@ -491,6 +503,7 @@ namespace SimpleCache.Slab
                         released++;
                     }
                 }
+                ReleaseEmptyArenas();
             }
             return released;
         }
@@ -614,13 +627,25 @@ namespace SimpleCache.Slab
         private SlabHeader* NewSlab(long owner)
         {
             SlabHeader* slab;
+            bool fresh;
             lock (_lock)
             {
                 ObjectDisposedException.ThrowIf(_destroyed, this);
-                slab = CarveSlab();
+                slab = CarveSlab(out fresh);
             }
             if (slab == null)
                 return null;
+            Interlocked.Increment(ref _slabs);
+            if (!fresh)
+            {
+                // A slab given back to its arena: every object is free, on its LocalFree, and as
+                // its last user left it (constructed, for a constructor cache): nothing to redo.
+                slab->Next = slab->Prev = null;
+                slab->List = SlabList.None;
+                slab->Notified = 0;
+                Volatile.Write(ref slab->Owner, owner);
+                return slab;
+            }
             *slab = default;
             byte* first = (byte*)slab + _firstObject;
             // allocate_slab(): the freelist in address order, each object constructed once.
@@ -638,37 +663,48 @@ namespace SimpleCache.Slab
             slab->Owner = owner;
             slab->CacheId = _id;
             Interlocked.Increment(ref _slabsMade);
-            Interlocked.Increment(ref _slabs);
             return slab;
         }
 
-        private SlabHeader* CarveSlab()
+        private SlabHeader* CarveSlab(out bool fresh)
         {
             foreach (Arena arena in _arenas)
-                if (arena.Take() is var s && s != null)
+                if (arena.Take(out fresh) is var s && s != null)
                     return s;
-            Arena fresh = Arena.Create(SlabBytes);
-            if (fresh == null)
+            Arena added = Arena.Create(SlabBytes);
+            fresh = true;
+            if (added == null)
                 return null;
-            _arenas.Add(fresh);
-            return fresh.Take();
+            _arenas.Add(added);
+            return added.Take(out fresh);
         }
 
+        // discard_slab(): back to its arena, where the cache's next new slab comes from. The arena
+        // keeps it, objects constructed, until Shrink() or Destroy() (the kernel's page allocator
+        // keeps freed pages too): a workload whose live set comes and goes would otherwise give
+        // memory to the system and take it back, page faults and constructor calls and all, every
+        // time. Its header's Next links the arena's list; its objects stay on its LocalFree.
         private void ReleaseSlab(SlabHeader* slab)
         {
             Interlocked.Decrement(ref _slabs);
-            for (int i = 0; i < _arenas.Count; i++)
-                if (_arenas[i].Contains(slab))
+            foreach (Arena arena in _arenas)
+                if (arena.Contains(slab))
                 {
-                    _arenas[i].Give(slab);
-                    if (_arenas[i].Empty)
-                    {
-                        _arenas[i].Dispose();
-                        _arenas.RemoveAt(i);
-                    }
+                    arena.Give(slab);
                     return;
                 }
             throw new InvalidOperationException($"{Name}: slab 0x{(nint)slab:x} is in none of the cache's arenas");
+        }
+
+        // Arenas with no slab in use go back to the system.
+        private void ReleaseEmptyArenas()
+        {
+            for (int i = _arenas.Count - 1; i >= 0; i--)
+                if (_arenas[i].Empty)
+                {
+                    _arenas[i].Dispose();
+                    _arenas.RemoveAt(i);
+                }
         }
 
         // ---------------------------------------------------------------- lists

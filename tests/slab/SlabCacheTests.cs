@@ -191,7 +191,39 @@ namespace SimpleCache.Slab.Tests
             int released = cache.Shrink();
             Assert.Equal(19, released);   // all but the active slab
             Assert.Equal(1, u.Slabs);
-            Assert.Equal(u.SlabBytes, u.Bytes);
+            // The 20 slabs came from one arena (1 MiB: 64 of them), which the active slab keeps:
+            // the 19 released stay there for reuse, and nothing new is made for them.
+            Assert.Equal(20L * u.SlabBytes, u.Bytes);
+            var again = Enumerable.Range(0, 255 * 20).Select(_ => (nint)cache.Alloc()).ToList();
+            Assert.Equal(20, u.SlabsMade);
+            Assert.Equal(20L * u.SlabBytes, u.Bytes);
+            foreach (nint o in again)
+                cache.Free((Obj64*)o);
+        }
+
+        [Fact]
+        public void ShrinkGivesAnArenaNoSlabUsesBackToTheSystem()
+        {
+            using var cache = new SlabCache<Obj64>("arenas", options: new SlabCacheOptions { MinPartial = 0, PoolLimit = 0 });
+            SlabCache u = cache.Untyped;
+            // 100 slabs: two arenas of 64; then every object is freed by a thread that ends.
+            var objects = new List<nint>();
+            RunAndForget(() => objects.AddRange(Enumerable.Range(0, 255 * 100).Select(_ => (nint)cache.Alloc())));
+            Assert.Equal(100L * u.SlabBytes, u.Bytes);
+            RunAndForget(() =>
+            {
+                foreach (nint o in objects)
+                    cache.Free((Obj64*)o);
+            });
+            for (int i = 0; i < 3; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+            Assert.Equal(100, u.PoolSlabs);   // the allocating thread ended: all its slabs are the pool's
+            Assert.Equal(100, cache.Shrink());
+            Assert.Equal(0, u.Slabs);
+            Assert.Equal(0, u.Bytes);
         }
 
         [Fact]
