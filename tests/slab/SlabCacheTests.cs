@@ -89,6 +89,27 @@ namespace SimpleCache.Slab.Tests
         }
 
         [Fact]
+        public void APartlyUsedSlabHandsOutItsFreeObjectsInAddressOrder()
+        {
+            using var cache = new SlabCache<Obj64>("ordered");
+            var first = Enumerable.Range(0, 255).Select(_ => (nint)cache.Alloc()).ToList();   // one whole slab
+            var second = Enumerable.Range(0, 255).Select(_ => (nint)cache.Alloc()).ToList();  // the active one now
+            // Free a random half of the first slab, in random order.
+            var freed = first.OrderBy(o => o.GetHashCode() * 7919 % 1009).Take(128).ToList();
+            foreach (nint o in freed)
+                cache.Free((Obj64*)o);
+            foreach (nint o in second)
+                cache.Free((Obj64*)o);
+            // The second slab is active: its own objects come first (LIFO), then the first slab's,
+            // in address order rather than in the order they were freed.
+            var again = Enumerable.Range(0, 255 + 128).Select(_ => (nint)cache.Alloc()).ToList();
+            List<nint> fromFirst = again.Skip(255).ToList();
+            Assert.Equal(freed.OrderBy(o => o), fromFirst);
+            foreach (nint o in again.Concat(first.Except(freed)))
+                cache.Free((Obj64*)o);
+        }
+
+        [Fact]
         public void TheConstructorRunsOncePerObjectPerSlabAndReuseKeepsItsState()
         {
             int calls = 0;
