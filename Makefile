@@ -11,7 +11,7 @@
 #   make check EX=N      exercise N's checks in real 6.1 and 6.12 kernels, in VMs (SRC=file: another source);
 #                        simple-cache check N runs them in the model in seconds (exercises/README.md)
 #   make tour            the guided tour of the brief's learning outcomes, in the model (docs/tour.md)
-#   make bench           benchmarks of the model's slab allocator
+#   make bench           benchmarks: the slab library, the model, malloc, GC new (BenchmarkDotNet, ~6 min)
 #   make mutation        mutation testing with Stryker.NET (MUTATION_PARTS=module include model-mm-slub
 #                        model-mm-debug model-mm-rest;
 #                        each part's report in build/mutation/<part>/reports/), then the hand-written

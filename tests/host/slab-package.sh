@@ -43,6 +43,7 @@ PROJ
 cat > "$work/app/nuget.config" <<CONF
 <configuration>
   <packageSources>
+    <clear />
     <add key="local" value="$work/feed" />
   </packageSources>
 </configuration>
