@@ -429,12 +429,13 @@ namespace SimpleCache.Slab
             tc?.Post(slab);
         }
 
-        // Moves a slab's remote frees to its LocalFree (the owner, or a thread taking it from the pool).
-        private void CollectRemote(SlabHeader* slab)
+        // Moves a slab's remote frees to its LocalFree (the owner, or a thread taking it from the
+        // pool); returns how many.
+        private int CollectRemote(SlabHeader* slab)
         {
             void* list = (void*)Interlocked.Exchange(ref *(nint*)&slab->RemoteFree, 0);
             if (list == null)
-                return;
+                return 0;
             int count = 1;
             void* tail = list;
             void* next;
@@ -446,6 +447,7 @@ namespace SimpleCache.Slab
             *(void**)((byte*)tail + _freeOffset) = slab->LocalFree;
             slab->LocalFree = list;
             slab->InUse -= count;
+            return count;
         }
 
         // The owner reads its mailbox: each slab with remote frees gets them collected, and a
@@ -459,12 +461,14 @@ namespace SimpleCache.Slab
                 if (Volatile.Read(ref slab->Owner) != tc.Token)
                     continue;   // given to the pool since: whoever takes it collects
                 Volatile.Write(ref slab->Notified, 0);
-                CollectRemote(slab);
-                if (slab->List == SlabList.Full && slab->LocalFree != null)
+                if (CollectRemote(slab) == 0)
+                    continue;   // a note about frees already collected (by a refill, or an earlier note)
+                if (slab->List == SlabList.Full)
                 {
                     Unlink(ref tc.Full, slab);
                     Link(ref tc.Partial, slab, SlabList.Partial);
                 }
+                // Emptied by these frees just now: counted once, as a local free counts it.
                 if (slab->List == SlabList.Partial && slab->InUse == 0)
                     Emptied(tc, slab);
             }
