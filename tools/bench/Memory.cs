@@ -79,7 +79,8 @@ namespace SimpleCache.Bench
         [LibraryImport("libc", EntryPoint = "mallinfo2")]
         private static partial MallInfo MallInfo2();
 
-        private static ulong Held()
+        /// <summary>What glibc's heap has taken from the system: mallinfo2()'s arena and mmapped bytes.</summary>
+        internal static ulong Held()
         {
             MallInfo m = MallInfo2();
             return m.Arena + m.Hblkhd;
