@@ -6,7 +6,7 @@
 // operation, (d)'s gain from a second thread, the memory each holds per live object, and
 // whether lib/SimpleCache.Slab meets issue 12's targets.
 //
-//   make bench                      a short job (about 5 minutes here)
+//   make bench                      a short job (about 7 minutes here)
 //   simple-cache-bench --full       BenchmarkDotNet's default job
 //   simple-cache-bench --out FILE   also writes the tables as Markdown
 //   simple-cache-bench --dry        one run of each benchmark (a smoke test; the figures mean nothing)
