@@ -73,7 +73,7 @@ vm_build_module() {
 vm_build_slab_matrix() {
 	local out=$VM_ROOT/build/kernel/$1/slab_matrix
 	mkdir -p "$out"
-	cp "$VM_ROOT/tests/kernel/slab_matrix.c" "$VM_ROOT/tests/kernel/slab_bugs.c" "$VM_ROOT/tests/kernel/Kbuild" "$out/"
+	cp "$VM_ROOT/tests/kernel/slab_matrix.c" "$VM_ROOT/tests/kernel/slab_bugs.c" "$VM_ROOT/tests/kernel/slab_timing.c" "$VM_ROOT/tests/kernel/Kbuild" "$out/"
 	make -s -C "$(vm_kdir "$1")" M="$out" modules >"$out/build.log" 2>&1 || { cat "$out/build.log" >&2; return 1; }
 	echo "$out/slab_matrix.ko"
 }

@@ -30,4 +30,11 @@ for dir in /sys/kernel/slab/kcsm_*; do
 done
 grep '^kcsm_' /proc/slabinfo | sed 's/^/SLABINFO /'
 rmmod slab_matrix
+# kmem_cache_alloc against kmalloc, timed in this kernel (tests/kernel/slab_timing.c).
+if insmod /slab_timing.ko; then
+	dmesg | sed -n -e 's/.*slab_timing: pair /TIMING pair /p' -e 's/.*slab_timing: batch /TIMING batch /p'
+	rmmod slab_timing
+else
+	echo "TIMING-ERROR insmod slab_timing.ko failed"
+fi
 echo "GEOM-DONE"
