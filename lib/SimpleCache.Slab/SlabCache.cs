@@ -376,8 +376,9 @@ namespace SimpleCache.Slab
             FreeRemote(slab, obj);
         }
 
-        // A local free that changes the slab's list: a full slab has room again (SLUB: a full
-        // slab's first free puts it on the CPU partial list), or a partial slab is empty.
+        // Frees that change the slab's list (the owner's own, or remote ones just collected): a
+        // full slab has room again (SLUB: a full slab's first free puts it on the CPU partial
+        // list), or a partial slab is empty, counted once as it becomes so.
         [MethodImpl(MethodImplOptions.NoInlining)]
         private void FreeSlowLocal(ThreadCache tc, SlabHeader* slab)
         {
@@ -461,16 +462,10 @@ namespace SimpleCache.Slab
                 if (Volatile.Read(ref slab->Owner) != tc.Token)
                     continue;   // given to the pool since: whoever takes it collects
                 Volatile.Write(ref slab->Notified, 0);
-                if (CollectRemote(slab) == 0)
-                    continue;   // a note about frees already collected (by a refill, or an earlier note)
-                if (slab->List == SlabList.Full)
-                {
-                    Unlink(ref tc.Full, slab);
-                    Link(ref tc.Partial, slab, SlabList.Partial);
-                }
-                // Emptied by these frees just now: counted once, as a local free counts it.
-                if (slab->List == SlabList.Partial && slab->InUse == 0)
-                    Emptied(tc, slab);
+                // A note about frees already collected (by a refill, or an earlier note) changes
+                // nothing; new frees move the slab's lists as the owner's own frees do.
+                if (CollectRemote(slab) > 0)
+                    FreeSlowLocal(tc, slab);
             }
         }
 
@@ -582,20 +577,26 @@ namespace SimpleCache.Slab
             {
                 if (_destroyed || !_threads.Remove(tc.Token))
                     return;
-                tc.Close();
-                // Its freelist's objects are free: back to the active slab's LocalFree.
-                ReturnFreelist(tc);
-                if (tc.Active != null)
-                    PoolLocked(tc.Active);
-                tc.Active = null;
-                foreach (SlabHeader* head in new[] { (nint)tc.Partial, (nint)tc.Full })
-                    for (SlabHeader* s = head, next; s != null; s = next)
-                    {
-                        next = s->Next;
-                        PoolLocked(s);
-                    }
-                tc.Partial = tc.Full = null;
+                foreach (nint s in TakeSlabs(tc))
+                    PoolLocked((SlabHeader*)s);
             }
+        }
+
+        // Every slab of a thread that will not use them again (it ended, or the cache is being
+        // destroyed): its freelist's objects go back to the active slab's LocalFree, its mailbox
+        // closes, and its lists are emptied.
+        private List<nint> TakeSlabs(ThreadCache tc)
+        {
+            ReturnFreelist(tc);
+            tc.Close();
+            var slabs = new List<nint>();
+            if (tc.Active != null)
+                slabs.Add((nint)tc.Active);
+            foreach (nint head in new[] { (nint)tc.Partial, (nint)tc.Full })
+                for (SlabHeader* s = (SlabHeader*)head; s != null; s = s->Next)
+                    slabs.Add((nint)s);
+            tc.Active = tc.Partial = tc.Full = null;
+            return slabs;
         }
 
         private void ReturnFreelist(ThreadCache tc)
@@ -783,18 +784,7 @@ namespace SimpleCache.Slab
                 _destroyed = true;
                 var slabs = new List<nint>();
                 foreach (ThreadCache tc in _threads.Values)
-                {
-                    if (tc.Active != null)
-                        ReturnFreelist(tc);
-                    tc.Close();
-                    if (tc.Active != null)
-                        slabs.Add((nint)tc.Active);
-                    foreach (nint head in new[] { (nint)tc.Partial, (nint)tc.Full })
-                        for (SlabHeader* s = (SlabHeader*)head; s != null; s = s->Next)
-                            slabs.Add((nint)s);
-                    tc.Active = tc.Partial = tc.Full = null;
-                    tc.Freelist = null;
-                }
+                    slabs.AddRange(TakeSlabs(tc));
                 for (SlabHeader* s = _pool; s != null; s = s->Next)
                     slabs.Add((nint)s);
                 _pool = null;

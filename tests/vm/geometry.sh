@@ -45,10 +45,11 @@ if [ ! -f "$record" ]; then
 	echo "FAIL [$rel, $cpus CPUs] geometry: no record $record for the model's tests"
 	exit 1
 fi
-changed=$(diff <(grep -v '^#' "$record") <(grep -E '^(NRCPUS|NRCACHES|NRREFUSED|GEOM|SLABINFO|REFUSED|REFUSAL) ' "$log" | tr -s ' ' | LC_ALL=C sort) | grep -c '^[<>]')
+differences=$(diff <(grep -v '^#' "$record") <(grep -E '^(NRCPUS|NRCACHES|NRREFUSED|GEOM|SLABINFO|REFUSED|REFUSAL) ' "$log" | tr -s ' ' | LC_ALL=C sort))
+changed=$(grep -c '^[<>]' <<<"$differences")
 if [ "$changed" != 0 ]; then
 	echo "FAIL [$rel, $cpus CPUs] geometry: $changed lines differ from the record ${record#$VM_ROOT/}, which the model's tests use; the kernel's lines are in $log"
-	diff <(grep -v '^#' "$record") <(grep -E '^(NRCPUS|NRCACHES|NRREFUSED|GEOM|SLABINFO|REFUSED|REFUSAL) ' "$log" | tr -s ' ' | LC_ALL=C sort) | head -n 6 | sed 's/^/    | /'
+	head -n 6 <<<"$differences" | sed 's/^/    | /'
 	exit 1
 fi
 echo "PASS [$rel, $cpus CPUs] geometry: the kernel's lines are the record ${record#$VM_ROOT/}"

@@ -72,7 +72,7 @@ namespace SimpleCache.Bench
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Batches<T>(T a, void** p, int batch, int ops) where T : struct, IAllocator
+        internal static void Batches<T>(T a, void** p, int batch, int ops) where T : struct, IAllocator
         {
             for (int done = 0; done < ops; done += batch)
             {

@@ -26,12 +26,12 @@ namespace SimpleCache.Bench
             var results = new List<(string, double)>();
             void** b1 = (void**)NativeMemory.AlignedAlloc(1024 * 8, 4096), b2 = (void**)NativeMemory.AlignedAlloc(1024 * 8, 4096);
             var slab = new SimpleCache.Slab.SlabCache("scaling", 64);
-            results.Add(("SimpleCache.Slab", Gain(b => Batches(new Slab(slab), b), b1, b2)));
-            results.Add(("glibc malloc", Gain(b => Batches(new Malloc(), b), b1, b2)));
+            results.Add(("SimpleCache.Slab", Gain(b => Patterns.Batches(new Slab(slab), b, 1000, Rounds * 1000), b1, b2)));
+            results.Add(("glibc malloc", Gain(b => Patterns.Batches(new Malloc(), b, 1000, Rounds * 1000), b1, b2)));
             using (var kernel = new ModelKernel(new KernelOptions { Cpus = 2, MemoryMiB = 64 }).Enter())
             {
                 SimpleCache.Model.Mm.SlabCache model = kernel.Slab.Create("scaling", 64, 0, CacheFlags.None, 0);
-                results.Add(("model kmem_cache", Gain(b => Batches(new Model(model), b), b1, b2)));
+                results.Add(("model kmem_cache", Gain(b => Patterns.Batches(new Model(model), b, 1000, Rounds * 1000), b1, b2)));
             }
             results.Add(("a pure computation (the machine's ceiling)", Gain(_ => Compute(), b1, b2)));
             NativeMemory.AlignedFree(b1);
@@ -66,17 +66,6 @@ namespace SimpleCache.Bench
             long start = Stopwatch.GetTimestamp();
             action();
             return Stopwatch.GetTimestamp() - start;
-        }
-
-        private static void Batches<T>(T a, void** p) where T : struct, IAllocator
-        {
-            for (int r = 0; r < Rounds; r++)
-            {
-                for (int i = 0; i < 1000; i++)
-                    p[i] = a.Alloc();
-                for (int i = 0; i < 1000; i++)
-                    a.Free(p[i]);
-            }
         }
 
         private static double s_sink;
