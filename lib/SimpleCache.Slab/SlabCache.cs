@@ -52,6 +52,14 @@ namespace SimpleCache.Slab
         public int MinPartial { get; init; } = 5;
         /// <summary>Empty slabs the cache's pool keeps, constructed, before giving slabs back (default 64).</summary>
         public int PoolLimit { get; init; } = 64;
+        /// <summary>
+        /// slub_debug for this cache (see <see cref="SlabDebugFlags"/>); null takes the letters of
+        /// the SIMPLECACHE_SLAB_DEBUG environment variable, as slub_debug= on the kernel's command
+        /// line applies to every cache, or none.
+        /// </summary>
+        public SlabDebugFlags? Debug { get; init; }
+        /// <summary>Receives each debug report; without one, a report is thrown as a <see cref="SlabCorruptionException"/>.</summary>
+        public Action<SlabDebugReport> OnReport { get; init; }
     }
 
     // The first 64 bytes of every slab (SLUB keeps this in struct slab, beside the memory).
@@ -71,7 +79,7 @@ namespace SimpleCache.Slab
 
     internal static class SlabList
     {
-        public const int None = 0, Active = 1, Partial = 2, Full = 3, Pool = 4;
+        public const int None = 0, Active = 1, Partial = 2, Full = 3, Pool = 4, Disabled = 5;
     }
 
     /// <summary>
@@ -94,7 +102,7 @@ namespace SimpleCache.Slab
 
         private readonly int _id;
         private readonly nint _slabMask;
-        private readonly int _freeOffset;
+        private int _freeOffset;
         private readonly int _firstObject;
         private readonly SlabConstructor _ctor;
         private readonly int _minPartial;
@@ -123,12 +131,16 @@ namespace SimpleCache.Slab
             _ctor = options.Constructor;
             _minPartial = Math.Max(0, options.MinPartial);
             _poolLimit = Math.Max(0, options.PoolLimit);
+            _debug = options.Debug ?? SlabDebug.FromEnvironment();
+            _onReport = options.OnReport;
 
             // calculate_sizes(): the free pointer goes in the middle of the object (6.1 and later:
             // a small overflow of the object before it is less likely to hit it), or after the
             // object when a constructor's state must survive while the object is free.
             int size = AlignUp(objectSize, 8);
-            if (_ctor != null)
+            if (_debug != SlabDebugFlags.None)
+                size = DebugLayout(objectSize);
+            else if (_ctor != null)
             {
                 _freeOffset = size;
                 size += sizeof(void*);
@@ -146,8 +158,13 @@ namespace SimpleCache.Slab
             SlabBytes = PageSize << Order;
             _slabMask = ~(nint)(SlabBytes - 1);
             ObjectsPerSlab = (SlabBytes - _firstObject) / SlotSize;
-            lock (s_idLock)
-                _id = s_freeIds.Count > 0 ? s_freeIds.Pop() : s_nextId++;
+            // A debug cache has no per-thread caches: no id, so Alloc and Free never take the
+            // fast paths (which would read a slab header before any check of the pointer).
+            if (_debug == SlabDebugFlags.None)
+                lock (s_idLock)
+                    _id = s_freeIds.Count > 0 ? s_freeIds.Pop() : s_nextId++;
+            else
+                _id = -1;
             SlabMetrics.Register(this);
         }
 
@@ -236,6 +253,8 @@ namespace SimpleCache.Slab
         [MethodImpl(MethodImplOptions.NoInlining)]
         private void* AllocSlow()
         {
+            if (_debug != SlabDebugFlags.None)
+                return DebugAlloc();
             ThreadCache tc = ThisThread();
             while (true)
             {
@@ -373,7 +392,10 @@ namespace SimpleCache.Slab
                     return;
                 }
             }
-            FreeRemote(slab, obj);
+            if (_debug != SlabDebugFlags.None)
+                DebugFree(obj);
+            else
+                FreeRemote(slab, obj);
         }
 
         // Frees that change the slab's list (the owner's own, or remote ones just collected): a
@@ -520,8 +542,21 @@ namespace SimpleCache.Slab
                 }
             }
             int released = 0;
+            var reports = new List<SlabDebugReport>();
             lock (_lock)
             {
+                for (SlabHeader* s = _dPartial, next; s != null; s = next)
+                {
+                    next = s->Next;
+                    if (s->InUse == 0)
+                    {
+                        Unlink(ref _dPartial, s);
+                        _dEmpty--;
+                        SlabPadCheck(s, reports);
+                        ReleaseSlab(s);
+                        released++;
+                    }
+                }
                 for (SlabHeader* s = _pool, next; s != null; s = next)
                 {
                     next = s->Next;
@@ -536,6 +571,7 @@ namespace SimpleCache.Slab
                 }
                 ReleaseEmptyArenas();
             }
+            Raise(reports);
             return released;
         }
 
@@ -689,7 +725,7 @@ namespace SimpleCache.Slab
             void* list = null;
             for (int i = ObjectsPerSlab - 1; i >= 0; i--)
             {
-                byte* obj = first + (long)i * SlotSize;
+                byte* obj = first + (long)i * SlotSize + _objectOffset;
                 _ctor?.Invoke(obj);
                 *(void**)(obj + _freeOffset) = list;
                 list = obj;
@@ -785,9 +821,10 @@ namespace SimpleCache.Slab
                 var slabs = new List<nint>();
                 foreach (ThreadCache tc in _threads.Values)
                     slabs.AddRange(TakeSlabs(tc));
-                for (SlabHeader* s = _pool; s != null; s = s->Next)
-                    slabs.Add((nint)s);
-                _pool = null;
+                foreach (nint head in new[] { (nint)_pool, (nint)_dPartial, (nint)_dFull, (nint)_dDisabled })
+                    for (SlabHeader* s = (SlabHeader*)head; s != null; s = s->Next)
+                        slabs.Add((nint)s);
+                _pool = _dPartial = _dFull = _dDisabled = null;
                 _threads.Clear();
                 var leaked = new List<nint>();
                 long count = 0;
@@ -804,7 +841,7 @@ namespace SimpleCache.Slab
                         free.Add((nint)o);
                     for (int i = 0; i < ObjectsPerSlab && leaked.Count < LeakReport.MaxListed; i++)
                     {
-                        nint obj = (nint)((byte*)slab + _firstObject + (long)i * SlotSize);
+                        nint obj = (nint)((byte*)slab + _firstObject + (long)i * SlotSize + _objectOffset);
                         if (!free.Contains(obj))
                             leaked.Add(obj);
                     }
@@ -816,10 +853,11 @@ namespace SimpleCache.Slab
                     _arenas.Clear();
                     Interlocked.Exchange(ref _slabs, 0);
                 }
-                lock (s_idLock)
-                    s_freeIds.Push(_id);
+                if (_id >= 0)
+                    lock (s_idLock)
+                        s_freeIds.Push(_id);
                 SlabMetrics.Unregister(this);
-                return new LeakReport(Name, count, leaked);
+                return new LeakReport(Name, count, leaked, LeakSites(leaked));
             }
         }
 
@@ -833,7 +871,7 @@ namespace SimpleCache.Slab
     }
 
     /// <summary>What <see cref="SlabCache.Destroy"/> found still in use.</summary>
-    public sealed class LeakReport(string cache, long leaked, IReadOnlyList<nint> objects)
+    public sealed class LeakReport(string cache, long leaked, IReadOnlyList<nint> objects, IReadOnlyList<(string Site, int Objects)> sites = null)
     {
         /// <summary>At most this many addresses are listed.</summary>
         public const int MaxListed = 100;
@@ -843,12 +881,18 @@ namespace SimpleCache.Slab
         public long Leaked { get; } = leaked;
         /// <summary>The first of them (up to <see cref="MaxListed"/>).</summary>
         public IReadOnlyList<nint> Objects { get; } = objects;
+        /// <summary>
+        /// With tracking (slub_debug U): where the listed objects were allocated, and how many at
+        /// each call site, most first (SLUB's /sys/kernel/debug/slab/NAME/alloc_traces); else empty.
+        /// </summary>
+        public IReadOnlyList<(string Site, int Objects)> Sites { get; } = sites ?? [];
 
         /// <summary>As the kernel says it: "Objects remaining in NAME on __kmem_cache_shutdown()", with the addresses.</summary>
         public override string ToString() => Leaked == 0
             ? $"{Cache}: every object was freed"
             : $"{Cache}: {Leaked} object{(Leaked == 1 ? "" : "s")} remaining on destroy: "
-              + string.Join(", ", Objects.Take(10).Select(o => $"0x{(ulong)o:x}")) + (Leaked > 10 ? ", ..." : "");
+              + string.Join(", ", Objects.Take(10).Select(o => $"0x{(ulong)o:x}")) + (Leaked > 10 ? ", ..." : "")
+              + string.Concat(Sites.Select(s => $"\n  {s.Objects} allocated in {s.Site}"));
     }
 
     // One thread's slabs of one cache (SLUB's struct kmem_cache_cpu). Its fields are the owning

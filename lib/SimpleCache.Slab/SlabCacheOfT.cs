@@ -28,6 +28,8 @@ namespace SimpleCache.Slab
                 MinSlabOrder = options.MinSlabOrder,
                 MinPartial = options.MinPartial,
                 PoolLimit = options.PoolLimit,
+                Debug = options.Debug,
+                OnReport = options.OnReport,
             });
         }
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
-# checks: 2   (make test fails unless exactly this many PASS or FAIL lines come out)
+# checks: 3   (make test fails unless exactly this many PASS or FAIL lines come out)
 #
 # The slab allocator library as a NuGet package: `dotnet pack` makes it, with its README; a new
 # console project that references the package (from a local source, as a user would from
@@ -23,9 +23,12 @@ else
 	exit 0
 fi
 
-# The README's first C# block, as the user's Program.cs.
+# The README's C# blocks, each as a user's Program.cs: the first, then (below) the debugging one.
+block() {
+	awk -v n="$1" '/^```csharp$/ { k++; inside = k == n; next } /^```$/ { inside = 0 } inside' "$ROOT/lib/SimpleCache.Slab/README.md"
+}
 mkdir -p "$work/app"
-sed -n '/^```csharp$/,/^```$/{/^```/d;p}' "$ROOT/lib/SimpleCache.Slab/README.md" > "$work/app/Program.cs"
+block 1 > "$work/app/Program.cs"
 version=$(basename "$pkg" .nupkg | sed 's/^SimpleCache\.Slab\.//')
 cat > "$work/app/app.csproj" <<PROJ
 <Project Sdk="Microsoft.NET.Sdk">
@@ -58,5 +61,18 @@ if [ "$out" = "$want" ]; then
 	echo "PASS the README's example compiles against the package and prints what the README says"
 else
 	echo "FAIL the README's example, against the package, printed something else"
+	diff <(echo "$want") <(echo "$out") | head -n 20 | sed 's/^/    | /'
+fi
+
+# The debugging example: slub_debug's checks through the package, as the README shows them.
+rm -rf "$work/app/bin" "$work/app/obj"
+block 2 > "$work/app/Program.cs"
+out=$(cd "$work/app" && NUGET_PACKAGES=$work/packages dotnet run -c Release --nologo 2>&1)
+want='RightRedZoneOverwritten at offset 16
+DoubleFree at offset 0'
+if [ "$out" = "$want" ]; then
+	echo "PASS the README's debugging example compiles against the package and prints what the README says"
+else
+	echo "FAIL the README's debugging example, against the package, printed something else"
 	diff <(echo "$want") <(echo "$out") | head -n 20 | sed 's/^/    | /'
 fi

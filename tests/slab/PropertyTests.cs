@@ -5,7 +5,9 @@
 // object is stamped with its identity over all its bytes but the free pointer's, and checked at
 // its free), no free may be lost (at the end every object is freed and Destroy finds none in use,
 // then gives every slab back). A failure names the seed, the thread and the step; the same seed
-// replays each thread's operations (the threads' interleaving is the machine's).
+// replays each thread's operations (the threads' interleaving is the machine's). The same runs
+// with slub_debug=FZPU (SlabDebugFlags.All): the debug path under the cache's lock must keep the
+// same promises, and its checks must find nothing to report in a correct program.
 
 using System;
 using System.Collections.Concurrent;
@@ -21,23 +23,28 @@ namespace SimpleCache.Slab.Tests
         private const int Size = 64;
 
         [Theory]
-        [InlineData(1, false)]
-        [InlineData(2, false)]
-        [InlineData(3, true)]
-        [InlineData(4, true)]
-        public void ThreadsAllocateAndFreeEachOthersObjectsAndNothingIsLost(int seed, bool constructor)
+        [InlineData(1, false, false)]
+        [InlineData(2, false, false)]
+        [InlineData(3, true, false)]
+        [InlineData(4, true, false)]
+        [InlineData(5, false, true)]
+        [InlineData(6, true, true)]
+        public void ThreadsAllocateAndFreeEachOthersObjectsAndNothingIsLost(int seed, bool constructor, bool debug)
         {
             int constructed = 0;
+            var reports = new ConcurrentQueue<SlabDebugReport>();
             var options = new SlabCacheOptions
             {
                 MinPartial = 1,
                 PoolLimit = 4,
                 Constructor = constructor ? p => { Interlocked.Increment(ref constructed); } : null,
+                Debug = debug ? SlabDebugFlags.All : SlabDebugFlags.None,
+                OnReport = reports.Enqueue,
             };
             var cache = new SlabCache("property", Size, options);
             var live = new ConcurrentDictionary<nint, long>();
             var handoff = new ConcurrentQueue<nint>();
-            const int rounds = 4, threads = 4, steps = 20_000;
+            int rounds = 4, threads = 4, steps = debug ? 5_000 : 20_000;   // a debug cache records a stack trace per call
             string failure = null;
             for (int round = 0; round < rounds && failure == null; round++)
             {
@@ -69,6 +76,8 @@ namespace SimpleCache.Slab.Tests
             LeakReport report = cache.Destroy();
             Assert.True(report.Leaked == 0, $"seed {seed}: {report}");
             Assert.Equal(0, cache.Slabs);
+            Assert.True(reports.IsEmpty, $"seed {seed}: a correct program got a debug report: {(reports.TryPeek(out var first) ? first.Text : "")}");
+            Assert.Equal(debug ? "FZPU" : "-", cache.DebugLetters);
             if (constructor)
                 Assert.Equal(cache.SlabsMade * cache.ObjectsPerSlab, constructed);
         }
