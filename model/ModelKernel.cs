@@ -159,9 +159,10 @@ namespace SimpleCache.Model
             Printk(LogLevel.Warning, "Hardware name: the simple_cache model kernel");
         }
 
-        // print_modules(): "Modules linked in: name(taints+) ...".
+        // print_modules(): "Modules linked in: name(taints+) ... [last unloaded: name(taints)]".
         private string ModulesLinkedIn() =>
-            "Modules linked in: " + string.Join(' ', Modules.Loaded.Select(m => $"{m.Name}(OE{m.StateFlag})"));
+            "Modules linked in: " + string.Join(' ', Modules.Loaded.Select(m => $"{m.Name}(OE{m.StateFlag})"))
+            + (Modules.LastUnloaded != null ? $" [last unloaded: {Modules.LastUnloaded}]" : "");
 
         /// <summary>
         /// <c>panic()</c>: logs, and the machine stops: the caller gets

@@ -59,5 +59,12 @@ namespace Kernel
         /// gives inside mm/). With the object's address it gives the object's offset in its slab.
         /// </summary>
         public static partial void* SlabAddress(void* obj);
+
+        /// <summary>
+        /// The size in bytes of the slab that holds <paramref name="obj"/>:
+        /// <c>folio_size(virt_to_folio(obj))</c>, <c>PAGE_SIZE &lt;&lt; order</c>. With
+        /// <see cref="SlabAddress"/> it gives the slab's end, where its padding is.
+        /// </summary>
+        public static partial nuint SlabSize(void* obj);
     }
 }

@@ -388,9 +388,18 @@ namespace SimpleCache.Model.Kernel
             {
                 _modules.Remove(module);
                 module.FreeParams();
+                // delete_module() keeps the name and taints of the last module unloaded for oops
+                // reports (kernel/module/main.c, 6.1 and 6.12: last_unloaded_module).
+                LastUnloaded = $"{module.Name}(OE)";
             }
             return 0;
         }
+
+        /// <summary>
+        /// <c>last_unloaded_module</c>: "name(taints)" of the last module rmmod unloaded, or null;
+        /// print_modules() ends "Modules linked in:" with " [last unloaded: ...]".
+        /// </summary>
+        public string LastUnloaded { get; private set; }
 
         /// <summary>
         /// Runs module code with this kernel and module as the current ones, in kernel mode for

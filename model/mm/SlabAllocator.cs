@@ -17,7 +17,8 @@ namespace SimpleCache.Model.Mm
     /// <summary>All slab caches of one model kernel, and the page allocator under them.</summary>
     public sealed unsafe class SlabAllocator
     {
-        private readonly object _slabMutex = new();   // slab_mutex: guards _caches and the kmalloc caches (lock order: mm/Slub.cs)
+        private readonly object _slabMutex = new();
+        private readonly HashSet<string> _debugfsSlab = new();   // /sys/kernel/debug/slab/'s directories, by name   // slab_mutex: guards _caches and the kmalloc caches (lock order: mm/Slub.cs)
         private readonly List<SlabCache> _caches = new();
         private readonly SlubDebugOption _debugOption;
         private int _nextCpu;
@@ -162,6 +163,11 @@ namespace SimpleCache.Model.Mm
                 }
                 var cache = new SlabCache(this, name, layout, ctor);
                 _caches.Add(cache);
+                // debugfs_slab_add() (SLAB_STORE_USER caches: /sys/kernel/debug/slab/NAME, for
+                // alloc_traces and free_traces). A directory of that name left by a cache that
+                // leaked (6.1 keeps it, see Destroy) makes debugfs_create_dir() fail, and say so.
+                if ((layout.Flags & CacheFlags.StoreUser) != 0 && !_debugfsSlab.Add(name))
+                    Kernel.Printk(LogLevel.Err, $"debugfs: Directory '{name}' with parent 'slab' already present!");
                 return cache;
             }
         }
@@ -206,12 +212,25 @@ namespace SimpleCache.Model.Mm
                     // 6.1: the cache stays on slab_caches (and in /proc/slabinfo). 6.12: list_del(&s->list)
                     // runs whatever __kmem_cache_shutdown() said: the cache vanishes, its slabs leak.
                     if (Version != KernelVersion.V6_1)
+                    {
                         _caches.Remove(cache);
+                        DebugfsSlabRelease(cache);
+                    }
                     return;
                 }
                 _caches.Remove(cache);
+                DebugfsSlabRelease(cache);
                 cache.FreeHandle();
             }
+        }
+
+        // debugfs_slab_release(): debugfs_lookup_and_remove(s->name, slab_debugfs_root), in
+        // shutdown_cache() after a clean shutdown (6.1), or whatever it said (6.12). It removes
+        // the directory by name: if an older, leaked cache of that name owned it, it goes.
+        private void DebugfsSlabRelease(SlabCache cache)
+        {
+            if ((cache.Layout.Flags & CacheFlags.StoreUser) != 0)
+                _debugfsSlab.Remove(cache.Name);
         }
 
         /// <summary>

@@ -118,6 +118,10 @@ namespace SimpleCache.Model.Mm
                 SlabFix("Marking all objects used");
                 slab.InUse = slab.Objects;
                 slab.Freelist = null;
+                // "mm/slub: Avoid list corruption when removing a slab from the full list" (v6.12,
+                // backported to 6.1.y: Debian's 6.1.0-57 (6.1.192) and 6.12.117 both have it): the
+                // slab is marked frozen, and check_slab() refuses it from then on.
+                slab.Frozen = true;
                 return false;
             }
             if (Has(CacheFlags.StoreUser))
@@ -214,6 +218,13 @@ namespace SimpleCache.Model.Mm
             if (slab.InUse > slab.Objects)
             {
                 SlabErr(slab, $"inuse {slab.InUse} > max {slab.Objects}");
+                return false;
+            }
+            // A debug cache has no CPU slabs: a frozen slab is one that failed alloc_debug_processing()
+            // (the same backport): a free to it is refused, "Object at 0x... not freed".
+            if (slab.Frozen)
+            {
+                SlabErr(slab, "Slab disabled since SLUB metadata consistency check failed");
                 return false;
             }
             SlabPadCheck(slab);
@@ -625,12 +636,18 @@ namespace SimpleCache.Model.Mm
         }
 
         // print_slab_info(): "flags=%pGp" of the slab's page, as the VMs print it for an order-0
-        // slab: 6.1 shows PG_slab (bit 9) as "slab"; in 6.12 PG_slab became a page type and bit 9
-        // prints as "workingset". Then node 0, zone 1 (DMA32), and the last cpupid field all ones.
-        // (A compound, order > 0 slab would add its head flag, which the model leaves out.)
-        private void PrintSlabInfo(Slab slab) =>
+        // slab: 6.1 shows PG_slab (bit 9) as "slab". In 6.12 PG_slab became a page type, and bit 9
+        // is PG_workingset, which SLUB sets while the slab is on its node's partial list
+        // (slab_set_node_partial()): a slab taken off every list, as one that failed its checks,
+        // prints without it (the VM: "flags=0xfffffc0000000(node=0|..."). Then node 0, zone 1
+        // (DMA32), and the last cpupid field all ones. (A compound, order > 0 slab would add its
+        // head flag, which the model leaves out.)
+        private void PrintSlabInfo(Slab slab)
+        {
+            string bit9 = _v61 ? "slab|" : slab.List == SlabList.Partial ? "workingset|" : "";
             Report(LogLevel.Err, $"Slab 0x{(ulong)slab.Address:x16} objects={slab.Objects} used={slab.InUse} fp=0x{(ulong)slab.Freelist:x16} "
-                + $"flags=0xfffffc0000200({(_v61 ? "slab" : "workingset")}|node=0|zone=1|lastcpupid=0x1fffff)");
+                + $"flags=0xfffffc0000{(bit9.Length > 0 ? "200" : "000")}({bit9}node=0|zone=1|lastcpupid=0x1fffff)");
+        }
 
         // print_trailer(); 6.1 ends it with dump_stack().
         private void PrintTrailer(Slab slab, byte* p)

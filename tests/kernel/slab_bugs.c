@@ -16,6 +16,17 @@
  *   bug=overflow                alloc A, write one byte at A + kmem_cache_size(), free A
  *   bug=use_after_free          alloc A, free A, write 8 bytes of 0x41 at A + 16, alloc, free
  *   bug=list_del_twice          alloc A, list_add A's list_head, list_del it twice
+ *   bug=pad_overwrite           alloc A, write 0x41 at the slab's last byte (the padding after
+ *                               its last object with cache=plain; with cache=ctor the slots fill
+ *                               the slab and the byte is the last object's), free A
+ *   bug=freeptr_corrupt         alloc A and B, free A, write 8 x 0x41 at A + 72 (where
+ *                               slub_debug=FZPU keeps A's free pointer: after the 64-byte object
+ *                               and its 8-byte red zone), alloc C, free C, free B
+ *   bug=invalid_free            alloc A, free A + 8 (inside A, not an object's start), free A
+ *   bug=kmalloc_redzone         p = kmalloc(50) (a kmalloc-64 object), write 0x41 at p + 50, kfree
+ *
+ * pad_overwrite, freeptr_corrupt and invalid_free are for slub_debug=FZPU: without it nothing
+ * checks the padding, and a corrupt free pointer or a free of A + 8 corrupts the freelist for good.
  *
  * Init prints "bug: start <bug> <cache>", commits the bug, cleans up what it can and prints
  * "bug: done". A bug the kernel answers with BUG() kills insmod before that. Boot with
@@ -26,6 +37,7 @@
 #include <linux/list.h>
 #include <linux/jiffies.h>
 #include <linux/string.h>
+#include <linux/mm.h>
 
 struct bug_obj {
 	int id;
@@ -36,7 +48,7 @@ struct bug_obj {
 
 static char *bug = "double_free";
 module_param(bug, charp, 0444);
-MODULE_PARM_DESC(bug, "destroy_live, double_free, double_free_live, double_free_live_head, overflow, use_after_free, list_del_twice");
+MODULE_PARM_DESC(bug, "destroy_live, double_free, double_free_live, double_free_live_head, overflow, use_after_free, list_del_twice, pad_overwrite, freeptr_corrupt, invalid_free, kmalloc_redzone");
 static char *cache = "ctor";
 module_param(cache, charp, 0444);
 MODULE_PARM_DESC(cache, "ctor or plain");
@@ -171,6 +183,45 @@ static int __init slab_bugs_init(void)
 		pr_info("bug: list_del twice\n");
 		list_del(obj_list(a));
 		free_one("A", a);
+		destroy_cache();
+	} else if (!strcmp(bug, "pad_overwrite")) {
+		char *slab;
+		size_t size;
+
+		a = alloc_one("A");
+		slab = folio_address(virt_to_folio(a));
+		size = folio_size(virt_to_folio(a));
+		pr_info("bug: write 0x41 at the slab's last byte, slab + %lu\n", (unsigned long)(size - 1));
+		((volatile char *)slab)[size - 1] = 0x41;
+		free_one("A", a);
+		destroy_cache();
+	} else if (!strcmp(bug, "freeptr_corrupt")) {
+		a = alloc_one("A");
+		b = alloc_one("B");
+		free_one("A", a);
+		pr_info("bug: write 8 x 0x41 at A + 72, A's free pointer under slub_debug\n");
+		for (i = 72; i < 80; i++)
+			((volatile char *)a)[i] = 0x41;
+		x[0] = alloc_one("C");
+		if (x[0])
+			free_one("C", x[0]);
+		free_one("B", b);
+		destroy_cache();
+	} else if (!strcmp(bug, "invalid_free")) {
+		a = alloc_one("A");
+		free_one("A + 8", (char *)a + 8);
+		free_one("A", a);
+		destroy_cache();
+	} else if (!strcmp(bug, "kmalloc_redzone")) {
+		char *p = kmalloc(50, GFP_KERNEL);
+
+		pr_info("bug: kmalloc 50 = %px\n", p);
+		if (p) {
+			pr_info("bug: write 0x41 at p + 50\n");
+			((volatile char *)p)[50] = 0x41;
+			pr_info("bug: kfree p\n");
+			kfree(p);
+		}
 		destroy_cache();
 	} else {
 		pr_err("bug: unknown bug %s\n", bug);

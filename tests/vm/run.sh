@@ -75,11 +75,13 @@ fi
 
 # The bug scenarios of every make test: one of each outcome (the hardened freelist's BUG, the list
 # check's BUG, a double free that goes unseen, a destroy with a live object, and slub_debug's
-# double-free, red-zone and poison reports), two of them again with 2 CPUs. BUGS_ALL=1: all 28
-# of each kernel with 1 CPU, and the two with 2.
-BUG_SCENARIOS=("plain double_free plain" "plain list_del_twice ctor" "plain double_free_live plain"
-	"plain destroy_live ctor" "fzpu double_free ctor" "fzpu overflow plain" "fzpu use_after_free plain"
-	"plain double_free_live plain 2" "fzpu double_free ctor 2")   # the last two with 2 CPUs
+# reports: double free, red zone, poison, slab padding, invalid free, kmalloc red zone, corrupt
+# free pointer), two of them again with 2 CPUs. The bugs the kernel survives share a boot
+# (tests/vm/bugs.sh's BUG1+BUG2/CACHE lists). BUGS_ALL=1: every bug with each cache, one boot
+# each. BUGS="MODE BUG CACHE [CPUS],...": these scenarios only.
+SURVIVED_FZPU="double_free/ctor+overflow+use_after_free+pad_overwrite+invalid_free+kmalloc_redzone+freeptr_corrupt"
+BUG_SCENARIOS=("plain double_free plain" "plain list_del_twice ctor" "plain destroy_live/ctor+double_free_live plain"
+	"fzpu $SURVIVED_FZPU plain" "plain double_free_live plain 2" "fzpu double_free ctor 2")   # the last two with 2 CPUs
 if [ "${BUGS_ALL:-0}" = 1 ]; then
 	BUG_SCENARIOS=()
 	for mode in plain fzpu; do
@@ -87,8 +89,13 @@ if [ "${BUGS_ALL:-0}" = 1 ]; then
 			BUG_SCENARIOS+=("$mode $bug ctor" "$mode $bug plain")
 		done
 	done
+	# Without slub_debug these four corrupt the freelist for good, or do nothing to see.
+	for bug in pad_overwrite freeptr_corrupt invalid_free kmalloc_redzone; do
+		BUG_SCENARIOS+=("fzpu $bug ctor" "fzpu $bug plain")
+	done
 	BUG_SCENARIOS+=("plain double_free_live plain 2" "fzpu double_free ctor 2")
 fi
+[ -z "${BUGS:-}" ] || IFS=, read -ra BUG_SCENARIOS <<<"$BUGS"
 
 # The boots, longest first so that the short ones fill in at the end.
 jobs=()

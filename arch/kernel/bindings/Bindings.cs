@@ -59,6 +59,11 @@ namespace Kernel
         private static extern void* KcsSlabAddress(void* obj);
 
         public static partial void* SlabAddress(void* obj) => KcsSlabAddress(obj);
+
+        [DllImport("*", EntryPoint = "kcs_slab_size"), SuppressGCTransition]
+        private static extern nuint KcsSlabSize(void* obj);
+
+        public static partial nuint SlabSize(void* obj) => KcsSlabSize(obj);
     }
 
     public static unsafe partial class Printk

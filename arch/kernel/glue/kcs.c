@@ -265,6 +265,12 @@ void *kcs_slab_address(const void *obj)
 	return folio_address(virt_to_folio(obj));
 }
 
+/* The slab's size in bytes: PAGE_SIZE << its order. */
+size_t kcs_slab_size(const void *obj)
+{
+	return folio_size(virt_to_folio(obj));
+}
+
 /* --- moduleparam.h, jiffies.h ----------------------------------------------------------- */
 
 /* The address of the variable behind module parameter @name (see module_param()). */

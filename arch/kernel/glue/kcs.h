@@ -86,6 +86,7 @@ int kcs_kmem_cache_shrink(struct kmem_cache *s);
 void *kcs_kmalloc(size_t size, u32 flags);
 void kcs_kfree(void *p);
 void *kcs_slab_address(const void *obj);
+size_t kcs_slab_size(const void *obj);
 void *kcs_param_arg(const char *name, int len);
 u64 kcs_jiffies(void);
 u32 kcs_hz(void);

@@ -47,6 +47,13 @@ namespace Kernel
             return slab != null ? slab.Address : (void*)((nint)obj & ~(nint)(PageAllocator.PageSize - 1));
         }
 
+        // folio_size(virt_to_folio(obj)): the slab's bytes, or a page for a non-slab address.
+        public static partial nuint SlabSize(void* obj)
+        {
+            var slab = ModelKernel.Current.Pages.SlabOf((byte*)obj);
+            return slab != null ? (nuint)PageAllocator.PageSize << (int)slab.Order : PageAllocator.PageSize;
+        }
+
         // %pS of the caller, with the module's name as the kernel prints it: "fn+0x0/0x0 [module]".
         private static string Caller()
         {

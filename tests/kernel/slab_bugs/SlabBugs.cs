@@ -17,6 +17,12 @@
 //   bug=overflow                alloc A, write one byte at A + 64, free A
 //   bug=use_after_free          alloc A, free A, write 8 bytes of 0x41 at A + 16, alloc, free
 //   bug=list_del_twice          alloc A, list_add A's list_head, list_del it twice
+//   bug=pad_overwrite           alloc A, write 0x41 at the slab's last byte (the padding after
+//                               its last object with cache=plain), free A
+//   bug=freeptr_corrupt         alloc A and B, free A, write 8 x 0x41 at A + 72 (A's free pointer
+//                               under slub_debug=FZPU), alloc C, free C, free B
+//   bug=invalid_free            alloc A, free A + 8, free A
+//   bug=kmalloc_redzone         p = kmalloc(50), write 0x41 at p + 50, kfree(p)
 //
 // Written in the freestanding subset, like module/SimpleCache.cs.
 //
@@ -218,6 +224,50 @@ namespace SimpleCache.Bugs
                 Printk.PrInfo("bug: list_del twice\n"u8);
                 Kernel.List.Del(ObjList(a));
                 free_one("A"u8, a);
+                destroy_cache();
+            }
+            else if (Is(bug, "pad_overwrite"u8))
+            {
+                a = alloc_one("A"u8);
+                byte* slab = (byte*)Slab.SlabAddress(a);
+                nuint size = Slab.SlabSize(a);
+                Printk.PrInfo("bug: write 0x41 at the slab's last byte, slab + %lu\n"u8, (ulong)(size - 1));
+                slab[size - 1] = 0x41;
+                free_one("A"u8, a);
+                destroy_cache();
+            }
+            else if (Is(bug, "freeptr_corrupt"u8))
+            {
+                a = alloc_one("A"u8);
+                b = alloc_one("B"u8);
+                free_one("A"u8, a);
+                Printk.PrInfo("bug: write 8 x 0x41 at A + 72, A's free pointer under slub_debug\n"u8);
+                for (int i = 72; i < 80; i++)
+                    ((byte*)a)[i] = 0x41;
+                void* c = alloc_one("C"u8);
+                if (c != null)
+                    free_one("C"u8, c);
+                free_one("B"u8, b);
+                destroy_cache();
+            }
+            else if (Is(bug, "invalid_free"u8))
+            {
+                a = alloc_one("A"u8);
+                free_one("A + 8"u8, (byte*)a + 8);
+                free_one("A"u8, a);
+                destroy_cache();
+            }
+            else if (Is(bug, "kmalloc_redzone"u8))
+            {
+                byte* p = (byte*)Slab.Kmalloc(50, Gfp.Kernel);
+                Printk.PrInfo("bug: kmalloc 50 = %px\n"u8, p);
+                if (p != null)
+                {
+                    Printk.PrInfo("bug: write 0x41 at p + 50\n"u8);
+                    p[50] = 0x41;
+                    Printk.PrInfo("bug: kfree p\n"u8);
+                    Slab.Kfree(p);
+                }
                 destroy_cache();
             }
             else
