@@ -112,7 +112,7 @@ namespace SimpleCache.Slab
         private readonly List<Arena> _arenas = new();
         private SlabHeader* _pool;
         private int _poolCount;
-        private bool _destroyed;
+        private volatile bool _destroyed;
         private long _slabs, _slabsMade, _remoteFrees, _ctorCalls;
 
         /// <summary>Creates a cache of <paramref name="objectSize"/>-byte objects.</summary>
@@ -255,18 +255,7 @@ namespace SimpleCache.Slab
         {
             if (_debug != SlabDebugFlags.None)
                 return DebugAlloc();
-            ThreadCache tc = ThisThread();
-            while (true)
-            {
-                void* obj = tc.Freelist;
-                if (obj != null)
-                {
-                    tc.Freelist = *(void**)((byte*)obj + _freeOffset);
-                    return obj;
-                }
-                if (!Refill(tc))
-                    return null;
-            }
+            return AllocSlowFor(ThisThread());
         }
 
         // ___slab_alloc(): fills the thread's freelist; false when no memory is left.
@@ -385,10 +374,7 @@ namespace SimpleCache.Slab
                 }
                 if (slab->Owner == tc.Token)
                 {
-                    *(void**)((byte*)obj + _freeOffset) = slab->LocalFree;
-                    slab->LocalFree = obj;
-                    if (--slab->InUse == 0 || slab->List == SlabList.Full)
-                        FreeSlowLocal(tc, slab);
+                    FreeOwned(tc, slab, obj);
                     return;
                 }
             }
@@ -397,6 +383,59 @@ namespace SimpleCache.Slab
             else
                 FreeRemote(slab, obj);
         }
+
+        // The owner frees to one of its slabs that is not active: plain stores.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void FreeOwned(ThreadCache tc, SlabHeader* slab, void* obj)
+        {
+            *(void**)((byte*)obj + _freeOffset) = slab->LocalFree;
+            slab->LocalFree = obj;
+            if (--slab->InUse == 0 || slab->List == SlabList.Full)
+                FreeSlowLocal(tc, slab);
+        }
+
+        // SlabLocal's free when the object is not of the thread's active slab.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        internal void FreeNotActive(ThreadCache tc, void* obj)
+        {
+            SlabHeader* slab = (SlabHeader*)((nint)obj & _slabMask);
+            if (slab->Owner == tc.Token)
+                FreeOwned(tc, slab, obj);
+            else
+                FreeRemote(slab, obj);
+        }
+
+        // SlabLocal's allocation when the thread's freelist is empty.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        internal void* AllocSlowFor(ThreadCache tc)
+        {
+            ObjectDisposedException.ThrowIf(_destroyed, this);
+            while (true)
+            {
+                void* obj = tc.Freelist;
+                if (obj != null)
+                {
+                    tc.Freelist = *(void**)((byte*)obj + _freeOffset);
+                    return obj;
+                }
+                if (!Refill(tc))
+                    return null;
+            }
+        }
+
+        internal int FreeOffset => _freeOffset;
+        internal nint SlabMask => _slabMask;
+
+        /// <summary>
+        /// The calling thread's own handle on the cache (its per-thread slabs, as SLUB's
+        /// this_cpu_ptr(s->cpu_slab) is a CPU's): Alloc and Free through it skip the thread-local
+        /// lookup that every <see cref="Alloc"/> and <see cref="Free"/> makes (on Linux a call to
+        /// __tls_get_addr), the one cost the cache's fast path has beyond a bare freelist's. Keep
+        /// it in a local or a field of the thread's own, and use it on this thread only: another
+        /// thread must take its own. Objects stay the cache's: any thread may free them, through
+        /// its handle or <see cref="Free"/>. A debug cache's handle takes the debug path.
+        /// </summary>
+        public SlabLocal Local() => _debug != SlabDebugFlags.None ? new SlabLocal(this, null) : new SlabLocal(this, ThisThread());
 
         // Frees that change the slab's list (the owner's own, or remote ones just collected): a
         // full slab has room again (SLUB: a full slab's first free puts it on the CPU partial

@@ -69,5 +69,20 @@ namespace SimpleCache.Slab
             public T Value;
 #pragma warning restore CS0649
         }
+
+        /// <summary>The calling thread's own handle (see <see cref="SlabCache.Local"/>): Alloc and Free without the thread-local lookup.</summary>
+        public SlabLocal<T> Local() => new(Untyped.Local());
+    }
+
+    /// <summary>A thread's own handle on a <see cref="SlabCache{T}"/>; use it on that thread only.</summary>
+    public readonly unsafe struct SlabLocal<T>(SlabLocal local) where T : unmanaged
+    {
+        /// <summary>A <typeparamref name="T"/>, or null when memory runs out.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public T* Alloc() => (T*)local.Alloc();
+
+        /// <summary>Gives an object back; null is ignored.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Free(T* obj) => local.Free(obj);
     }
 }

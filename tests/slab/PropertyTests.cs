@@ -87,6 +87,9 @@ namespace SimpleCache.Slab.Tests
         {
             var random = new Random(seed);
             var mine = new List<nint>();
+            // Odd threads go through a handle of their own (SlabCache.Local), even ones through the
+            // cache: the two paths share slabs and objects, and free each other's.
+            SlabLocal? local = thread % 2 == 1 ? cache.Local() : null;
             string failure = null;
             for (int step = 0; step < steps && failure == null; step++)
             {
@@ -94,7 +97,7 @@ namespace SimpleCache.Slab.Tests
                 int op = random.Next(100);
                 if (op < 45 || mine.Count == 0)
                 {
-                    byte* p = (byte*)cache.Alloc();
+                    byte* p = (byte*)(local is { } l ? l.Alloc() : cache.Alloc());
                     if (p == null)
                         return $"{where}: out of memory";
                     long identity = ((long)seed << 32) | (uint)step;
@@ -109,7 +112,7 @@ namespace SimpleCache.Slab.Tests
                     nint o = mine[i];
                     mine[i] = mine[^1];
                     mine.RemoveAt(mine.Count - 1);
-                    FreeChecked(cache, live, o, where, ref failure);
+                    FreeChecked(cache, live, o, where, ref failure, local);
                 }
                 else if (op < 95)
                 {
@@ -121,7 +124,7 @@ namespace SimpleCache.Slab.Tests
                 else if (op < 99)
                 {
                     if (handoff.TryDequeue(out nint o))
-                        FreeChecked(cache, live, o, where, ref failure);
+                        FreeChecked(cache, live, o, where, ref failure, local);
                 }
                 else
                     cache.Shrink();
@@ -143,7 +146,7 @@ namespace SimpleCache.Slab.Tests
                     ((long*)p)[w] = identity ^ w;
         }
 
-        private static void FreeChecked(SlabCache cache, ConcurrentDictionary<nint, long> live, nint o, string where, ref string failure)
+        private static void FreeChecked(SlabCache cache, ConcurrentDictionary<nint, long> live, nint o, string where, ref string failure, SlabLocal? local = null)
         {
             if (!live.TryRemove(o, out long identity))
             {
@@ -156,7 +159,10 @@ namespace SimpleCache.Slab.Tests
                     failure ??= $"{where}: 0x{o:x} was overwritten while in use (word {w}: 0x{((long*)o)[w]:x})";
                     return;
                 }
-            cache.Free((void*)o);
+            if (local is { } l)
+                l.Free((void*)o);
+            else
+                cache.Free((void*)o);
         }
     }
 }

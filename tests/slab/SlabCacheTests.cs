@@ -334,5 +334,49 @@ namespace SimpleCache.Slab.Tests
             foreach (nint o in objects)
                 cache.Free((Obj64*)o);
         }
-    }
+    
+        [Fact]
+        public void AThreadsHandleSharesTheCachesObjectsAndSlabs()
+        {
+            var cache = new SlabCache("local", 64);
+            SlabLocal local = cache.Local();
+            Assert.Same(cache, local.Cache);
+            byte* a = (byte*)local.Alloc();
+            local.Free(a);
+            Assert.Equal((nint)a, (nint)cache.Alloc());      // the same freelist behind both
+            cache.Free(a);
+            Assert.Equal((nint)a, (nint)local.Alloc());
+            // Objects of other slabs, and another thread's, go back through the handle too.
+            var many = new List<nint>();
+            for (int i = 0; i < 3 * cache.ObjectsPerSlab; i++)
+                many.Add((nint)local.Alloc());
+            nint other = 0;
+            var t = new Thread(() => other = (nint)cache.Alloc());
+            t.Start();
+            t.Join();
+            local.Free((void*)other);
+            foreach (nint p in many)
+                local.Free((void*)p);
+            local.Free(a);
+            local.Free(null);
+            Assert.Equal(0, cache.Destroy().Leaked);
+            Assert.Throws<ObjectDisposedException>(() => { local.Alloc(); });
+        }
+
+        [Fact]
+        public void ADebugCachesHandleTakesTheDebugPath()
+        {
+            var reports = new List<SlabDebugReport>();
+            var cache = new SlabCache("local_debug", 64, new SlabCacheOptions { Debug = SlabDebugFlags.All, OnReport = reports.Add });
+            SlabLocal local = cache.Local();
+            void* a = local.Alloc();
+            local.Free(a);
+            local.Free(a);
+            Assert.Equal(SlabProblem.DoubleFree, Assert.Single(reports).Problem);
+            var typed = new SlabCache<long>("typed_local").Local();
+            long* l = typed.Alloc();
+            *l = 5;
+            typed.Free(l);
+        }
+}
 }

@@ -69,6 +69,16 @@ namespace SimpleCache.Bench
         public void Free(void* p) => cache.Free(p);
     }
 
+    /// <summary>lib/SimpleCache.Slab through a thread's own handle (SlabCache.Local()): no thread-local lookup per call.</summary>
+    internal readonly unsafe struct SlabHandle(SimpleCache.Slab.SlabLocal local) : IAllocator
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void* Alloc() => local.Alloc();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Free(void* p) => local.Free(p);
+    }
+
     /// <summary>The model's kmem_cache (model/mm/Slub.cs).</summary>
     internal readonly unsafe struct Model(SimpleCache.Model.Mm.SlabCache cache) : IAllocator
     {

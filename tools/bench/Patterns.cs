@@ -108,6 +108,7 @@ namespace SimpleCache.Bench
 
         [Benchmark(Baseline = true, OperationsPerInvoke = PairsA), BenchmarkCategory("a")] public void A_Bare() => Pairs(new Bare(_bare), PairsA);
         [Benchmark(OperationsPerInvoke = PairsA), BenchmarkCategory("a")] public void A_Slab() => Pairs(new Slab(_slab), PairsA);
+        [Benchmark(OperationsPerInvoke = PairsA), BenchmarkCategory("a")] public void A_SlabLocal() => Pairs(new SlabHandle(_slab.Local()), PairsA);
         [Benchmark(OperationsPerInvoke = PairsA), BenchmarkCategory("a")] public void A_Model() => Pairs(new Model(_model), PairsA);
         [Benchmark(OperationsPerInvoke = PairsA), BenchmarkCategory("a")] public void A_Malloc() => Pairs(new Malloc(), PairsA);
 
@@ -131,6 +132,7 @@ namespace SimpleCache.Bench
 
         [Benchmark(Baseline = true, OperationsPerInvoke = BatchOps), BenchmarkCategory("b")] public void B_Bare() => Batches(new Bare(_bare), _batch, SmallBatch, BatchOps);
         [Benchmark(OperationsPerInvoke = BatchOps), BenchmarkCategory("b")] public void B_Slab() => Batches(new Slab(_slab), _batch, SmallBatch, BatchOps);
+        [Benchmark(OperationsPerInvoke = BatchOps), BenchmarkCategory("b")] public void B_SlabLocal() => Batches(new SlabHandle(_slab.Local()), _batch, SmallBatch, BatchOps);
         [Benchmark(OperationsPerInvoke = BatchOps), BenchmarkCategory("b")] public void B_Model() => Batches(new Model(_model), _batch, SmallBatch, BatchOps);
         [Benchmark(OperationsPerInvoke = BatchOps), BenchmarkCategory("b")] public void B_Malloc() => Batches(new Malloc(), _batch, SmallBatch, BatchOps);
         [Benchmark(OperationsPerInvoke = BatchOps), BenchmarkCategory("b")] public void B_GcNew() => GcBatches(_gcBatch, SmallBatch, BatchOps);
@@ -140,6 +142,7 @@ namespace SimpleCache.Bench
 
         [Benchmark(Baseline = true, OperationsPerInvoke = BatchOps), BenchmarkCategory("c")] public void C_Bare() => Batches(new Bare(_bare), _batch, BigBatch, BatchOps);
         [Benchmark(OperationsPerInvoke = BatchOps), BenchmarkCategory("c")] public void C_Slab() => Batches(new Slab(_slab), _batch, BigBatch, BatchOps);
+        [Benchmark(OperationsPerInvoke = BatchOps), BenchmarkCategory("c")] public void C_SlabLocal() => Batches(new SlabHandle(_slab.Local()), _batch, BigBatch, BatchOps);
         [Benchmark(OperationsPerInvoke = BatchOps), BenchmarkCategory("c")] public void C_Model() => Batches(new Model(_model), _batch, BigBatch, BatchOps);
         [Benchmark(OperationsPerInvoke = BatchOps), BenchmarkCategory("c")] public void C_Malloc() => Batches(new Malloc(), _batch, BigBatch, BatchOps);
         [Benchmark(OperationsPerInvoke = BatchOps), BenchmarkCategory("c")] public void C_GcNew() => GcBatches(_gcBatch, BigBatch, BatchOps);
@@ -153,6 +156,8 @@ namespace SimpleCache.Bench
         public void D_Bare() => Two(() => Batches(new Bare(_bare), _batch, SmallBatch, BatchOps), () => Batches(new Bare(_bare2), _batch2, SmallBatch, BatchOps));
         [Benchmark(OperationsPerInvoke = 2 * BatchOps), BenchmarkCategory("d")]
         public void D_Slab() => Two(() => Batches(new Slab(_slab), _batch, SmallBatch, BatchOps), () => Batches(new Slab(_slab), _batch2, SmallBatch, BatchOps));
+        [Benchmark(OperationsPerInvoke = 2 * BatchOps), BenchmarkCategory("d")]
+        public void D_SlabLocal() => Two(() => Batches(new SlabHandle(_slab.Local()), _batch, SmallBatch, BatchOps), () => Batches(new SlabHandle(_slab.Local()), _batch2, SmallBatch, BatchOps));
         [Benchmark(OperationsPerInvoke = 2 * BatchOps), BenchmarkCategory("d")]
         public void D_Model() => Two(() => Batches(new Model(_model), _batch, SmallBatch, BatchOps), () => Batches(new Model(_model), _batch2, SmallBatch, BatchOps));
         [Benchmark(OperationsPerInvoke = 2 * BatchOps), BenchmarkCategory("d")]

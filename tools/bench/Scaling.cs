@@ -27,6 +27,7 @@ namespace SimpleCache.Bench
             void** b1 = (void**)NativeMemory.AlignedAlloc(1024 * 8, 4096), b2 = (void**)NativeMemory.AlignedAlloc(1024 * 8, 4096);
             var slab = new SimpleCache.Slab.SlabCache("scaling", 64);
             results.Add(("SimpleCache.Slab", Gain(b => Patterns.Batches(new Slab(slab), b, 1000, Rounds * 1000), b1, b2)));
+            results.Add(("SimpleCache.Slab, a thread's handle", Gain(b => Patterns.Batches(new SlabHandle(slab.Local()), b, 1000, Rounds * 1000), b1, b2)));
             results.Add(("glibc malloc", Gain(b => Patterns.Batches(new Malloc(), b, 1000, Rounds * 1000), b1, b2)));
             using (var kernel = new ModelKernel(new KernelOptions { Cpus = 2, MemoryMiB = 64 }).Enter())
             {
