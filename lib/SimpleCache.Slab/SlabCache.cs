@@ -345,7 +345,7 @@ namespace SimpleCache.Slab
             for (int w = words - 1; w >= 0; w--)
                 for (ulong bits = free[w]; bits != 0; bits &= ~(1UL << (63 - BitOperations.LeadingZeroCount(bits))))
                 {
-                    byte* obj = first + (long)((w << 6) + 63 - BitOperations.LeadingZeroCount(bits)) * SlotSize;
+                    byte* obj = ObjectAt(slab, (w << 6) + 63 - BitOperations.LeadingZeroCount(bits));
                     *(void**)(obj + _freeOffset) = list;
                     list = obj;
                 }
@@ -759,12 +759,11 @@ namespace SimpleCache.Slab
                 return slab;
             }
             *slab = default;
-            byte* first = (byte*)slab + _firstObject;
             // allocate_slab(): the freelist in address order, each object constructed once.
             void* list = null;
             for (int i = ObjectsPerSlab - 1; i >= 0; i--)
             {
-                byte* obj = first + (long)i * SlotSize + _objectOffset;
+                byte* obj = ObjectAt(slab, i);
                 _ctor?.Invoke(obj);
                 *(void**)(obj + _freeOffset) = list;
                 list = obj;
@@ -799,14 +798,21 @@ namespace SimpleCache.Slab
         private void ReleaseSlab(SlabHeader* slab)
         {
             Interlocked.Decrement(ref _slabs);
+            Arena arena = ArenaOf(slab) ?? throw new InvalidOperationException($"{Name}: slab 0x{(nint)slab:x} is in none of the cache's arenas");
+            arena.Give(slab);
+        }
+
+        // The cache's arena that holds this address, or null.
+        private Arena ArenaOf(SlabHeader* slab)
+        {
             foreach (Arena arena in _arenas)
                 if (arena.Contains(slab))
-                {
-                    arena.Give(slab);
-                    return;
-                }
-            throw new InvalidOperationException($"{Name}: slab 0x{(nint)slab:x} is in none of the cache's arenas");
+                    return arena;
+            return null;
         }
+
+        // The i-th object of a slab: after the header, i slots in, past the slot's left red zone.
+        private byte* ObjectAt(SlabHeader* slab, int i) => (byte*)slab + _firstObject + (long)i * SlotSize + _redLeft;
 
         // Arenas with no slab in use go back to the system.
         private void ReleaseEmptyArenas()
@@ -880,7 +886,7 @@ namespace SimpleCache.Slab
                         free.Add((nint)o);
                     for (int i = 0; i < ObjectsPerSlab && leaked.Count < LeakReport.MaxListed; i++)
                     {
-                        nint obj = (nint)((byte*)slab + _firstObject + (long)i * SlotSize + _objectOffset);
+                        nint obj = (nint)ObjectAt(slab, i);
                         if (!free.Contains(obj))
                             leaked.Add(obj);
                     }

@@ -175,11 +175,10 @@ namespace SimpleCache.Slab
         private const int TrackBytes = 16;   // struct Track { int Site; int Thread; long Ticks }
 
         private SlabDebugFlags _debug;
-        private int _redLeft;                // bytes of red zone before each object (0 without Z)
+        private int _redLeft;                // bytes of red zone before each object (0 without Z): the object's offset in its slot
         private int _inuse;                  // the object and its right red zone (SLUB's s->inuse)
         private int _trackOffset;            // where the two tracks start, from the object
         private int _objectEnd;              // the end of the slot's metadata, from the object
-        private int _objectOffset;           // the object's offset in its slot (= _redLeft)
         private bool _objectPoison;          // P without a constructor (SLUB's __OBJECT_POISON)
         private SlabHeader* _dPartial, _dFull, _dDisabled;
         private int _dEmpty;
@@ -202,7 +201,6 @@ namespace SimpleCache.Slab
         private int DebugLayout(int objectSize)
         {
             _redLeft = Has(SlabDebugFlags.RedZone) ? AlignUp(sizeof(void*), Align) : 0;
-            _objectOffset = _redLeft;
             int size = AlignUp(objectSize, sizeof(void*));
             if (Has(SlabDebugFlags.RedZone) && size == objectSize)
                 size += sizeof(void*);
@@ -232,7 +230,7 @@ namespace SimpleCache.Slab
             if (Has(SlabDebugFlags.Poison))
             {
                 byte* end = (byte*)slab + SlabBytes;
-                byte* pad = (byte*)slab + _firstObject + (long)ObjectsPerSlab * SlotSize;
+                byte* pad = SlabPadding(slab);
                 new Span<byte>(pad, (int)(end - pad)).Fill(PoisonInUse);
             }
         }
@@ -318,7 +316,7 @@ namespace SimpleCache.Slab
             {
                 byte* obj = (byte*)pointer;
                 SlabHeader* slab = (SlabHeader*)((nint)obj & _slabMask);
-                if (!_arenas.Any(a => a.Contains(slab)) || slab->List is not (SlabList.Partial or SlabList.Full or SlabList.Disabled) || !IsObjectOf(slab, obj))
+                if (ArenaOf(slab) == null || slab->List is not (SlabList.Partial or SlabList.Full or SlabList.Disabled) || !IsObjectOf(slab, obj))
                     reports.Add(Report(SlabProblem.InvalidPointer, null, obj, 0, -1, -1,
                         $"Invalid object pointer 0x{(nint)obj:x}", $"Object at 0x{(nint)obj:x} not freed"));
                 else if (slab->List == SlabList.Disabled)
@@ -372,10 +370,13 @@ namespace SimpleCache.Slab
             Link(ref _dDisabled, slab, SlabList.Disabled);
         }
 
+        // The bytes after the slab's last slot.
+        private byte* SlabPadding(SlabHeader* slab) => (byte*)slab + _firstObject + (long)ObjectsPerSlab * SlotSize;
+
         // check_valid_pointer(): the start of an object of this slab.
         private bool IsObjectOf(SlabHeader* slab, byte* p)
         {
-            long offset = p - ((byte*)slab + _firstObject + _objectOffset);
+            long offset = p - ObjectAt(slab, 0);
             return offset >= 0 && offset < (long)ObjectsPerSlab * SlotSize && offset % SlotSize == 0;
         }
 
@@ -425,7 +426,7 @@ namespace SimpleCache.Slab
         {
             if (!Has(SlabDebugFlags.Poison))
                 return;
-            byte* pad = (byte*)slab + _firstObject + (long)ObjectsPerSlab * SlotSize;
+            byte* pad = SlabPadding(slab);
             int length = (int)((byte*)slab + SlabBytes - pad);
             var span = new Span<byte>(pad, length);
             int first = span.IndexOfAnyExcept(PoisonInUse);
@@ -459,7 +460,7 @@ namespace SimpleCache.Slab
                             free.Add((nint)p);
                         for (int i = 0; i < ObjectsPerSlab; i++)
                         {
-                            byte* obj = (byte*)slab + _firstObject + _objectOffset + (long)i * SlotSize;
+                            byte* obj = ObjectAt(slab, i);
                             CheckObject(slab, obj, free.Contains((nint)obj) ? RedInactive : RedActive, reports);
                         }
                         SlabPadCheck(slab, reports);

@@ -17,8 +17,8 @@ namespace SimpleCache.Model.Mm
     /// <summary>All slab caches of one model kernel, and the page allocator under them.</summary>
     public sealed unsafe class SlabAllocator
     {
-        private readonly object _slabMutex = new();
-        private readonly HashSet<string> _debugfsSlab = new();   // /sys/kernel/debug/slab/'s directories, by name   // slab_mutex: guards _caches and the kmalloc caches (lock order: mm/Slub.cs)
+        private readonly object _slabMutex = new();   // slab_mutex: guards _caches, the kmalloc caches and _debugfsSlab (lock order: mm/Slub.cs)
+        private readonly HashSet<string> _debugfsSlab = new();   // /sys/kernel/debug/slab/'s directories, by name
         private readonly List<SlabCache> _caches = new();
         private readonly SlubDebugOption _debugOption;
         private int _nextCpu;

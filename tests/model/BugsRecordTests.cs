@@ -27,7 +27,7 @@ namespace SimpleCache.Model.Tests
         private static string Data => Path.Combine(AppContext.BaseDirectory, "data", "bugs");
 
         public static IEnumerable<object[]> Records() =>
-            Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "data", "bugs"), "*.txt").Select(f => new object[] { Path.GetFileName(f) }).OrderBy(f => (string)f[0]);
+            Directory.GetFiles(Data, "*.txt").Select(f => new object[] { Path.GetFileName(f) }).OrderBy(f => (string)f[0]);
 
         [Fact]
         public void EveryScenarioOfMakeTestHasARecordOnBothKernels()
