@@ -223,6 +223,37 @@ namespace SimpleCache.Slab.Tests
         }
 
         [Fact]
+        public void EmptySlabsBeyondThePoolLimitGoBackToTheirArenaConstructed()
+        {
+            int built = 0;
+            using var cache = new SlabCache<Obj64>("pool-limit", options: new SlabCacheOptions
+            {
+                MinPartial = 2,
+                PoolLimit = 3,
+                Constructor = _ => Interlocked.Increment(ref built),
+            });
+            SlabCache u = cache.Untyped;
+            int perSlab = u.ObjectsPerSlab;
+            var objects = Enumerable.Range(0, perSlab * 10).Select(_ => (nint)cache.Alloc()).ToList();
+            Assert.Equal(10, u.Slabs);
+            foreach (nint o in objects)
+                cache.Free((Obj64*)o);
+            // The active slab, min_partial empty ones with the thread, the pool's limit: the
+            // other 4 went back to the arena.
+            Assert.Equal(1 + 2 + 3, u.Slabs);
+            Assert.Equal(3, u.PoolSlabs);
+            Assert.Equal(10L * u.SlabBytes, u.Bytes);
+            // Allocating as many again takes the arena's slabs as they were: no slab made, no
+            // constructor run, and the same addresses.
+            var again = Enumerable.Range(0, perSlab * 10).Select(_ => (nint)cache.Alloc()).ToList();
+            Assert.Equal(10, u.SlabsMade);
+            Assert.Equal(10 * perSlab, built);
+            Assert.Equal(objects.ToHashSet(), again.ToHashSet());
+            foreach (nint o in again)
+                cache.Free((Obj64*)o);
+        }
+
+        [Fact]
         public void ShrinkGivesAnArenaNoSlabUsesBackToTheSystem()
         {
             using var cache = new SlabCache<Obj64>("arenas", options: new SlabCacheOptions { MinPartial = 0, PoolLimit = 0 });

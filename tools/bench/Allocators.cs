@@ -23,10 +23,12 @@ namespace SimpleCache.Bench
     /// The practical floor: an intrusive freelist over one preallocated block, no checks, no
     /// thread safety (each thread gets its own).
     /// </summary>
+    /// Its head has a cache line of its own, so that two threads' lists share none.
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
     internal sealed unsafe class BareFreelist : IDisposable
     {
-        private readonly byte* _memory;
-        public void* Head;
+        [FieldOffset(0)] private readonly byte* _memory;
+        [FieldOffset(64)] public void* Head;
 
         public BareFreelist(int objects)
         {

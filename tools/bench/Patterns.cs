@@ -65,7 +65,7 @@ namespace SimpleCache.Bench
         // ---------------------------------------------------------------- the loops
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Pairs<T>(T a, int n) where T : struct, IAllocator
+        internal static void Pairs<T>(T a, int n) where T : struct, IAllocator
         {
             for (int i = 0; i < n; i++)
                 a.Free(a.Alloc());

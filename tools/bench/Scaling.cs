@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
-// Pattern (d) measured in pairs: pattern (b) on one thread, then at once on two, fifteen times
-// over, and the median of the fifteen throughput ratios. This machine's two CPUs are virtual and
-// share their host: how much a second thread gains swings from one second to the next, so two
-// BenchmarkDotNet rows measured a minute apart compare different machines; a ratio of two runs
-// back to back does not. The same pairs of a pure computation give the machine's ceiling.
+// Ratios measured in pairs. This machine's two CPUs are virtual and share their host: its speed
+// swings from one second to the next, so two BenchmarkDotNet rows measured a minute apart
+// compare different machines; runs back to back, interleaved, do not.
+//
+//   Ratios():  patterns (a), (b) and (c), the bare freelist and the slab cache (plain, and
+//              through a thread's handle) one after another, fifteen rounds; the median of each
+//              allocator's fifteen ratios to the bare freelist of its own round.
+//   Measure(): pattern (d), pattern (b) on one thread and then at once on two, fifteen rounds,
+//              every allocator in each round; the median of the fifteen throughput ratios. The
+//              same pairs of a pure computation give the machine's ceiling for code that touches
+//              no memory, and a bare freelist per thread (each on its own lines) its ceiling for
+//              an allocator's work: loads and stores to a thread's own cache lines.
 
 using System;
 using System.Collections.Generic;
@@ -21,48 +28,100 @@ namespace SimpleCache.Bench
     {
         private const int Rounds = 2_000, Pairs = 15;
 
-        public static List<(string Name, double Gain)> Measure()
+        private delegate void Work(void** batch);
+
+        /// <summary>Patterns (a) to (c), in pairs: each slab allocator's median ratio to the bare freelist.</summary>
+        public static List<(string Pattern, double Slab, double Handle)> Ratios()
         {
-            var results = new List<(string, double)>();
-            void** b1 = (void**)NativeMemory.AlignedAlloc(1024 * 8, 4096), b2 = (void**)NativeMemory.AlignedAlloc(1024 * 8, 4096);
-            var slab = new SimpleCache.Slab.SlabCache("scaling", 64);
-            results.Add(("SimpleCache.Slab", Gain(b => Patterns.Batches(new Slab(slab), b, 1000, Rounds * 1000), b1, b2)));
-            results.Add(("SimpleCache.Slab, a thread's handle", Gain(b => Patterns.Batches(new SlabHandle(slab.Local()), b, 1000, Rounds * 1000), b1, b2)));
-            results.Add(("glibc malloc", Gain(b => Patterns.Batches(new Malloc(), b, 1000, Rounds * 1000), b1, b2)));
-            using (var kernel = new ModelKernel(new KernelOptions { Cpus = 2, MemoryMiB = 64 }).Enter())
+            var results = new List<(string, double, double)>();
+            using var bare = new BareFreelist(Patterns.BigBatch + 16);
+            var slab = new SimpleCache.Slab.SlabCache("pairs", 64);
+            SimpleCache.Slab.SlabLocal local = slab.Local();
+            void** p = (void**)NativeMemory.Alloc((nuint)Patterns.BigBatch * (nuint)sizeof(void*));
+            var patterns = new (string Name, Work Bare, Work Slab, Work Handle)[]
             {
-                SimpleCache.Model.Mm.SlabCache model = kernel.Slab.Create("scaling", 64, 0, CacheFlags.None, 0);
-                results.Add(("model kmem_cache", Gain(b => Patterns.Batches(new Model(model), b, 1000, Rounds * 1000), b1, b2)));
+                ("a", _ => Patterns.Pairs(new Bare(bare), Patterns.PairsA * 10), _ => Patterns.Pairs(new Slab(slab), Patterns.PairsA * 10),
+                    _ => Patterns.Pairs(new SlabHandle(local), Patterns.PairsA * 10)),
+                ("b", b => Patterns.Batches(new Bare(bare), b, Patterns.SmallBatch, Patterns.BatchOps * 10),
+                    b => Patterns.Batches(new Slab(slab), b, Patterns.SmallBatch, Patterns.BatchOps * 10),
+                    b => Patterns.Batches(new SlabHandle(local), b, Patterns.SmallBatch, Patterns.BatchOps * 10)),
+                ("c", b => Patterns.Batches(new Bare(bare), b, Patterns.BigBatch, Patterns.BatchOps * 10),
+                    b => Patterns.Batches(new Slab(slab), b, Patterns.BigBatch, Patterns.BatchOps * 10),
+                    b => Patterns.Batches(new SlabHandle(local), b, Patterns.BigBatch, Patterns.BatchOps * 10)),
+            };
+            foreach (var (name, w0, w1, w2) in patterns)
+            {
+                for (int i = 0; i < 5; i++)   // warm up: the slabs, and tiering (its compiles run in the background)
+                {
+                    w0(p); w1(p); w2(p);
+                    Thread.Sleep(100);
+                }
+                var plain = new List<double>();
+                var handle = new List<double>();
+                for (int i = 0; i < Pairs; i++)
+                {
+                    double floor = Time(() => w0(p));
+                    plain.Add(Time(() => w1(p)) / floor);
+                    handle.Add(Time(() => w2(p)) / floor);
+                }
+                results.Add((name, Median(plain), Median(handle)));
             }
-            results.Add(("a pure computation (the machine's ceiling)", Gain(_ => Compute(), b1, b2)));
-            NativeMemory.AlignedFree(b1);
-            NativeMemory.AlignedFree(b2);
+            NativeMemory.Free(p);
+            slab.Destroy();
             return results;
         }
 
-        private delegate void Work(void** batch);
-
-        private static double Gain(Work work, void** b1, void** b2)
+        /// <summary>Pattern (d), in pairs: each allocator's median gain from a second thread.</summary>
+        public static List<(string Name, double Gain)> Measure()
         {
-            work(b1);   // warm up: tiering, first slabs
-            var ratios = new List<double>();
-            for (int i = 0; i < Pairs; i++)
+            void** b1 = (void**)NativeMemory.AlignedAlloc(1024 * 8, 4096), b2 = (void**)NativeMemory.AlignedAlloc(1024 * 8, 4096);
+            var slab = new SimpleCache.Slab.SlabCache("scaling", 64);
+            // One bare freelist per thread, each in its own memory (the two threads pick theirs by batch).
+            using BareFreelist bare1 = new(1024), bare2 = new(1024);
+            using var kernel = new ModelKernel(new KernelOptions { Cpus = 2, MemoryMiB = 64 }).Enter();
+            SimpleCache.Model.Mm.SlabCache model = kernel.Slab.Create("scaling", 64, 0, CacheFlags.None, 0);
+            var work = new (string Name, Work Work)[]
             {
-                long one = Time(() => work(b1));
-                long two = Time(() =>
-                {
-                    var other = new Thread(() => work(b2));
-                    other.Start();
-                    work(b1);
-                    other.Join();
-                });
-                ratios.Add(2.0 * one / two);   // twice the work in the time of two
+                ("SimpleCache.Slab", b => Patterns.Batches(new Slab(slab), b, 1000, Rounds * 1000)),
+                ("SimpleCache.Slab, a thread's handle", b => Patterns.Batches(new SlabHandle(slab.Local()), b, 1000, Rounds * 1000)),
+                ("glibc malloc", b => Patterns.Batches(new Malloc(), b, 1000, Rounds * 1000)),
+                ("model kmem_cache", b => Patterns.Batches(new Model(model), b, 1000, Rounds * 1000)),
+                ("a bare freelist per thread (the machine's ceiling for an allocator)", b => Patterns.Batches(new Bare(b == b1 ? bare1 : bare2), b, 1000, Rounds * 1000)),
+                ("a pure computation (the machine's ceiling)", _ => Compute()),
+            };
+            for (int i = 0; i < 3; i++)   // warm up: the first slabs, and tiering (its compiles run in the background)
+            {
+                foreach (var (_, w) in work)
+                    w(b1);
+                Thread.Sleep(100);
             }
-            ratios.Sort();
-            return ratios[Pairs / 2];
+            var ratios = work.Select(_ => new List<double>()).ToArray();
+            for (int i = 0; i < Pairs; i++)
+                for (int k = 0; k < work.Length; k++)
+                {
+                    Work w = work[k].Work;
+                    double one = Time(() => w(b1));
+                    double two = Time(() =>
+                    {
+                        var other = new Thread(() => w(b2));
+                        other.Start();
+                        w(b1);
+                        other.Join();
+                    });
+                    ratios[k].Add(2.0 * one / two);   // twice the work in the time of two
+                }
+            NativeMemory.AlignedFree(b1);
+            NativeMemory.AlignedFree(b2);
+            return work.Select((w, k) => (w.Name, Median(ratios[k]))).ToList();
         }
 
-        private static long Time(Action action)
+        private static double Median(List<double> values)
+        {
+            values.Sort();
+            return values[values.Count / 2];
+        }
+
+        private static double Time(Action action)
         {
             long start = Stopwatch.GetTimestamp();
             action();
