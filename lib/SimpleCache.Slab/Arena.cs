@@ -1,10 +1,22 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
-// Where slabs come from: blocks of at least 1 MiB from the system, aligned to the slab size, cut
-// into slabs as they are needed (the page allocator's part in the kernel). A slab must be aligned
-// to its size so that an object's slab is its address masked; one large aligned block per many
-// slabs keeps what the alignment costs small (at most one slab's worth per block, and only
-// address space: pages no slab was cut from are never touched).
+// Where slabs come from: blocks of 4 MiB or more from the system, aligned to their own size, cut
+// into slabs as they are needed (the page allocator's part in the kernel).
+//
+// A slab's metadata is not in the slab. SLUB keeps struct slab in the memory map, the array of
+// struct page that describes every page frame, so that a slab's whole memory holds objects
+// (order_objects() is slab size / object size, nothing reserved) and virt_to_slab() finds the
+// metadata from any address in it. An arena does the same: its first slabs hold an array of
+// SlabHeader, one per slab of the arena (the arena's memory map), and an address's header is
+//
+//   arena  = address & ~(arena bytes - 1)                 (an arena is aligned to its size)
+//   header = arena + ((address - arena) >> slab shift) * sizeof(SlabHeader)
+//
+// The headers are then 64 bytes apart, in few pages, as struct slab is. (They were the first 64
+// bytes of each slab before, every one at the same offset of a 16 KiB-aligned block: lines that
+// fall in one set of the CPU's caches and evict one another; and a slab of 64-byte objects held
+// 255 where SLUB's holds 256.) Only the header pages of slabs cut so far are touched: the
+// address space of the rest, and of slabs not cut yet, costs no memory.
 
 using System;
 using System.Runtime.InteropServices;
@@ -13,28 +25,35 @@ namespace SimpleCache.Slab
 {
     internal sealed unsafe class Arena : IDisposable
     {
-        private const int MinBytes = 1 << 20;
+        private const int MinBytes = 4 << 20;
         private readonly byte* _base;
-        private readonly int _slabBytes;
-        private readonly int _slabs;
-        private int _carved;
+        private readonly int _slabShift;
+        private readonly int _slabs;        // slabs in the arena, the header slabs included
+        private readonly int _firstSlab;    // the first slab after the headers
+        private int _carved;                // slabs cut so far, from _firstSlab on
         private int _inUse;
         private SlabHeader* _free;
 
-        private Arena(byte* memory, int slabBytes, int slabs)
+        private Arena(byte* memory, int slabShift, int slabs, int firstSlab)
         {
             _base = memory;
-            _slabBytes = slabBytes;
+            _slabShift = slabShift;
             _slabs = slabs;
+            _firstSlab = firstSlab;
         }
 
-        /// <summary>A new arena for slabs of <paramref name="slabBytes"/>, or null when the system has no memory.</summary>
+        /// <summary>The size of every arena of a cache whose slabs are <paramref name="slabBytes"/>: a power of two, at least four slabs.</summary>
+        public static long BytesFor(int slabBytes) => Math.Max(MinBytes, 4L * slabBytes);
+
+        /// <summary>A new arena for slabs of <paramref name="slabBytes"/> (a power of two), or null when the system has no memory.</summary>
         public static Arena Create(int slabBytes)
         {
-            int slabs = Math.Max(1, MinBytes / slabBytes);
+            long bytes = BytesFor(slabBytes);
+            int slabs = (int)(bytes / slabBytes);
+            int headerSlabs = (int)((slabs * (long)sizeof(SlabHeader) + slabBytes - 1) / slabBytes);
             try
             {
-                return new Arena((byte*)NativeMemory.AlignedAlloc((nuint)slabs * (nuint)slabBytes, (nuint)slabBytes), slabBytes, slabs);
+                return new Arena((byte*)NativeMemory.AlignedAlloc((nuint)bytes, (nuint)bytes), System.Numerics.BitOperations.Log2((uint)slabBytes), slabs, headerSlabs);
             }
             catch (OutOfMemoryException)
             {
@@ -42,15 +61,15 @@ namespace SimpleCache.Slab
             }
         }
 
-        /// <summary>A slab: one given back before (<paramref name="fresh"/> false), or the next one not cut yet; null when full.</summary>
+        /// <summary>A slab's header: one given back before (<paramref name="fresh"/> false), or the next one not cut yet; null when full.</summary>
         public SlabHeader* Take(out bool fresh)
         {
             SlabHeader* slab = _free;
             fresh = slab == null;
             if (slab != null)
                 _free = slab->Next;
-            else if (_carved < _slabs)
-                slab = (SlabHeader*)(_base + (long)_carved++ * _slabBytes);
+            else if (_firstSlab + _carved < _slabs)
+                slab = (SlabHeader*)_base + _firstSlab + _carved++;
             else
                 return null;
             _inUse++;
@@ -64,12 +83,19 @@ namespace SimpleCache.Slab
             _inUse--;
         }
 
-        public bool Contains(SlabHeader* slab) => (byte*)slab >= _base && (byte*)slab < _base + (long)_slabs * _slabBytes;
+        /// <summary>Whether the header is one of this arena's slabs'.</summary>
+        public bool Contains(SlabHeader* slab) => slab >= (SlabHeader*)_base + _firstSlab && slab < (SlabHeader*)_base + _firstSlab + _carved;
+
+        /// <summary>Whether the address is in one of the slabs cut from this arena (not in its headers).</summary>
+        public bool ContainsAddress(byte* p) => p >= _base + ((long)_firstSlab << _slabShift) && p < _base + ((long)(_firstSlab + _carved) << _slabShift);
 
         public bool Empty => _inUse == 0;
 
-        /// <summary>Slabs cut from the arena so far (in use or kept for reuse): the pages it has touched.</summary>
-        public int Carved => _carved;
+        /// <summary>
+        /// Bytes the arena has touched: the slabs cut so far (in use or kept for reuse), and the
+        /// pages of their headers.
+        /// </summary>
+        public long Bytes => ((long)_carved << _slabShift) + ((long)(_firstSlab + _carved) * sizeof(SlabHeader) + SlabCache.PageSize - 1) / SlabCache.PageSize * SlabCache.PageSize;
 
         public void Dispose() => NativeMemory.AlignedFree(_base);
     }

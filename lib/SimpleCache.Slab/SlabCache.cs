@@ -90,7 +90,6 @@ namespace SimpleCache.Slab
     {
         /// <summary>The page: slabs are 2^order of them.</summary>
         public const int PageSize = 4096;
-        private const int HeaderSize = 64;
         private const int MaxOrder = 10;
 
         [ThreadStatic] private static ThreadCache[] t_byId;
@@ -101,9 +100,9 @@ namespace SimpleCache.Slab
         private static int s_nextId;
 
         private readonly int _id;
-        private readonly nint _slabMask;
+        private readonly nint _arenaLow;      // an arena's bytes - 1: the bits of an address within its arena
+        private readonly int _slabShift;      // log2 of a slab's bytes
         private int _freeOffset;
-        private readonly int _firstObject;
         private readonly SlabConstructor _ctor;
         private readonly int _minPartial;
         private readonly int _poolLimit;
@@ -151,13 +150,13 @@ namespace SimpleCache.Slab
                 size = Math.Max(size, sizeof(void*));
             }
             SlotSize = AlignUp(size, Align);
-            _firstObject = AlignUp(HeaderSize, Align);
-            Order = CalculateOrder(SlotSize, _firstObject, options.MinSlabOrder);
+            Order = CalculateOrder(SlotSize, 0, options.MinSlabOrder);
             if (Order < 0)
                 throw new ArgumentOutOfRangeException(nameof(objectSize), objectSize, $"no slab up to order {MaxOrder} holds an object of {objectSize} bytes");
             SlabBytes = PageSize << Order;
-            _slabMask = ~(nint)(SlabBytes - 1);
-            ObjectsPerSlab = (SlabBytes - _firstObject) / SlotSize;
+            _slabShift = BitOperations.Log2((uint)SlabBytes);
+            _arenaLow = (nint)(Arena.BytesFor(SlabBytes) - 1);
+            ObjectsPerSlab = SlabBytes / SlotSize;
             // A debug cache has no per-thread caches: no id, so Alloc and Free never take the
             // fast paths (which would read a slab header before any check of the pointer).
             if (_debug == SlabDebugFlags.None)
@@ -202,7 +201,7 @@ namespace SimpleCache.Slab
             get
             {
                 lock (_lock)
-                    return _arenas.Sum(a => (long)a.Carved) * SlabBytes;
+                    return _arenas.Sum(a => a.Bytes);
             }
         }
 
@@ -335,7 +334,7 @@ namespace SimpleCache.Slab
             int words = (ObjectsPerSlab + 63) >> 6;
             ulong* free = stackalloc ulong[words];
             new Span<ulong>(free, words).Clear();
-            byte* first = (byte*)slab + _firstObject;
+            byte* first = MemoryOf(slab);
             for (void* o = slab->LocalFree; o != null; o = *(void**)((byte*)o + _freeOffset))
             {
                 int i = (int)(((byte*)o - first) / SlotSize);
@@ -360,7 +359,7 @@ namespace SimpleCache.Slab
         {
             if (obj == null)
                 return;
-            SlabHeader* slab = (SlabHeader*)((nint)obj & _slabMask);
+            SlabHeader* slab = HeaderOf(obj);
             ThreadCache[] byId = t_byId;
             if (byId != null && (uint)_id < (uint)byId.Length && byId[_id] is { } tc)
             {
@@ -398,7 +397,7 @@ namespace SimpleCache.Slab
         [MethodImpl(MethodImplOptions.NoInlining)]
         internal void FreeNotActive(ThreadCache tc, void* obj)
         {
-            SlabHeader* slab = (SlabHeader*)((nint)obj & _slabMask);
+            SlabHeader* slab = HeaderOf(obj);
             if (slab->Owner == tc.Token)
                 FreeOwned(tc, slab, obj);
             else
@@ -424,7 +423,8 @@ namespace SimpleCache.Slab
         }
 
         internal int FreeOffset => _freeOffset;
-        internal nint SlabMask => _slabMask;
+        internal nint ArenaLow => _arenaLow;
+        internal int SlabShift => _slabShift;
 
         /// <summary>
         /// The calling thread's own handle on the cache (its per-thread slabs, as SLUB's
@@ -795,7 +795,7 @@ namespace SimpleCache.Slab
             arena.Give(slab);
         }
 
-        // The cache's arena that holds this address, or null.
+        // The cache's arena whose slab this header describes, or null.
         private Arena ArenaOf(SlabHeader* slab)
         {
             foreach (Arena arena in _arenas)
@@ -804,8 +804,30 @@ namespace SimpleCache.Slab
             return null;
         }
 
-        // The i-th object of a slab: after the header, i slots in, past the slot's left red zone.
-        private byte* ObjectAt(SlabHeader* slab, int i) => (byte*)slab + _firstObject + (long)i * SlotSize + _redLeft;
+        // Whether the address is in one of the cache's slabs.
+        private bool InSlabs(byte* p)
+        {
+            foreach (Arena arena in _arenas)
+                if (arena.ContainsAddress(p))
+                    return true;
+            return false;
+        }
+
+        // The i-th object of a slab: i slots in, past the slot's left red zone.
+        private byte* ObjectAt(SlabHeader* slab, int i) => MemoryOf(slab) + (long)i * SlotSize + _redLeft;
+
+        // virt_to_slab(): the header of the slab an address of it is in (Arena.cs). Only for an
+        // address of one of the cache's slabs: any other may lead to memory nobody mapped.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static SlabHeader* HeaderOf(void* p, nint arenaLow, int slabShift) =>
+            (SlabHeader*)(((nint)p & ~arenaLow) + ((((nint)p & arenaLow) >> slabShift) << 6));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private SlabHeader* HeaderOf(void* p) => HeaderOf(p, _arenaLow, _slabShift);
+
+        // slab_address(): the first byte of a slab's memory, from its header.
+        private byte* MemoryOf(SlabHeader* slab) =>
+            (byte*)((nint)slab & ~_arenaLow) + ((((nint)slab & _arenaLow) >> 6) << _slabShift);
 
         // Arenas with no slab in use go back to the system.
         private void ReleaseEmptyArenas()

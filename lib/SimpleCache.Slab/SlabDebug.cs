@@ -229,7 +229,7 @@ namespace SimpleCache.Slab
             }
             if (Has(SlabDebugFlags.Poison))
             {
-                byte* end = (byte*)slab + SlabBytes;
+                byte* end = MemoryOf(slab) + SlabBytes;
                 byte* pad = SlabPadding(slab);
                 new Span<byte>(pad, (int)(end - pad)).Fill(PoisonInUse);
             }
@@ -315,8 +315,8 @@ namespace SimpleCache.Slab
             lock (_lock)
             {
                 byte* obj = (byte*)pointer;
-                SlabHeader* slab = (SlabHeader*)((nint)obj & _slabMask);
-                if (ArenaOf(slab) == null || slab->List is not (SlabList.Partial or SlabList.Full or SlabList.Disabled) || !IsObjectOf(slab, obj))
+                SlabHeader* slab = InSlabs(obj) ? HeaderOf(obj) : null;
+                if (slab == null || slab->List is not (SlabList.Partial or SlabList.Full or SlabList.Disabled) || !IsObjectOf(slab, obj))
                     reports.Add(Report(SlabProblem.InvalidPointer, null, obj, 0, -1, -1,
                         $"Invalid object pointer 0x{(nint)obj:x}", $"Object at 0x{(nint)obj:x} not freed"));
                 else if (slab->List == SlabList.Disabled)
@@ -371,7 +371,7 @@ namespace SimpleCache.Slab
         }
 
         // The bytes after the slab's last slot.
-        private byte* SlabPadding(SlabHeader* slab) => (byte*)slab + _firstObject + (long)ObjectsPerSlab * SlotSize;
+        private byte* SlabPadding(SlabHeader* slab) => MemoryOf(slab) + (long)ObjectsPerSlab * SlotSize;
 
         // check_valid_pointer(): the start of an object of this slab.
         private bool IsObjectOf(SlabHeader* slab, byte* p)
@@ -427,14 +427,15 @@ namespace SimpleCache.Slab
             if (!Has(SlabDebugFlags.Poison))
                 return;
             byte* pad = SlabPadding(slab);
-            int length = (int)((byte*)slab + SlabBytes - pad);
+            byte* memory = MemoryOf(slab);
+            int length = (int)(memory + SlabBytes - pad);
             var span = new Span<byte>(pad, length);
             int first = span.IndexOfAnyExcept(PoisonInUse);
             if (first < 0)
                 return;
             int last = span.LastIndexOfAnyExcept(PoisonInUse);
-            reports.Add(Report(SlabProblem.SlabPaddingOverwritten, null, (byte*)slab, (int)(pad + first - (byte*)slab), pad[first], PoisonInUse,
-                $"Padding overwritten. 0x{(nint)(pad + first):x}-0x{(nint)(pad + last):x} @offset={(long)(pad + first - (byte*)slab)}",
+            reports.Add(Report(SlabProblem.SlabPaddingOverwritten, null, memory, (int)(pad + first - memory), pad[first], PoisonInUse,
+                $"Padding overwritten. 0x{(nint)(pad + first):x}-0x{(nint)(pad + last):x} @offset={(long)(pad + first - memory)}",
                 $"Restoring slab padding 0x{(nint)(pad + first):x}-0x{(nint)(pad + last):x}=0x{PoisonInUse:x}"));
             span.Slice(first, last - first + 1).Fill(PoisonInUse);
         }
@@ -527,7 +528,7 @@ namespace SimpleCache.Slab
             if (slab != null)
                 text.Append($"Slab 0x{(nint)slab:x} objects={ObjectsPerSlab} used={slab->InUse}\n");
             if (isObject)
-                text.Append($"Object 0x{(nint)obj:x} @offset={(long)(obj - (byte*)slab)}\n");
+                text.Append($"Object 0x{(nint)obj:x} @offset={(long)(obj - MemoryOf(slab))}\n");
             if (allocated != null)
                 text.Append($"Allocated in {allocated}\n");
             if (freed != null)

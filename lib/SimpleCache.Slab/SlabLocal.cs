@@ -21,14 +21,16 @@ namespace SimpleCache.Slab
         private readonly SlabCache _cache;
         private readonly ThreadCache _tc;       // null for a debug cache: every call takes the debug path
         private readonly int _freeOffset;
-        private readonly nint _slabMask;
+        private readonly nint _arenaLow;
+        private readonly int _slabShift;
 
         internal SlabLocal(SlabCache cache, ThreadCache tc)
         {
             _cache = cache;
             _tc = tc;
             _freeOffset = cache.FreeOffset;
-            _slabMask = cache.SlabMask;
+            _arenaLow = cache.ArenaLow;
+            _slabShift = cache.SlabShift;
         }
 
         /// <summary>The cache.</summary>
@@ -60,7 +62,7 @@ namespace SimpleCache.Slab
             if (tc != null && obj != null)
             {
                 // An object of the thread's active slab goes back on its freelist (do_slab_free()'s fast path).
-                if ((void*)((nint)obj & _slabMask) == tc.Active)
+                if (SlabCache.HeaderOf(obj, _arenaLow, _slabShift) == tc.Active)
                 {
                     *(void**)((byte*)obj + _freeOffset) = tc.Freelist;
                     tc.Freelist = obj;

@@ -39,10 +39,11 @@ namespace SimpleCache.Slab.Tests
             Assert.Equal(64, sizeof(Obj64));
             Assert.Equal(64, u.SlotSize);
             // At least 4 * (fls(cpus) + 1) objects with at most 1/16 wasted, from order 2 (16 KiB):
-            // the 64-byte header leaves room for (16384 - 64) / 64 = 255 objects.
+            // 16384 / 64 = 256 objects, the slab's whole memory (its header is elsewhere, as
+            // struct slab is).
             Assert.Equal(2, u.Order);
             Assert.Equal(16384, u.SlabBytes);
-            Assert.Equal(255, u.ObjectsPerSlab);
+            Assert.Equal(256, u.ObjectsPerSlab);
             var seen = new HashSet<nint>();
             var objects = new List<nint>();
             for (int i = 0; i < 1000; i++)
@@ -51,11 +52,11 @@ namespace SimpleCache.Slab.Tests
                 Assert.True(o != null);
                 Assert.True(seen.Add((nint)o), $"object {i} at 0x{(nint)o:x} handed out twice");
                 Assert.Equal(0, (nint)o % 8);
-                long offset = ((nint)o & (u.SlabBytes - 1)) - 64;
-                Assert.True(offset >= 0 && offset % 64 == 0 && offset / 64 < 255, $"offset {offset} in its slab");
+                long offset = (nint)o & (u.SlabBytes - 1);
+                Assert.True(offset % 64 == 0 && offset / 64 < 256, $"offset {offset} in its slab");
                 objects.Add((nint)o);
             }
-            Assert.Equal(4, u.Slabs);   // ceil(1000 / 255)
+            Assert.Equal(4, u.Slabs);   // ceil(1000 / 256)
             foreach (nint o in objects)
                 cache.Free((Obj64*)o);
         }
@@ -92,8 +93,9 @@ namespace SimpleCache.Slab.Tests
         public void APartlyUsedSlabHandsOutItsFreeObjectsInAddressOrder()
         {
             using var cache = new SlabCache<Obj64>("ordered");
-            var first = Enumerable.Range(0, 255).Select(_ => (nint)cache.Alloc()).ToList();   // one whole slab
-            var second = Enumerable.Range(0, 255).Select(_ => (nint)cache.Alloc()).ToList();  // the active one now
+            int perSlab = cache.Untyped.ObjectsPerSlab;
+            var first = Enumerable.Range(0, perSlab).Select(_ => (nint)cache.Alloc()).ToList();   // one whole slab
+            var second = Enumerable.Range(0, perSlab).Select(_ => (nint)cache.Alloc()).ToList();  // the active one now
             // Free a random half of the first slab, in random order.
             var freed = first.OrderBy(o => o.GetHashCode() * 7919 % 1009).Take(128).ToList();
             foreach (nint o in freed)
@@ -102,8 +104,8 @@ namespace SimpleCache.Slab.Tests
                 cache.Free((Obj64*)o);
             // The second slab is active: its own objects come first (LIFO), then the first slab's,
             // in address order rather than in the order they were freed.
-            var again = Enumerable.Range(0, 255 + 128).Select(_ => (nint)cache.Alloc()).ToList();
-            List<nint> fromFirst = again.Skip(255).ToList();
+            var again = Enumerable.Range(0, perSlab + 128).Select(_ => (nint)cache.Alloc()).ToList();
+            List<nint> fromFirst = again.Skip(perSlab).ToList();
             Assert.Equal(freed.OrderBy(o => o), fromFirst);
             foreach (nint o in again.Concat(first.Except(freed)))
                 cache.Free((Obj64*)o);
@@ -153,8 +155,8 @@ namespace SimpleCache.Slab.Tests
             var again = new HashSet<nint>(Enumerable.Range(0, 2000).Select(_ => (nint)cache.Alloc()));
             Assert.Equal(2000, again.Count);
             Assert.Equal(slabs, u.Slabs);
-            // The active slab's 40 objects never handed out come first, then the freed ones.
-            Assert.Equal(2000 - (255 - 2000 % 255), again.Intersect(objects).Count());
+            // The active slab's 48 objects never handed out come first, then the freed ones.
+            Assert.Equal(2000 - (256 - 2000 % 256), again.Intersect(objects).Count());
             foreach (nint o in again)
                 cache.Free((Obj64*)o);
             Assert.Equal(0, cache.Destroy().Leaked);
@@ -204,7 +206,7 @@ namespace SimpleCache.Slab.Tests
         {
             using var cache = new SlabCache<Obj64>("shrink");
             SlabCache u = cache.Untyped;
-            var objects = Enumerable.Range(0, 255 * 20).Select(_ => (nint)cache.Alloc()).ToList();
+            var objects = Enumerable.Range(0, u.ObjectsPerSlab * 20).Select(_ => (nint)cache.Alloc()).ToList();
             Assert.Equal(20, u.Slabs);
             foreach (nint o in objects)
                 cache.Free((Obj64*)o);
@@ -212,12 +214,13 @@ namespace SimpleCache.Slab.Tests
             int released = cache.Shrink();
             Assert.Equal(19, released);   // all but the active slab
             Assert.Equal(1, u.Slabs);
-            // The 20 slabs came from one arena (1 MiB: 64 of them), which the active slab keeps:
-            // the 19 released stay there for reuse, and nothing new is made for them.
-            Assert.Equal(20L * u.SlabBytes, u.Bytes);
-            var again = Enumerable.Range(0, 255 * 20).Select(_ => (nint)cache.Alloc()).ToList();
+            // The 20 slabs came from one arena (4 MiB: 255 of them after the slab of their
+            // headers), which the active slab keeps: the 19 released stay there for reuse, and
+            // nothing new is made for them. The arena has touched 20 slabs and one page of headers.
+            Assert.Equal(20L * u.SlabBytes + SlabCache.PageSize, u.Bytes);
+            var again = Enumerable.Range(0, u.ObjectsPerSlab * 20).Select(_ => (nint)cache.Alloc()).ToList();
             Assert.Equal(20, u.SlabsMade);
-            Assert.Equal(20L * u.SlabBytes, u.Bytes);
+            Assert.Equal(20L * u.SlabBytes + SlabCache.PageSize, u.Bytes);
             foreach (nint o in again)
                 cache.Free((Obj64*)o);
         }
@@ -242,7 +245,7 @@ namespace SimpleCache.Slab.Tests
             // other 4 went back to the arena.
             Assert.Equal(1 + 2 + 3, u.Slabs);
             Assert.Equal(3, u.PoolSlabs);
-            Assert.Equal(10L * u.SlabBytes, u.Bytes);
+            Assert.Equal(10L * u.SlabBytes + SlabCache.PageSize, u.Bytes);   // and a page of headers
             // Allocating as many again takes the arena's slabs as they were: no slab made, no
             // constructor run, and the same addresses.
             var again = Enumerable.Range(0, perSlab * 10).Select(_ => (nint)cache.Alloc()).ToList();
@@ -258,10 +261,12 @@ namespace SimpleCache.Slab.Tests
         {
             using var cache = new SlabCache<Obj64>("arenas", options: new SlabCacheOptions { MinPartial = 0, PoolLimit = 0 });
             SlabCache u = cache.Untyped;
-            // 100 slabs: two arenas of 64; then every object is freed by a thread that ends.
+            // 300 slabs: two arenas (255 slabs each, after their headers' slab); the full one has
+            // touched 256 headers (four pages), the other 46 (one page). Then every object is
+            // freed by a thread that ends.
             var objects = new List<nint>();
-            RunAndForget(() => objects.AddRange(Enumerable.Range(0, 255 * 100).Select(_ => (nint)cache.Alloc())));
-            Assert.Equal(100L * u.SlabBytes, u.Bytes);
+            RunAndForget(() => objects.AddRange(Enumerable.Range(0, u.ObjectsPerSlab * 300).Select(_ => (nint)cache.Alloc())));
+            Assert.Equal(300L * u.SlabBytes + 5 * SlabCache.PageSize, u.Bytes);
             RunAndForget(() =>
             {
                 foreach (nint o in objects)
@@ -272,8 +277,8 @@ namespace SimpleCache.Slab.Tests
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
             }
-            Assert.Equal(100, u.PoolSlabs);   // the allocating thread ended: all its slabs are the pool's
-            Assert.Equal(100, cache.Shrink());
+            Assert.Equal(300, u.PoolSlabs);   // the allocating thread ended: all its slabs are the pool's
+            Assert.Equal(300, cache.Shrink());
             Assert.Equal(0, u.Slabs);
             Assert.Equal(0, u.Bytes);
         }
@@ -325,7 +330,20 @@ namespace SimpleCache.Slab.Tests
 
         [Fact]
         public void AnObjectLargerThanTheLargestSlabIsRefused() =>
-            Assert.Throws<ArgumentOutOfRangeException>(() => new SlabCache("huge", 4 << 20, null));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new SlabCache("huge", (4 << 20) + 1, null));
+
+        [Fact]
+        public void AnObjectAsLargeAsTheLargestSlabFillsIt()
+        {
+            using var cache = new SlabCache("largest", 4 << 20, null);   // SLUB, too, takes it: one object in an order-10 slab
+            Assert.Equal(10, cache.Order);
+            Assert.Equal(1, cache.ObjectsPerSlab);
+            byte* p = (byte*)cache.Alloc();
+            Assert.True(p != null);
+            p[0] = 1;
+            p[(4 << 20) - 1] = 2;
+            cache.Free(p);
+        }
 
         [Fact]
         public void LargeObjectsGetOneOrAFewPerSlab()
@@ -360,7 +378,7 @@ namespace SimpleCache.Slab.Tests
             listener.Start();
             listener.RecordObservableInstruments();
             Assert.Equal(2, seen["simplecache.slab.slabs"]);
-            Assert.Equal(2 * 16384, seen["simplecache.slab.bytes"]);
+            Assert.Equal(2 * 16384 + SlabCache.PageSize, seen["simplecache.slab.bytes"]);   // two slabs and their headers' page
             Assert.Equal(2, seen["simplecache.slab.slabs_made"]);
             foreach (nint o in objects)
                 cache.Free((Obj64*)o);

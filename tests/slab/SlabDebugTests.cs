@@ -202,12 +202,12 @@ namespace SimpleCache.Slab.Tests
         [Fact]
         public void AWriteIntoTheSlabsPaddingIsFoundByValidate()
         {
-            var (cache, reports) = Debug("pad_overwrite", align: 16);   // 128-byte slots: 64 bytes left in a 16 KiB slab
+            var (cache, reports) = Debug("pad_overwrite");   // 120-byte slots: 16384 = 136 * 120 + 64
             byte* a = (byte*)cache.Alloc();
-            // The slab: 64 bytes of header, then the slots; what is left at the end is padding.
+            // The slab: the slots from its first byte; what is left at the end is padding.
             byte* slab = (byte*)((nint)a & ~(nint)(cache.SlabBytes - 1));
-            int padding = (cache.SlabBytes - 64) % cache.SlotSize;
-            Assert.True(padding > 0);
+            Assert.Equal(120, cache.SlotSize);
+            Assert.Equal(64, cache.SlabBytes % cache.SlotSize);
             slab[cache.SlabBytes - 1] = 0x41;
             Assert.DoesNotContain(cache.Validate(), r => r.Problem != SlabProblem.SlabPaddingOverwritten);
             SlabDebugReport r = Assert.Single(reports);
