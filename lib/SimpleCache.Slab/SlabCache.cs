@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
 // SlabCache: SLUB's idea (mm/slub.c) for .NET code. Objects of one size live in slabs, blocks
-// of 2^order pages aligned to their size, so that an object's slab is its address with the low
-// bits cleared (SLUB's virt_to_slab() looks the page up instead). Where SLUB gives each CPU a
+// of 2^order pages laid out by SLUB's own geometry (SlubGeometry.cs), each described by a header
+// kept beside it, as struct slab is, where an object's address finds it (Arena.cs: SLUB's
+// virt_to_slab()). Where SLUB gives each CPU a
 // slab to allocate from without atomic operations (this_cpu_cmpxchg on c->freelist and c->tid),
 // this allocator gives each thread a ThreadCache: its active slab's free objects, its partial
 // slabs and its full ones, all touched by that thread alone. The kernel pins a CPU's slab with
@@ -62,7 +63,7 @@ namespace SimpleCache.Slab
         public Action<SlabDebugReport> OnReport { get; init; }
     }
 
-    // The first 64 bytes of every slab (SLUB keeps this in struct slab, beside the memory).
+    // A slab's header (SLUB's struct slab): 64 bytes in its arena's array of headers (Arena.cs).
     [StructLayout(LayoutKind.Sequential, Size = 64)]
     internal unsafe struct SlabHeader
     {
@@ -102,7 +103,7 @@ namespace SimpleCache.Slab
         private readonly int _id;
         private readonly nint _arenaLow;      // an arena's bytes - 1: the bits of an address within its arena
         private readonly int _slabShift;      // log2 of a slab's bytes
-        private int _freeOffset;
+        private readonly int _freeOffset;
         private readonly SlabConstructor _ctor;
         private readonly int _minPartial;
         private readonly int _poolLimit;
@@ -126,37 +127,35 @@ namespace SimpleCache.Slab
                 throw new ArgumentOutOfRangeException(nameof(options), options.MinSlabOrder, $"the slab order must be 0 to {MaxOrder}");
             Name = name ?? "slab";
             ObjectSize = objectSize;
-            Align = Math.Max(8, options.Align);
             _ctor = options.Constructor;
             _minPartial = Math.Max(0, options.MinPartial);
             _poolLimit = Math.Max(0, options.PoolLimit);
             _debug = options.Debug ?? SlabDebug.FromEnvironment();
             _onReport = options.OnReport;
 
-            // calculate_sizes(): the free pointer goes in the middle of the object (6.1 and later:
-            // a small overflow of the object before it is less likely to hit it), or after the
-            // object when a constructor's state must survive while the object is free.
-            int size = AlignUp(objectSize, 8);
-            if (_debug != SlabDebugFlags.None)
-                size = DebugLayout(objectSize);
-            else if (_ctor != null)
-            {
-                _freeOffset = size;
-                size += sizeof(void*);
-            }
-            else
-            {
-                _freeOffset = objectSize < sizeof(void*) ? 0 : (objectSize / 2) & ~(sizeof(void*) - 1);
-                size = Math.Max(size, sizeof(void*));
-            }
-            SlotSize = AlignUp(size, Align);
-            Order = CalculateOrder(SlotSize, 0, options.MinSlabOrder);
-            if (Order < 0)
-                throw new ArgumentOutOfRangeException(nameof(objectSize), objectSize, $"no slab up to order {MaxOrder} holds an object of {objectSize} bytes");
+            // SLUB's calculate_sizes() and calculate_order() (SlubGeometry.cs, the computation the
+            // model of the kernel checks against 6.1 and 6.12; 6.12's generation here): the slot,
+            // the free pointer in the middle of the object (or after it, where a constructor's
+            // state or poison must survive while it is free), the debug metadata of the letters
+            // asked for, and the order; each track is this library's 16 bytes, where SLUB's are 32.
+            SlubFlags flags = (Has(SlabDebugFlags.Consistency) ? SlubFlags.ConsistencyChecks : 0) | (Has(SlabDebugFlags.RedZone) ? SlubFlags.RedZone : 0)
+                | (Has(SlabDebugFlags.Poison) ? SlubFlags.Poison : 0) | (Has(SlabDebugFlags.StoreUser) ? SlubFlags.StoreUser : 0);
+            SlubLayout layout = SlubGeometry.Calculate(SlubVersion.V6_12, (uint)objectSize, (uint)options.Align, flags, _ctor != null,
+                Environment.ProcessorCount, options.MinSlabOrder, TrackBytes)
+                ?? throw new ArgumentOutOfRangeException(nameof(objectSize), objectSize, $"no slab up to order {MaxOrder} holds an object of {objectSize} bytes");
+            Align = (int)layout.Align;
+            SlotSize = (int)layout.Size;
+            Order = layout.Order;
             SlabBytes = PageSize << Order;
+            ObjectsPerSlab = (int)layout.ObjectsPerSlab;
+            _freeOffset = (int)layout.Offset;
+            _redLeft = (int)layout.RedLeftPad;
+            _inuse = (int)layout.Inuse;
+            _trackOffset = (int)layout.InfoEnd;
+            _objectEnd = _trackOffset + (Has(SlabDebugFlags.StoreUser) ? 2 * TrackBytes : 0);
+            _objectPoison = (layout.Flags & SlubFlags.ObjectPoison) != 0;
             _slabShift = BitOperations.Log2((uint)SlabBytes);
             _arenaLow = (nint)(Arena.BytesFor(SlabBytes) - 1);
-            ObjectsPerSlab = SlabBytes / SlotSize;
             // A debug cache has no per-thread caches: no id, so Alloc and Free never take the
             // fast paths (which would read a slab header before any check of the pointer).
             if (_debug == SlabDebugFlags.None)
@@ -203,29 +202,6 @@ namespace SimpleCache.Slab
                 lock (_lock)
                     return _arenas.Sum(a => a.Bytes);
             }
-        }
-
-        // calculate_order() (mm/slub.c): the smallest order from min_order that holds
-        // min_objects = 4 * (fls(nr_cpus) + 1) objects with at most 1/16 of the slab left over,
-        // easing to 1/8 and 1/4 and then fewer objects; at worst one object in the smallest slab
-        // that holds it. slub_max_order (3) bounds the search as in SLUB, unless min_order is larger.
-        private static int CalculateOrder(int slot, int first, int minOrder)
-        {
-            int minObjects = 4 * (32 - BitOperations.LeadingZeroCount((uint)Environment.ProcessorCount) + 1);
-            int maxOrder = Math.Max(3, minOrder);
-            for (int objects = minObjects; objects > 1; objects--)
-                for (int fraction = 16; fraction >= 4; fraction /= 2)
-                    for (int order = minOrder; order <= maxOrder; order++)
-                    {
-                        int bytes = PageSize << order;
-                        int n = (bytes - first) / slot;
-                        if (n >= objects && (bytes - first) % slot <= bytes / fraction)
-                            return order;
-                    }
-            for (int order = minOrder; order <= MaxOrder; order++)
-                if (((PageSize << order) - first) / slot >= 1)
-                    return order;
-            return -1;
         }
 
         private static int AlignUp(int value, int align) => (value + align - 1) & ~(align - 1);
@@ -692,9 +668,9 @@ namespace SimpleCache.Slab
         // An emptied slab goes to the pool, or, with the pool at its limit, straight back to its
         // arena, constructed, where the cache's next new slab comes from (the kernel's
         // discard_slab() once the node holds min_partial). O(1) either way: the pool is not
-        // searched, as a search touches a header per slab, each in its own slab, 16 KiB apart:
-        // lines that share a set of the CPU's caches and evict one another (a walk of 64 pooled
-        // slabs per release cost pattern (c) 1 ns per object).
+        // searched (a walk of 64 pooled slabs per release, when each header was the head of its
+        // 16 KiB-aligned slab and all of them fell in one set of the CPU's caches, cost pattern
+        // (c) 1 ns per object).
         private void ToPool(SlabHeader* slab)
         {
             lock (_lock)

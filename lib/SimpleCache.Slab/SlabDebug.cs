@@ -174,12 +174,12 @@ namespace SimpleCache.Slab
         private const byte RedActive = 0xcc, RedInactive = 0xbb, PoisonFree = 0x6b, PoisonEnd = 0xa5, PoisonInUse = 0x5a;
         private const int TrackBytes = 16;   // struct Track { int Site; int Thread; long Ticks }
 
-        private SlabDebugFlags _debug;
-        private int _redLeft;                // bytes of red zone before each object (0 without Z): the object's offset in its slot
-        private int _inuse;                  // the object and its right red zone (SLUB's s->inuse)
-        private int _trackOffset;            // where the two tracks start, from the object
-        private int _objectEnd;              // the end of the slot's metadata, from the object
-        private bool _objectPoison;          // P without a constructor (SLUB's __OBJECT_POISON)
+        private readonly SlabDebugFlags _debug;
+        private readonly int _redLeft;       // bytes of red zone before each object (0 without Z): the object's offset in its slot
+        private readonly int _inuse;         // the object and its right red zone (SLUB's s->inuse)
+        private readonly int _trackOffset;   // where the two tracks start, from the object (get_info_end())
+        private readonly int _objectEnd;     // the end of the slot's metadata, from the object
+        private readonly bool _objectPoison; // P without a constructor (SLUB's __OBJECT_POISON)
         private SlabHeader* _dPartial, _dFull, _dDisabled;
         private int _dEmpty;
         private readonly List<string> _sites = new();
@@ -195,25 +195,11 @@ namespace SimpleCache.Slab
 
         private bool Has(SlabDebugFlags f) => (_debug & f) != 0;
 
-        // calculate_sizes() for a debug cache: [red zone][object][right red zone][free pointer]
-        // [alloc track][free track][padding], the slot aligned to Align; the free pointer always
-        // after the object, so that a use after free damages the poison and not the freelist.
-        private int DebugLayout(int objectSize)
-        {
-            _redLeft = Has(SlabDebugFlags.RedZone) ? AlignUp(sizeof(void*), Align) : 0;
-            int size = AlignUp(objectSize, sizeof(void*));
-            if (Has(SlabDebugFlags.RedZone) && size == objectSize)
-                size += sizeof(void*);
-            _inuse = size;
-            _freeOffset = size;
-            size += sizeof(void*);
-            _trackOffset = size;
-            if (Has(SlabDebugFlags.StoreUser))
-                size += 2 * TrackBytes;
-            _objectEnd = size;
-            _objectPoison = Has(SlabDebugFlags.Poison) && _ctor == null;
-            return AlignUp(_redLeft + size, Align);
-        }
+        // The slot of a debug cache is SLUB's (calculate_sizes(), SlubGeometry.cs): [left red
+        // zone][object][right red zone][free pointer, when it may not be in the object][alloc
+        // track][free track][a word of padding with Z][padding to the alignment]. With P the free
+        // pointer is after the object, so that a use after free damages the poison and not the
+        // freelist; without P it is in the middle of the object, as in SLUB.
 
         // ------------------------------------------------------------ setting up a debug slab
 

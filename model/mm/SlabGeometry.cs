@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
-// Slab geometry: how SLUB lays out a cache's objects, computed as the kernel computes it.
-//   calculate_alignment()   mm/slab_common.c
-//   calculate_sizes()       mm/slub.c   (free-pointer placement, debug metadata, slot size)
-//   calculate_order()       mm/slub.c   (slab order and objects per slab)
-//   min_partial             mm/slub.c (inline in kmem_cache_open(), 6.1; do_kmem_cache_create(), 6.12)
-// Two kernel generations differ in calculate_order(): up to 6.7 it lowers min_objects when no
-// order fits; 6.8 (commit "mm/slub: attempt to find layouts up to 1/2 waste in
-// calculate_order()") keeps min_objects and accepts more waste instead. The VM harness checks
-// the results against /proc/slabinfo and /sys/kernel/slab of Debian's 6.1 and 6.12
-// (tests/kernel/slab_matrix.c).
+// Slab geometry: how SLUB lays out a cache's objects, computed as the kernel computes it. The
+// computation is lib/SimpleCache.Slab/SlubGeometry.cs (calculate_alignment(), calculate_sizes(),
+// calculate_order() and min_partial of 6.1 and 6.12), the same code the library lays its own
+// slabs out with; here are the model's types for it (the kernel's version, its flags, struct
+// kmem_cache's fields) and the kernel's parameters. The VM harness checks the results against
+// /proc/slabinfo and /sys/kernel/slab of Debian's 6.1 and 6.12 (tests/kernel/slab_matrix.c).
 
 using System;
-using System.Numerics;
+using SimpleCache.Slab;
+using Slub = SimpleCache.Slab.SlubGeometry;
 
 namespace SimpleCache.Model.Mm
 {
@@ -98,53 +95,39 @@ namespace SimpleCache.Model.Mm
         public bool FreePointerOutside => Offset >= Inuse;
     }
 
-    /// <summary>The kernel's geometry computations, for a chosen kernel version and machine.</summary>
+    /// <summary>
+    /// The kernel's geometry computations, for a chosen kernel version and machine: the model's
+    /// names for lib/SimpleCache.Slab's <see cref="Slub"/>, the one computation the library lays
+    /// its own slabs out with, given here the kernel's parameters (slub_min_order 0, struct track
+    /// of 32 bytes, the machine's CPUs).
+    /// </summary>
     public static class SlabGeometry
     {
         /// <summary><c>PAGE_SIZE</c> on x86-64.</summary>
-        public const uint PageSize = 4096;
+        public const uint PageSize = Slub.PageSize;
         /// <summary><c>cache_line_size()</c> on x86-64 (L1_CACHE_BYTES).</summary>
-        public const uint CacheLineSize = 64;
+        public const uint CacheLineSize = Slub.CacheLineSize;
         /// <summary><c>ARCH_SLAB_MINALIGN</c>: <c>__alignof__(unsigned long long)</c>.</summary>
-        public const uint ArchSlabMinAlign = 8;
+        public const uint ArchSlabMinAlign = Slub.ArchSlabMinAlign;
         /// <summary><c>sizeof(void *)</c>.</summary>
-        public const uint PointerSize = 8;
+        public const uint PointerSize = Slub.PointerSize;
         /// <summary><c>slub_max_order</c> default: PAGE_ALLOC_COSTLY_ORDER.</summary>
-        public const int SlubMaxOrder = 3;
+        public const int SlubMaxOrder = Slub.SlubMaxOrder;
         /// <summary><c>slub_min_order</c> default.</summary>
-        public const int SlubMinOrder = 0;
+        public const int SlubMinOrder = Slub.SlubMinOrder;
         /// <summary>The largest buddy order (MAX_ORDER - 1 in 6.1, MAX_PAGE_ORDER in 6.12).</summary>
-        public const int MaxPageOrder = 10;
+        public const int MaxPageOrder = Slub.MaxPageOrder;
         /// <summary><c>MAX_OBJS_PER_PAGE</c>: slab->objects is 15 bits.</summary>
-        public const uint MaxObjsPerPage = 32767;
+        public const uint MaxObjsPerPage = Slub.MaxObjsPerPage;
         /// <summary><c>MIN_PARTIAL</c>.</summary>
-        public const uint MinPartial = 5;
+        public const uint MinPartial = Slub.MinPartial;
         /// <summary><c>MAX_PARTIAL</c>.</summary>
-        public const uint MaxPartial = 10;
+        public const uint MaxPartial = Slub.MaxPartial;
+        /// <summary><c>sizeof(struct track)</c> with CONFIG_STACKDEPOT (Debian).</summary>
+        public const uint TrackSize = Slub.TrackSize;
 
-        /// <summary>
-        /// <c>sizeof(struct track)</c> with CONFIG_STACKDEPOT (Debian): unsigned long addr;
-        /// depot_stack_handle_t handle; int cpu; int pid; unsigned long when = 8+4+4+4(+4 pad)+8.
-        /// </summary>
-        public const uint TrackSize = 32;
-
-        /// <summary>
-        /// <c>calculate_alignment(flags, align, size)</c>: with SLAB_HWCACHE_ALIGN, the cache line,
-        /// halved while the object still fits in half of it; never below the caller's alignment
-        /// or ARCH_SLAB_MINALIGN; rounded up to a multiple of the pointer size.
-        /// </summary>
-        public static uint CalculateAlignment(CacheFlags flags, uint align, uint size)
-        {
-            if ((flags & CacheFlags.HwcacheAlign) != 0)
-            {
-                uint ralign = CacheLineSize;
-                while (size <= ralign / 2)
-                    ralign /= 2;
-                align = Math.Max(align, ralign);
-            }
-            align = Math.Max(align, ArchSlabMinAlign);
-            return AlignUp(align, PointerSize);
-        }
+        /// <summary><c>calculate_alignment(flags, align, size)</c> (<see cref="Slub.CalculateAlignment"/>).</summary>
+        public static uint CalculateAlignment(CacheFlags flags, uint align, uint size) => Slub.CalculateAlignment((SlubFlags)flags, align, size);
 
         /// <summary>
         /// Computes a cache's whole layout: <c>kmem_cache_open()</c>'s calculate_sizes(),
@@ -152,180 +135,50 @@ namespace SimpleCache.Model.Mm
         /// bytes on a machine with <paramref name="cpus"/> present CPUs.
         /// </summary>
         /// <returns>The layout, or null where the kernel fails (-ENOSYS: no order fits).</returns>
-        public static SlabLayout Calculate(KernelVersion version, uint objectSize, uint align, CacheFlags flags, bool hasCtor, int cpus)
-        {
-            align = CalculateAlignment(flags, align, objectSize);
-            uint size = AlignUp(objectSize, PointerSize);
+        public static SlabLayout Calculate(KernelVersion version, uint objectSize, uint align, CacheFlags flags, bool hasCtor, int cpus) =>
+            Slub.Calculate(Of(version), objectSize, align, (SlubFlags)flags, hasCtor, cpus) is { } l
+                ? new SlabLayout
+                {
+                    ObjectSize = l.ObjectSize,
+                    Size = l.Size,
+                    Align = l.Align,
+                    Inuse = l.Inuse,
+                    Offset = l.Offset,
+                    RedLeftPad = l.RedLeftPad,
+                    Order = l.Order,
+                    ObjectsPerSlab = l.ObjectsPerSlab,
+                    MinPartial = l.MinPartial,
+                    Flags = (CacheFlags)l.Flags,
+                }
+                : null;
 
-            // Poison the object only when nothing else owns its bytes while it is free.
-            if ((flags & CacheFlags.Poison) != 0 && (flags & CacheFlags.TypesafeByRcu) == 0 && !hasCtor)
-                flags |= CacheFlags.ObjectPoison;
-            else
-                flags &= ~CacheFlags.ObjectPoison;
+        /// <summary>The stored kmalloc request size (<see cref="Slub.OrigSizeBytes"/>).</summary>
+        public static uint OrigSizeBytes(KernelVersion version) => Slub.OrigSizeBytes(Of(version));
 
-            // A right red zone: if the object fills its words exactly, add a word for it.
-            if ((flags & CacheFlags.RedZone) != 0 && size == objectSize)
-                size += PointerSize;
+        /// <summary><c>order_objects(order, size)</c>.</summary>
+        public static uint OrderObjects(int order, uint size) => Slub.OrderObjects(order, size);
 
-            uint inuse = size;
-            uint offset;
-            // slub_debug_orig_size(): a kmalloc cache with user tracking stores each request's size.
-            bool origSize = (flags & (CacheFlags.StoreUser | CacheFlags.Kmalloc)) == (CacheFlags.StoreUser | CacheFlags.Kmalloc);
-            if ((flags & (CacheFlags.TypesafeByRcu | CacheFlags.Poison)) != 0 || hasCtor
-                || ((flags & CacheFlags.RedZone) != 0 && (objectSize < PointerSize || (version != KernelVersion.V6_1 && origSize))))
-            {
-                // The free pointer may not overwrite the object: after it, in its own word.
-                offset = size;
-                size += PointerSize;
-            }
-            else
-            {
-                // Near the middle of the object, away from the edges that overflows hit first.
-                offset = AlignDown(objectSize / 2, PointerSize);
-            }
-
-            if ((flags & CacheFlags.StoreUser) != 0)
-                size += 2 * TrackSize;
-            if (origSize)
-                size += OrigSizeBytes(version);
-
-            uint redLeftPad = 0;
-            if ((flags & CacheFlags.RedZone) != 0)
-            {
-                // One word of padding after everything (so over-long writes hit it), and a left
-                // red zone before the object, a multiple of the alignment.
-                size += PointerSize;
-                redLeftPad = AlignUp(PointerSize, align);
-                size += redLeftPad;
-            }
-
-            size = AlignUp(size, align);
-            int order = CalculateOrder(version, size, cpus);
-            if (order < 0)
-                return null;
-
-            return new SlabLayout
-            {
-                ObjectSize = objectSize,
-                Size = size,
-                Align = align,
-                Inuse = inuse,
-                Offset = offset,
-                RedLeftPad = redLeftPad,
-                Order = order,
-                ObjectsPerSlab = OrderObjects(order, size),
-                MinPartial = MinPartialFor(size),
-                Flags = flags,
-            };
-        }
-
-        /// <summary>
-        /// The stored kmalloc request size: an unsigned int in 6.1, an unsigned long in the 6.12
-        /// stable kernels Debian ships (since 6.12.7x).
-        /// </summary>
-        public static uint OrigSizeBytes(KernelVersion version) => version == KernelVersion.V6_1 ? 4u : 8u;
-
-        /// <summary><c>order_objects(order, size)</c>: how many objects fit in a slab of that order.</summary>
-        public static uint OrderObjects(int order, uint size) => (PageSize << order) / size;
-
-        /// <summary>s->min_partial (6.1 and 6.12 set it inline; set_min_partial() was removed in 5.19): ilog2(size) / 2, clamped to [MIN_PARTIAL, MAX_PARTIAL].</summary>
-        public static uint MinPartialFor(uint size)
-        {
-            uint minPartial = (uint)BitOperations.Log2(size) / 2;
-            return Math.Clamp(minPartial, MinPartial, MaxPartial);
-        }
+        /// <summary>s->min_partial (<see cref="Slub.MinPartialFor"/>).</summary>
+        public static uint MinPartialFor(uint size) => Slub.MinPartialFor(size);
 
         /// <summary>The default <c>slub_min_objects</c>: 4 * (fls(nr_cpus) + 1).</summary>
-        public static uint MinObjects(int cpus) => 4 * ((uint)Fls((uint)Math.Max(cpus, 1)) + 1);
+        public static uint MinObjects(int cpus) => Slub.MinObjects(cpus);
 
         /// <summary><c>calculate_order(size)</c> of the given kernel version.</summary>
-        public static int CalculateOrder(KernelVersion version, uint size, int cpus)
-        {
-            uint minObjects = MinObjects(cpus);
-            if (version == KernelVersion.V6_1)
-            {
-                uint maxObjects = OrderObjects(SlubMaxOrder, size);
-                minObjects = Math.Min(minObjects, maxObjects);
-                while (minObjects > 1)
-                {
-                    for (uint fraction = 16; fraction >= 4; fraction /= 2)
-                    {
-                        int o = CalcSlabOrder61(size, minObjects, SlubMaxOrder, fraction);
-                        if (o <= SlubMaxOrder)
-                            return o;
-                    }
-                    minObjects--;
-                }
-                int order = CalcSlabOrder61(size, 1, SlubMaxOrder, 1);
-                if (order <= SlubMaxOrder)
-                    return order;
-                order = CalcSlabOrder61(size, 1, MaxPageOrder + 1, 1);
-                return order < MaxPageOrder + 1 ? order : -1;
-            }
-            else
-            {
-                uint maxObjects = Math.Max(OrderObjects(SlubMaxOrder, size), 1u);
-                minObjects = Math.Min(minObjects, maxObjects);
-                int minOrder = Math.Max(SlubMinOrder, GetOrder((ulong)minObjects * size));
-                if (OrderObjects(minOrder, size) > MaxObjsPerPage)
-                    return GetOrder((ulong)size * MaxObjsPerPage) - 1;
-                for (uint fraction = 16; fraction > 1; fraction /= 2)
-                {
-                    int o = CalcSlabOrder612(size, minOrder, SlubMaxOrder, fraction);
-                    if (o <= SlubMaxOrder)
-                        return o;
-                }
-                int order = GetOrder(size);
-                return order <= MaxPageOrder ? order : -1;
-            }
-        }
+        public static int CalculateOrder(KernelVersion version, uint size, int cpus) => Slub.CalculateOrder(Of(version), size, cpus);
 
-        // calc_slab_order() up to 6.7: the smallest order that holds min_objects with at most
-        // 1/fract_leftover of the slab wasted.
-        private static int CalcSlabOrder61(uint size, uint minObjects, int maxOrder, uint fractLeftover)
-        {
-            if (OrderObjects(SlubMinOrder, size) > MaxObjsPerPage)
-                return GetOrder((ulong)size * MaxObjsPerPage) - 1;
-            int order;
-            for (order = Math.Max(SlubMinOrder, GetOrder((ulong)minObjects * size)); order <= maxOrder; order++)
-            {
-                uint slabSize = PageSize << order;
-                uint rem = slabSize % size;
-                if (rem <= slabSize / fractLeftover)
-                    break;
-            }
-            return order;
-        }
+        /// <summary><c>get_order(size)</c>.</summary>
+        public static int GetOrder(ulong size) => Slub.GetOrder(size);
 
-        // calc_slab_order() from 6.8: the search starts at a precomputed min_order.
-        private static int CalcSlabOrder612(uint size, int minOrder, int maxOrder, uint fractLeftover)
-        {
-            int order;
-            for (order = minOrder; order <= maxOrder; order++)
-            {
-                uint slabSize = PageSize << order;
-                uint rem = slabSize % size;
-                if (rem <= slabSize / fractLeftover)
-                    break;
-            }
-            return order;
-        }
-
-        /// <summary><c>get_order(size)</c>: the smallest order whose 2^order pages hold <paramref name="size"/> bytes.</summary>
-        public static int GetOrder(ulong size)
-        {
-            if (size <= PageSize)
-                return 0;
-            return 64 - BitOperations.LeadingZeroCount((size - 1) >> 12);
-        }
-
-        /// <summary><c>fls(x)</c>: the 1-based index of the highest set bit, 0 for 0.</summary>
-        public static int Fls(uint x) => x == 0 ? 0 : 32 - BitOperations.LeadingZeroCount(x);
+        /// <summary><c>fls(x)</c>.</summary>
+        public static int Fls(uint x) => Slub.Fls(x);
 
         /// <summary><c>ALIGN(x, a)</c> for a power-of-two <paramref name="a"/>.</summary>
-        public static uint AlignUp(uint x, uint a) => (x + a - 1) & ~(a - 1);
+        public static uint AlignUp(uint x, uint a) => Slub.AlignUp(x, a);
 
         /// <summary><c>ALIGN_DOWN(x, a)</c>.</summary>
-        public static uint AlignDown(uint x, uint a) => x & ~(a - 1);
+        public static uint AlignDown(uint x, uint a) => Slub.AlignDown(x, a);
+
+        private static SlubVersion Of(KernelVersion version) => version == KernelVersion.V6_1 ? SlubVersion.V6_1 : SlubVersion.V6_12;
     }
 }

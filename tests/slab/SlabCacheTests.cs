@@ -225,6 +225,40 @@ namespace SimpleCache.Slab.Tests
                 cache.Free((Obj64*)o);
         }
 
+        [Theory]
+        [InlineData(8)]
+        [InlineData(24)]
+        [InlineData(64)]
+        [InlineData(192)]
+        [InlineData(1000)]
+        [InlineData(5000)]
+        public void ASlabHoldsTheObjectsSlubsGeometryGivesFromItsFirstByte(int size)
+        {
+            // From order 0, as the kernel's caches start: the library's slabs are SLUB's.
+            using var cache = new SlabCache("geometry", size, new SlabCacheOptions { MinSlabOrder = 0 });
+            SlubLayout l = SlubGeometry.Calculate(SlubVersion.V6_12, (uint)size, 8, SlubFlags.None, false, Environment.ProcessorCount).Value;
+            Assert.Equal(l.Order, cache.Order);
+            Assert.Equal((int)l.Size, cache.SlotSize);
+            Assert.Equal((int)l.ObjectsPerSlab, cache.ObjectsPerSlab);
+            if (size == 64)
+            {
+                // kmalloc-64 in /proc/slabinfo: 64 objects per slab, 1 page per slab.
+                Assert.Equal(0, cache.Order);
+                Assert.Equal(64, cache.ObjectsPerSlab);
+            }
+            // One slab's worth: the slots of one slab, from its first byte, a slot apart.
+            var objects = Enumerable.Range(0, cache.ObjectsPerSlab).Select(_ => (nint)cache.Alloc()).Order().ToList();
+            Assert.Equal(1, cache.Slabs);
+            nint slab = objects[0] & ~(nint)(cache.SlabBytes - 1);
+            for (int i = 0; i < objects.Count; i++)
+                Assert.Equal(slab + (nint)i * cache.SlotSize, objects[i]);
+            void* next = cache.Alloc();
+            Assert.Equal(2, cache.Slabs);
+            cache.Free(next);
+            foreach (nint o in objects)
+                cache.Free((void*)o);
+        }
+
         [Fact]
         public void EmptySlabsBeyondThePoolLimitGoBackToTheirArenaConstructed()
         {

@@ -53,9 +53,13 @@ namespace SimpleCache.Slab.Tests
         public void TheSlotHasRedZonesFreePointerAndTracksAroundTheObject()
         {
             var (cache, _) = Debug("layout");
-            Assert.Equal(8 + 64 + 8 + 8 + 2 * 16, cache.SlotSize);
+            // SLUB's calculate_sizes(): left red zone, object, right red zone, free pointer,
+            // the two tracks (16 bytes each here, 32 in the kernel), and with Z one more word of
+            // padding, which over-long writes hit first.
+            Assert.Equal(8 + 64 + 8 + 8 + 2 * 16 + 8, cache.SlotSize);
             Assert.Equal("FZPU", cache.DebugLetters);
             byte* p = (byte*)cache.Alloc();
+            Assert.True(new ReadOnlySpan<byte>(p + 64 + 8 + 8 + 2 * 16, 8).IndexOfAnyExcept((byte)0x5a) < 0);
             // A new object of a cache without constructor comes poisoned (SLUB hands it out so),
             // its red zones active.
             Assert.True(new ReadOnlySpan<byte>(p, 63).IndexOfAnyExcept((byte)0x6b) < 0);
@@ -202,11 +206,12 @@ namespace SimpleCache.Slab.Tests
         [Fact]
         public void AWriteIntoTheSlabsPaddingIsFoundByValidate()
         {
-            var (cache, reports) = Debug("pad_overwrite");   // 120-byte slots: 16384 = 136 * 120 + 64
+            // FZP: 96-byte slots (8 + 64 + 8 + 8 + 8), 16384 = 170 * 96 + 64.
+            var (cache, reports) = Debug("pad_overwrite", SlabDebugFlags.Consistency | SlabDebugFlags.RedZone | SlabDebugFlags.Poison);
             byte* a = (byte*)cache.Alloc();
             // The slab: the slots from its first byte; what is left at the end is padding.
             byte* slab = (byte*)((nint)a & ~(nint)(cache.SlabBytes - 1));
-            Assert.Equal(120, cache.SlotSize);
+            Assert.Equal(96, cache.SlotSize);
             Assert.Equal(64, cache.SlabBytes % cache.SlotSize);
             slab[cache.SlabBytes - 1] = 0x41;
             Assert.DoesNotContain(cache.Validate(), r => r.Problem != SlabProblem.SlabPaddingOverwritten);
