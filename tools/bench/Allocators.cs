@@ -29,6 +29,7 @@ namespace SimpleCache.Bench
     {
         [FieldOffset(0)] private readonly byte* _memory;
         [FieldOffset(64)] public void* Head;
+        [FieldOffset(64)] public nint HeadWord;   // the same field, for Interlocked
 
         public BareFreelist(int objects)
         {
@@ -58,6 +59,33 @@ namespace SimpleCache.Bench
         {
             *(void**)p = list.Head;
             list.Head = p;
+        }
+    }
+
+    /// <summary>
+    /// The bare freelist with SLUB's free to a slab that is not the CPU's (__slab_free()): the
+    /// push is a compare-and-swap (a locked cmpxchg), as any thread may free to that slab at once.
+    /// </summary>
+    internal readonly unsafe struct BareCas(BareFreelist list) : IAllocator
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void* Alloc()
+        {
+            void* p = list.Head;
+            list.Head = *(void**)p;
+            return p;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Free(void* p)
+        {
+            nint old;
+            do
+            {
+                old = (nint)list.Head;
+                *(void**)p = (void*)old;
+            }
+            while (System.Threading.Interlocked.CompareExchange(ref list.HeadWord, (nint)p, old) != old);
         }
     }
 

@@ -52,8 +52,9 @@ namespace SimpleCache.Bench
             if (args.Contains("--scaling"))
             {
                 // Pattern (d) in pairs alone: one thread, then two, back to back.
-                foreach ((string pattern, double plain, double handle) in Scaling.Ratios())
-                    Console.WriteLine($"({pattern}) in pairs: SimpleCache.Slab {plain.ToString("F2", CultureInfo.InvariantCulture)}x, a thread's handle {handle.ToString("F2", CultureInfo.InvariantCulture)}x the bare freelist");
+                foreach ((string pattern, double plain, double handle, double cas) in Scaling.Ratios())
+                    Console.WriteLine($"({pattern}) in pairs: SimpleCache.Slab {plain.ToString("F2", CultureInfo.InvariantCulture)}x, a thread's handle {handle.ToString("F2", CultureInfo.InvariantCulture)}x, "
+                        + $"a CAS per free {cas.ToString("F2", CultureInfo.InvariantCulture)}x the bare freelist");
                 foreach ((string name, double gain) in Scaling.Measure())
                     Console.WriteLine($"(d) in pairs: {name}: {gain.ToString("F2", CultureInfo.InvariantCulture)}x");
                 return 0;
@@ -105,7 +106,7 @@ namespace SimpleCache.Bench
         };
 
         private static string Tables(Dictionary<string, double> ns, Dictionary<string, double> gc, List<(string Name, double Steady, double Churned)> memory,
-            List<(string Pattern, double Slab, double Handle)> paired, List<(string Name, double Gain)> scaling)
+            List<(string Pattern, double Slab, double Handle, double Cas)> paired, List<(string Name, double Gain)> scaling)
         {
             var sb = new StringBuilder();
             string F(double v) => double.IsNaN(v) ? "-" : v.ToString(v < 10 ? "F2" : "F1", CultureInfo.InvariantCulture);
@@ -136,7 +137,9 @@ namespace SimpleCache.Bench
                 $"{Labels[a]} {F(Get("b", a) / Get("d", a))}x")) + ".");
             sb.AppendLine();
             sb.AppendLine("(a) to (c) measured in pairs (the bare freelist, then SimpleCache.Slab, then a thread's handle, back to back; the median of 15 rounds' ratios to the bare freelist): "
-                + string.Join(", ", paired.Select(x => $"({x.Pattern}) {F(x.Slab)}x and {F(x.Handle)}x")) + ".");
+                + string.Join(", ", paired.Select(x => $"({x.Pattern}) {F(x.Slab)}x and {F(x.Handle)}x")) + ". "
+                + "The bare freelist with a compare-and-swap per free, as SLUB's free to a slab that is not the CPU's (__slab_free()) must be when any CPU may free to it: "
+                + string.Join(", ", paired.Select(x => $"({x.Pattern}) {F(x.Cas)}x")) + "; the library's owner frees are plain stores (docs/performance.md).");
             sb.AppendLine();
             sb.AppendLine("(d) measured in pairs (pattern (b) on one thread, then on two at once, back to back, every allocator in each round; the median of 15 throughput ratios): "
                 + string.Join(", ", scaling.Select(x => $"{x.Name} {F(x.Gain)}x")) + ".");

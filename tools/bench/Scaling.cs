@@ -6,7 +6,9 @@
 //
 //   Ratios():  patterns (a), (b) and (c), the bare freelist and the slab cache (plain, and
 //              through a thread's handle) one after another, fifteen rounds; the median of each
-//              allocator's fifteen ratios to the bare freelist of its own round.
+//              allocator's fifteen ratios to the bare freelist of its own round. Also the bare
+//              freelist whose free is a compare-and-swap, as SLUB's free to a slab that is not
+//              the CPU's (__slab_free()) must be: what following SLUB there would cost.
 //   Measure(): pattern (d), pattern (b) on one thread and then at once on two, fifteen rounds,
 //              every allocator in each round; the median of the fifteen throughput ratios. The
 //              same pairs of a pure computation give the machine's ceiling for code that touches
@@ -31,40 +33,44 @@ namespace SimpleCache.Bench
         private delegate void Work(void** batch);
 
         /// <summary>Patterns (a) to (c), in pairs: each slab allocator's median ratio to the bare freelist.</summary>
-        public static List<(string Pattern, double Slab, double Handle)> Ratios()
+        public static List<(string Pattern, double Slab, double Handle, double Cas)> Ratios()
         {
-            var results = new List<(string, double, double)>();
+            var results = new List<(string, double, double, double)>();
             using var bare = new BareFreelist(Patterns.BigBatch + 16);
             var slab = new SimpleCache.Slab.SlabCache("pairs", 64);
             SimpleCache.Slab.SlabLocal local = slab.Local();
             void** p = (void**)NativeMemory.Alloc((nuint)Patterns.BigBatch * (nuint)sizeof(void*));
-            var patterns = new (string Name, Work Bare, Work Slab, Work Handle)[]
+            var patterns = new (string Name, Work Bare, Work Slab, Work Handle, Work Cas)[]
             {
                 ("a", _ => Patterns.Pairs(new Bare(bare), Patterns.PairsA * 10), _ => Patterns.Pairs(new Slab(slab), Patterns.PairsA * 10),
-                    _ => Patterns.Pairs(new SlabHandle(local), Patterns.PairsA * 10)),
+                    _ => Patterns.Pairs(new SlabHandle(local), Patterns.PairsA * 10), _ => Patterns.Pairs(new BareCas(bare), Patterns.PairsA * 10)),
                 ("b", b => Patterns.Batches(new Bare(bare), b, Patterns.SmallBatch, Patterns.BatchOps * 10),
                     b => Patterns.Batches(new Slab(slab), b, Patterns.SmallBatch, Patterns.BatchOps * 10),
-                    b => Patterns.Batches(new SlabHandle(local), b, Patterns.SmallBatch, Patterns.BatchOps * 10)),
+                    b => Patterns.Batches(new SlabHandle(local), b, Patterns.SmallBatch, Patterns.BatchOps * 10),
+                    b => Patterns.Batches(new BareCas(bare), b, Patterns.SmallBatch, Patterns.BatchOps * 10)),
                 ("c", b => Patterns.Batches(new Bare(bare), b, Patterns.BigBatch, Patterns.BatchOps * 10),
                     b => Patterns.Batches(new Slab(slab), b, Patterns.BigBatch, Patterns.BatchOps * 10),
-                    b => Patterns.Batches(new SlabHandle(local), b, Patterns.BigBatch, Patterns.BatchOps * 10)),
+                    b => Patterns.Batches(new SlabHandle(local), b, Patterns.BigBatch, Patterns.BatchOps * 10),
+                    b => Patterns.Batches(new BareCas(bare), b, Patterns.BigBatch, Patterns.BatchOps * 10)),
             };
-            foreach (var (name, w0, w1, w2) in patterns)
+            foreach (var (name, w0, w1, w2, w3) in patterns)
             {
                 for (int i = 0; i < 5; i++)   // warm up: the slabs, and tiering (its compiles run in the background)
                 {
-                    w0(p); w1(p); w2(p);
+                    w0(p); w1(p); w2(p); w3(p);
                     Thread.Sleep(100);
                 }
                 var plain = new List<double>();
                 var handle = new List<double>();
+                var cas = new List<double>();
                 for (int i = 0; i < Pairs; i++)
                 {
                     double floor = Time(() => w0(p));
                     plain.Add(Time(() => w1(p)) / floor);
                     handle.Add(Time(() => w2(p)) / floor);
+                    cas.Add(Time(() => w3(p)) / floor);
                 }
-                results.Add((name, Median(plain), Median(handle)));
+                results.Add((name, Median(plain), Median(handle), Median(cas)));
             }
             NativeMemory.Free(p);
             slab.Destroy();
