@@ -103,6 +103,7 @@ namespace SimpleCache.Slab
         private readonly int _id;
         private readonly nint _arenaLow;      // an arena's bytes - 1: the bits of an address within its arena
         private readonly int _slabShift;      // log2 of a slab's bytes
+        private readonly nint _slabBase;      // ~(a slab's bytes - 1): an address masked is its slab's memory
         private readonly int _freeOffset;
         private readonly SlabConstructor _ctor;
         private readonly int _minPartial;
@@ -155,6 +156,7 @@ namespace SimpleCache.Slab
             _objectEnd = _trackOffset + (Has(SlabDebugFlags.StoreUser) ? 2 * TrackBytes : 0);
             _objectPoison = (layout.Flags & SlubFlags.ObjectPoison) != 0;
             _slabShift = BitOperations.Log2((uint)SlabBytes);
+            _slabBase = ~(nint)(SlabBytes - 1);
             _arenaLow = (nint)(Arena.BytesFor(SlabBytes) - 1);
             // A debug cache has no per-thread caches: no id, so Alloc and Free never take the
             // fast paths (which would read a slab header before any check of the pointer).
@@ -257,6 +259,7 @@ namespace SimpleCache.Slab
                 }
                 // Full: it waits on the thread's full list until a free comes.
                 tc.Active = null;
+                tc.ActiveBase = 0;
                 Link(ref tc.Full, active, SlabList.Full);
             }
             DrainMail(tc);
@@ -292,6 +295,7 @@ namespace SimpleCache.Slab
                 SortFreelist(slab);
             slab->List = SlabList.Active;
             tc.Active = slab;
+            tc.ActiveBase = (nint)MemoryOf(slab);
             tc.Freelist = slab->LocalFree;
             slab->LocalFree = null;
             slab->InUse = ObjectsPerSlab;
@@ -335,28 +339,30 @@ namespace SimpleCache.Slab
         {
             if (obj == null)
                 return;
-            SlabHeader* slab = HeaderOf(obj);
             ThreadCache[] byId = t_byId;
             if (byId != null && (uint)_id < (uint)byId.Length && byId[_id] is { } tc)
             {
                 // do_slab_free()'s fast path: an object of the thread's active slab goes straight
                 // back on its freelist, first out at the next allocation, still warm in the CPU cache.
-                if (slab == tc.Active)
+                // The slab is known by its memory (the address masked), as c->slab is compared in
+                // SLUB; the header is looked up only off this path.
+                if (((nint)obj & _slabBase) == tc.ActiveBase)
                 {
                     *(void**)((byte*)obj + _freeOffset) = tc.Freelist;
                     tc.Freelist = obj;
                     return;
                 }
-                if (slab->Owner == tc.Token)
+                SlabHeader* own = HeaderOf(obj);
+                if (own->Owner == tc.Token)
                 {
-                    FreeOwned(tc, slab, obj);
+                    FreeOwned(tc, own, obj);
                     return;
                 }
             }
             if (_debug != SlabDebugFlags.None)
                 DebugFree(obj);
             else
-                FreeRemote(slab, obj);
+                FreeRemote(HeaderOf(obj), obj);
         }
 
         // The owner frees to one of its slabs that is not active: plain stores.
@@ -399,8 +405,7 @@ namespace SimpleCache.Slab
         }
 
         internal int FreeOffset => _freeOffset;
-        internal nint ArenaLow => _arenaLow;
-        internal int SlabShift => _slabShift;
+        internal nint SlabBase => _slabBase;
 
         /// <summary>
         /// The calling thread's own handle on the cache (its per-thread slabs, as SLUB's
@@ -647,6 +652,7 @@ namespace SimpleCache.Slab
                 for (SlabHeader* s = (SlabHeader*)head; s != null; s = s->Next)
                     slabs.Add((nint)s);
             tc.Active = tc.Partial = tc.Full = null;
+            tc.ActiveBase = 0;
             return slabs;
         }
 
@@ -795,11 +801,8 @@ namespace SimpleCache.Slab
         // virt_to_slab(): the header of the slab an address of it is in (Arena.cs). Only for an
         // address of one of the cache's slabs: any other may lead to memory nobody mapped.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal static SlabHeader* HeaderOf(void* p, nint arenaLow, int slabShift) =>
-            (SlabHeader*)(((nint)p & ~arenaLow) + ((((nint)p & arenaLow) >> slabShift) << 6));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private SlabHeader* HeaderOf(void* p) => HeaderOf(p, _arenaLow, _slabShift);
+        private SlabHeader* HeaderOf(void* p) =>
+            (SlabHeader*)(((nint)p & ~_arenaLow) + ((((nint)p & _arenaLow) >> _slabShift) << 6));
 
         // slab_address(): the first byte of a slab's memory, from its header.
         private byte* MemoryOf(SlabHeader* slab) =>
@@ -942,6 +945,7 @@ namespace SimpleCache.Slab
 #pragma warning disable CS0169
         private CacheLine _pad1;
         public void* Freelist;
+        public nint ActiveBase;              // the active slab's memory (0 with none): Free's fast-path test
         public SlabHeader* Active;
         public SlabHeader* Partial;
         public SlabHeader* Full;

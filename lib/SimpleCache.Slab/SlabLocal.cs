@@ -21,16 +21,14 @@ namespace SimpleCache.Slab
         private readonly SlabCache _cache;
         private readonly ThreadCache _tc;       // null for a debug cache: every call takes the debug path
         private readonly int _freeOffset;
-        private readonly nint _arenaLow;
-        private readonly int _slabShift;
+        private readonly nint _slabBase;
 
         internal SlabLocal(SlabCache cache, ThreadCache tc)
         {
             _cache = cache;
             _tc = tc;
             _freeOffset = cache.FreeOffset;
-            _arenaLow = cache.ArenaLow;
-            _slabShift = cache.SlabShift;
+            _slabBase = cache.SlabBase;
         }
 
         /// <summary>The cache.</summary>
@@ -62,7 +60,7 @@ namespace SimpleCache.Slab
             if (tc != null && obj != null)
             {
                 // An object of the thread's active slab goes back on its freelist (do_slab_free()'s fast path).
-                if (SlabCache.HeaderOf(obj, _arenaLow, _slabShift) == tc.Active)
+                if (((nint)obj & _slabBase) == tc.ActiveBase)
                 {
                     *(void**)((byte*)obj + _freeOffset) = tc.Freelist;
                     tc.Freelist = obj;
