@@ -4,8 +4,14 @@
 #
 #   make                 build simple_cache.ko for the running kernel
 #   make KDIR=<dir>      build it for the kernel whose headers (kbuild tree) are in <dir>
+#   make ARCH=arm64      build it for Debian's arm64 kernels on this machine (the newest arm64 headers
+#                        that make deps-arm64 fetched; KDIR=<dir> for another); make demo ARCH=arm64
+#                        boots it in an arm64 VM
+#   make deps-arm64      fetch Debian's arm64 6.1 and 6.12 kernels and headers into build/arm64/
 #   make demo            build, boot a throwaway VM, load the module and show what it does
-#   make test            run every test (the VM tests on 6.1, 6.12 and 6.12-rt included)
+#                        (ARCH=arm64: in Debian's arm64 kernel, on qemu-system-aarch64)
+#   make test            run every test (the VM tests on 6.1, 6.12 and 6.12-rt included, and the
+#                        module's on arm64 6.1 and 6.12)
 #   make test-model      only the model's and the slab library's tests (no VM, no root, about a minute)
 #   make model           run the brief in the user-space model (no VM, no root): simple-cache run
 #   make check EX=N      exercise N's checks in real 6.1 and 6.12 kernels, in VMs (SRC=file: another source);
@@ -29,7 +35,19 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+# ARCH=arm64: NativeAOT's linux-arm64 compiler makes the C# object, and kbuild links it with the
+# cross compiler (kbuild reads ARCH and CROSS_COMPILE from here). Anything else: x86-64.
+ifeq ($(ARCH),arm64)
+KCS_RID := linux-arm64
+KCS_ARCH := -arm64
+CROSS_COMPILE ?= aarch64-linux-gnu-
+export CROSS_COMPILE
+KDIR ?= $(lastword $(sort $(wildcard $(ROOT)/build/arm64/root/usr/src/linux-headers-*-arm64)))
+else
+KCS_RID := linux-x64
+KCS_ARCH :=
 KDIR ?= /lib/modules/$(shell uname -r)/build
+endif
 KEY ?= $(HOME)/kernel_keys/MOK.key
 CERT ?= $(HOME)/kernel_keys/MOK.crt
 DOTNET ?= dotnet
@@ -39,14 +57,14 @@ DOTNET ?= dotnet
 MODULE_SRC ?= $(ROOT)/module/SimpleCache.cs
 override MODULE_SRC := $(abspath $(MODULE_SRC))
 VARIANT ?=
-CSHARP_OBJ := $(ROOT)/build/csharp$(VARIANT)/simple_cache.o
+CSHARP_OBJ := $(ROOT)/build/csharp$(VARIANT)$(KCS_ARCH)/simple_cache.o
 CSHARP_SRC := $(MODULE_SRC) $(wildcard $(ROOT)/include/linux/*.cs $(ROOT)/arch/kernel/corelib/*.cs \
                          $(ROOT)/arch/kernel/bindings/*.cs $(ROOT)/analyzers/*.cs $(ROOT)/analyzers/*.csproj) \
                          $(ROOT)/arch/kernel/SimpleCache.Kernel.csproj $(ROOT)/Directory.Build.props \
                          $(ROOT)/module/.editorconfig $(ROOT)/include/linux/.editorconfig
 GLUE_SRC := $(wildcard $(ROOT)/arch/kernel/glue/*) $(ROOT)/module/simple_cache.modinfo.c
 
-.PHONY: check all module csharp demo test test-model deps sign clean check-kdir model bench mutation soak screenshots tour
+.PHONY: check all module csharp demo test test-model deps deps-arm64 sign clean check-kdir model bench mutation soak screenshots tour
 
 all: module
 
@@ -58,17 +76,18 @@ $(CSHARP_OBJ): $(CSHARP_SRC)
 	@echo "  DOTNET  NativeAOT: $(patsubst $(ROOT)/%,%,$(MODULE_SRC)) -> $(patsubst $(ROOT)/%,%,$@)"
 	@command -v $(DOTNET) >/dev/null || { echo "error: the .NET SDK ('dotnet') is not on PATH; run 'make deps' or install .NET 10" >&2; exit 1; }
 	@mkdir -p $(ROOT)/build
-	@$(DOTNET) publish $(ROOT)/arch/kernel/SimpleCache.Kernel.csproj -c Release --nologo -v quiet \
-		-p:IlcGenerateMapFile=false -p:ModuleSource=$(MODULE_SRC) -p:KcsVariant=$(VARIANT) > $(ROOT)/build/dotnet-publish$(VARIANT).log 2>&1 || \
-		{ grep -E ': (error|warning) ' $(ROOT)/build/dotnet-publish$(VARIANT).log | sort -u >&2 || cat $(ROOT)/build/dotnet-publish$(VARIANT).log >&2; exit 1; }
+	@$(DOTNET) publish $(ROOT)/arch/kernel/SimpleCache.Kernel.csproj -c Release --nologo -v quiet -r $(KCS_RID) \
+		-p:IlcGenerateMapFile=false -p:ModuleSource=$(MODULE_SRC) -p:KcsVariant=$(VARIANT)$(KCS_ARCH) > $(ROOT)/build/dotnet-publish$(VARIANT)$(KCS_ARCH).log 2>&1 || \
+		{ grep -E ': (error|warning) ' $(ROOT)/build/dotnet-publish$(VARIANT)$(KCS_ARCH).log | sort -u >&2 || cat $(ROOT)/build/dotnet-publish$(VARIANT)$(KCS_ARCH).log >&2; exit 1; }
 	@mkdir -p $(dir $@)
-	@cp $(ROOT)/build/dotnet/obj/SimpleCache.Kernel$(VARIANT)/Release/net10.0/linux-x64/native/simple_cache.o $@
+	@cp $(ROOT)/build/dotnet/obj/SimpleCache.Kernel$(VARIANT)$(KCS_ARCH)/Release/net10.0/$(KCS_RID)/native/simple_cache.o $@
 
 # --- the kernel module ---------------------------------------------------------------------------
 
 check-kdir:
 	@if [ ! -f "$(KDIR)/Makefile" ] || [ ! -f "$(KDIR)/include/generated/utsrelease.h" ]; then \
 		echo "error: no kernel headers at $(KDIR)" >&2; \
+		if [ "$(ARCH)" = arm64 ]; then echo "  For arm64: make deps-arm64 fetches Debian's arm64 6.1 and 6.12 headers into build/arm64/root" >&2; exit 2; fi; \
 		echo "  simple_cache.ko is built against the headers (kbuild tree) of the kernel it will load into." >&2; \
 		if [ "$(KDIR)" = "/lib/modules/$$(uname -r)/build" ]; then \
 			echo "  The running kernel is $$(uname -r) and has none installed here (in a container, that is usual)." >&2; \
@@ -87,7 +106,7 @@ module: check-kdir $(CSHARP_OBJ)
 	cmp -s $(CSHARP_OBJ) $$out/csharp.o || cp $(CSHARP_OBJ) $$out/csharp.o; \
 	echo "  KBUILD  simple_cache.ko for $$rel"; \
 	$(MAKE) -C $(KDIR) M=$$out modules 2>&1 | $(ROOT)/tools/kbuild-filter.awk; \
-	if [ -z "$(VARIANT)" ]; then cp $$out/simple_cache.ko $(ROOT)/simple_cache.ko; fi; \
+	if [ -z "$(VARIANT)" ] && [ -z "$(KCS_ARCH)" ]; then cp $$out/simple_cache.ko $(ROOT)/simple_cache.ko; fi; \
 	echo "  DONE    $${out#$(ROOT)/}/simple_cache.ko ($$rel, $$(stat -c %s $$out/simple_cache.ko) bytes)"
 
 # --- signing (Secure Boot) -----------------------------------------------------------------------
@@ -103,10 +122,13 @@ sign: check-kdir
 deps:
 	@$(ROOT)/tools/install-deps.sh
 
-demo: deps
-	@$(ROOT)/tools/vm/demo.sh
+deps-arm64: deps
+	@$(ROOT)/tools/install-deps-arm64.sh
 
-test: deps
+demo: deps $(if $(filter arm64,$(ARCH)),deps-arm64)
+	@VM_ARCH=$(if $(filter arm64,$(ARCH)),arm64,x86_64) $(ROOT)/tools/vm/demo.sh
+
+test: deps deps-arm64
 	@$(ROOT)/tools/run-tests.sh
 
 test-model:

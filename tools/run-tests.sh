@@ -3,7 +3,8 @@
 #
 # run-tests.sh: every test of the project (make test). Builds the C# module, runs the host-side
 # tests (tests/host/*.sh) and the model's tests (tests/model), then the real-kernel tests in
-# QEMU on each installed Debian kernel (tests/vm/run.sh, several VMs at once). Each check prints
+# QEMU on each installed Debian kernel (tests/vm/run.sh, several VMs at once), and on Debian's
+# arm64 6.1 and 6.12 (make deps-arm64 fetches them; VM_ARCH=arm64). Each check prints
 # one PASS or FAIL line; the last lines are the wall time and the tally.
 
 set -uo pipefail
@@ -73,6 +74,13 @@ tests/vm/run.sh 2>&1 | tee -a "$log" | grep --line-buffered -v '^PASS .* geometr
 rc=${PIPESTATUS[0]}
 [ "$rc" -eq 0 ] || echo "FAIL the real-kernel tests (tests/vm/run.sh) exited with $rc" | tee -a "$log"
 echo "($(grep -c '^PASS .* geometry of ' "$log") geometry PASS lines, one per cache and boot, are in $log)"
+
+step "real-kernel tests in QEMU on arm64 6.1 and 6.12 (VM_ARCH=arm64 tests/vm/run.sh)"
+# The same module and its checks, built on this machine for Debian's arm64 kernels (make
+# ARCH=arm64) and booted on qemu-system-aarch64, plain and with slub_debug=FZPU.
+VM_ARCH=arm64 SUITES=module tests/vm/run.sh 2>&1 | tee -a "$log"
+rc=${PIPESTATUS[0]}
+[ "$rc" -eq 0 ] || echo "FAIL the arm64 real-kernel tests (VM_ARCH=arm64 tests/vm/run.sh) exited with $rc" | tee -a "$log"
 
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")

@@ -61,7 +61,7 @@ EOF
 	fi
 done
 
-log=${BUGS_LOG_DIR:-$VM_ROOT/build/vm}/bugs-$rel-$mode-${bug//\//-}-$cache$([ "$cpus" = 1 ] || echo "-$cpus").log
+log=${BUGS_LOG_DIR:-$VM_ROOT/build/vm$VM_SUFFIX}/bugs-$rel-$mode-${bug//\//-}-$cache$([ "$cpus" = 1 ] || echo "-$cpus").log
 # BUGS_REUSE_LOG=1: compare with the console log of an earlier boot, kept in BUGS_LOG_DIR (work on
 # the model side only, without booting).
 if [ "${BUGS_REUSE_LOG:-0}" != 1 ] || ! [ -s "$log" ]; then

@@ -32,7 +32,7 @@ if [ "$mode" = fzpu ]; then
 	model_debug="--slub-debug FZPU"
 fi
 
-log=$VM_ROOT/build/vm/compare-$rel-$cpus-$mode.log
+log=$VM_ROOT/build/vm$VM_SUFFIX/compare-$rel-$cpus-$mode.log
 VM_SMP=$cpus VM_EXTRA_FILES="$scenario" vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/transcript.sh" \
 	"kcs.tag=$rel slab_nomerge $debug" >"$log" 2>&1
 finished "[$tag] compare" "$log" '^TRANSCRIPT-END$' || exit 1

@@ -39,7 +39,7 @@ fi
 "$VM_CLI" check "$n" --script > "$work/scenario.txt" || { echo "FAIL $tag: no script"; exit 1; }
 boot=$(sed -n 's/^# boot: //p' "$work/scenario.txt")
 cpus=$(sed -n 's/^# cpus: //p' "$work/scenario.txt")
-log=$VM_ROOT/build/vm/exercise-$n${variant}-$rel.log
+log=$VM_ROOT/build/vm$VM_SUFFIX/exercise-$n${variant}-$rel.log
 mkdir -p "$(dirname "$log")"
 VM_SMP=${cpus:-1} VM_OOPS= VM_EXTRA_FILES="$work/scenario.txt $VM_CTL" vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/transcript.sh" "kcs.tag=$rel $boot" > "$log" 2>&1
 transcript "$log" > "$work/transcript.txt"

@@ -138,7 +138,7 @@ cpus=$(sed -n 's/^# cpus: //p' "$work/${ids[0]}.txt")
 # Boots until every variant has run: the guest stops after a variant that leaves the kernel
 # unclean (its module stuck loading after an oops, or a /proc file left behind: the next insmod
 # could not create its own), and the next boot runs the rest.
-log=$VM_ROOT/build/vm/exercises-$rel-$group.log
+log=$VM_ROOT/build/vm$VM_SUFFIX/exercises-$rel-$group.log
 : > "$log"
 left=("${ids[@]}")
 boots=0

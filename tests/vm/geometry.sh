@@ -17,7 +17,7 @@ matrix=$VM_ROOT/build/kernel/$rel/slab_matrix/slab_matrix.ko
 need "[$rel, $smp CPUs] geometry" "$ko" "$matrix" "$VM_CLI" || exit 1
 version=$(model_version "[$rel, $smp CPUs] geometry" "$rel") || exit 1
 
-log=$VM_ROOT/build/vm/geometry-$rel-$smp.log
+log=$VM_ROOT/build/vm$VM_SUFFIX/geometry-$rel-$smp.log
 timing=${matrix%/*}/slab_timing.ko
 VM_SMP=$smp VM_EXTRA_FILES="$matrix $timing" vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/geometry.sh" \
 	"kcs.tag=$rel slab_nomerge" >"$log" 2>&1

@@ -23,7 +23,7 @@ esac
 need "[$rel $mode] module" "$ko" "$VM_CTL" "$VM_CLI" || exit 1
 version=$(model_version "[$rel $mode] module" "$rel") || exit 1
 
-log=$VM_ROOT/build/vm/module-$rel-$mode.log
+log=$VM_ROOT/build/vm$VM_SUFFIX/module-$rel-$mode.log
 VM_EXTRA_FILES=$VM_CTL vm_run "$rel" "$ko" "$VM_ROOT/tests/vm/guest/module.sh" "$extra" > "$log" 2>&1
 grep -E '^(PASS|FAIL|    )' "$log"
 finished "[$rel $mode] module" "$log" '^RESULT ' || exit 1

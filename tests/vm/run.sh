@@ -28,14 +28,18 @@ set -uo pipefail
 VM_JOBS=${VM_JOBS:-$(nproc)}
 SUITES=${SUITES:-module compare geometry bugs exercises}
 MODULE_MODES=${MODULE_MODES:-plain slub_debug}
-out=$VM_ROOT/build/vm
+out=$VM_ROOT/build/vm$VM_SUFFIX
 rm -rf "$out"
 mkdir -p "$out"
 
 kernels=${KERNELS:-$(vm_kernels)}
 if [ -z "${KERNELS:-}" ]; then
-	# The suite is defined over Debian's three kernels: a missing one is a failure, not a skip.
-	for want in '6.1.*' '6.12.*' 'rt'; do
+	# The suite is defined over Debian's three kernels (on arm64, its 6.1 and 6.12): a missing one
+	# is a failure, not a skip.
+	wanted="'6.1.*' '6.12.*' rt"
+	[ "$VM_ARCH" = arm64 ] && wanted="'6.1.*' '6.12.*'"
+	for want in $wanted; do
+		want=${want//\'/}
 		found=
 		for rel in $kernels; do
 			case "$want" in
@@ -44,7 +48,7 @@ if [ -z "${KERNELS:-}" ]; then
 			esac
 		done
 		if [ -z "$found" ]; then
-			echo "FAIL the real-kernel tests need Debian's 6.1, 6.12 and 6.12 PREEMPT_RT kernels with headers; no ${want/rt/PREEMPT_RT} kernel among: $(echo $kernels) (run make deps)"
+			echo "FAIL the real-kernel tests need Debian's 6.1, 6.12 and (on x86-64) 6.12 PREEMPT_RT kernels with headers; no $VM_ARCH ${want/rt/PREEMPT_RT} kernel among: $(echo $kernels) (run make deps$VM_SUFFIX)"
 			exit 1
 		fi
 	done

@@ -9,11 +9,19 @@
 #   1. a .hydrated section: ILC's default, filled by the .NET runtime's startup code, which a
 #      kernel module does not have (set IlcDehydrate=false);
 #   2. an undefined symbol that the glue objects do not define: C# may call only the glue;
-#   3. a relocation type the x86-64 module loader (apply_relocate_add) does not apply, or
-#      R_X86_64_32, which cannot reach a module's addresses; TLS relocations fall under this;
+#   3. a relocation type the module loader (apply_relocate_add) does not apply: on x86-64 only
+#      R_X86_64_64, PC32, PLT32, 32S and PC64 (R_X86_64_32 cannot reach a module's addresses);
+#      on arm64 only what arch/arm64/kernel/module.c applies, without ABS32/ABS16 (which cannot
+#      reach them either). TLS relocations, and arm64's GOT relocations (which GCC emits for the
+#      address of a weak symbol), fall under this; on arm64 the glue objects are checked for GOT
+#      relocations too, since the loader would refuse the whole module;
 #   4. an indirect call or jump (switch jump tables, virtual or interface calls, function
-#      pointers): on an IBT kernel (Debian's 6.12) an indirect branch to code without ENDBR64
-#      faults, and any indirect branch in C# would bypass the kernel's retpolines.
+#      pointers): on an IBT kernel (Debian's 6.12 on x86-64) an indirect branch to code without
+#      ENDBR64 faults, any indirect branch in C# would bypass the kernel's retpolines, and on an
+#      arm64 kernel built with BTI (ARM64_BTI_KERNEL; Debian's are not, today) one to code without
+#      a landing pad faults: C# code has none, so it may branch only directly.
+# The object's machine (x86-64 or AArch64) says which rules apply. kbuild passes its own
+# READELF, NM and OBJDUMP (the cross tools for arm64); a host objdump cannot disassemble arm64.
 set -eu
 
 obj=$1
@@ -21,12 +29,20 @@ shift
 fail=0
 say() { echo "check-csharp-object: $obj: $*" >&2; }
 
-for tool in readelf nm objdump; do
+READELF=${READELF:-readelf}
+NM=${NM:-nm}
+OBJDUMP=${OBJDUMP:-objdump}
+for tool in "$READELF" "$NM" "$OBJDUMP"; do
 	command -v "$tool" >/dev/null 2>&1 || { say "needs '$tool' (binutils)"; exit 1; }
 done
+case $("$READELF" -h "$obj" | sed -n 's/^ *Machine: *//p') in
+*X86-64*) machine=x86_64 ;;
+AArch64) machine=aarch64 ;;
+*) say "is neither an x86-64 nor an AArch64 object"; exit 1 ;;
+esac
 
 # 1. No .hydrated section.
-if readelf -S -W "$obj" | grep -q '\.hydrated'; then
+if "$READELF" -S -W "$obj" | grep -q '\.hydrated'; then
 	say "has a .hydrated section: build the C# with IlcDehydrate=false"
 	fail=1
 fi
@@ -49,8 +65,8 @@ construct() {
 	*) return 1 ;;
 	esac
 }
-defined=$(nm --defined-only "$@" | awk 'NF == 3 && $2 ~ /[TtDdBbRr]/ { print $3 }' | sort -u)
-for sym in $(nm -u "$obj" | awk '{ print $2 }' | sort -u); do
+defined=$("$NM" --defined-only "$@" | awk 'NF == 3 && $2 ~ /[TtDdBbRr]/ { print $3 }' | sort -u)
+for sym in $("$NM" -u "$obj" | awk '{ print $2 }' | sort -u); do
 	if ! printf '%s\n' "$defined" | grep -qx "$sym"; then
 		if what=$(construct "$sym"); then
 			say "undefined symbol '$sym' is not provided by the glue: $sym: $what ($*)"
@@ -62,26 +78,52 @@ for sym in $(nm -u "$obj" | awk '{ print $2 }' | sort -u); do
 done
 
 # 3. Relocation types, in the sections that get loaded (debug sections are stripped later).
-alloc_sections=$(readelf -S -W "$obj" | awk '/^ *\[/ { sub(/^ *\[ *[0-9]+\] */, ""); if ($0 ~ / A|WA|AX/) print $1 }')
-bad_relocs=$(readelf -r -W "$obj" | awk -v secs="$alloc_sections" '
-	BEGIN { n = split(secs, s, "\n"); for (i = 1; i <= n; i++) alloc[".rela" s[i]] = 1 }
+# bad_relocations OBJECT: each relocation of a loaded section that the loader would refuse.
+bad_relocations() {
+	"$READELF" -r -W "$1" | awk -v secs="$("$READELF" -S -W "$1" | awk '/^ *\[/ { sub(/^ *\[ *[0-9]+\] */, ""); if ($0 ~ / A|WA|AX/) print $1 }')" -v machine="$machine" '
+	BEGIN {
+		n = split(secs, s, "\n"); for (i = 1; i <= n; i++) alloc[".rela" s[i]] = 1
+		# arch/x86/kernel/module.c and arch/arm64/kernel/module.c, 6.1 and 6.12.
+		if (machine == "x86_64") ok = "R_X86_64_64 R_X86_64_PC32 R_X86_64_PLT32 R_X86_64_32S R_X86_64_PC64"
+		else ok = "R_AARCH64_ABS64 R_AARCH64_PREL64 R_AARCH64_PREL32 R_AARCH64_PREL16 R_AARCH64_CALL26 R_AARCH64_JUMP26 " \
+			"R_AARCH64_ADR_PREL_PG_HI21 R_AARCH64_ADR_PREL_PG_HI21_NC R_AARCH64_ADR_PREL_LO21 R_AARCH64_ADD_ABS_LO12_NC " \
+			"R_AARCH64_LDST8_ABS_LO12_NC R_AARCH64_LDST16_ABS_LO12_NC R_AARCH64_LDST32_ABS_LO12_NC R_AARCH64_LDST64_ABS_LO12_NC " \
+			"R_AARCH64_LDST128_ABS_LO12_NC R_AARCH64_LD_PREL_LO19 R_AARCH64_CONDBR19 R_AARCH64_TSTBR14 " \
+			"R_AARCH64_MOVW_UABS_G0 R_AARCH64_MOVW_UABS_G0_NC R_AARCH64_MOVW_UABS_G1 R_AARCH64_MOVW_UABS_G1_NC " \
+			"R_AARCH64_MOVW_UABS_G2 R_AARCH64_MOVW_UABS_G2_NC R_AARCH64_MOVW_UABS_G3"
+		m = split(ok, o, " "); for (i = 1; i <= m; i++) allowed[o[i]] = 1
+	}
 	/^Relocation section/ { cur = $3; gsub(/\047/, "", cur); next }
-	/R_X86_64_/ && (cur in alloc) {
-		if ($3 != "R_X86_64_64" && $3 != "R_X86_64_PC32" && $3 != "R_X86_64_PLT32" && $3 != "R_X86_64_32S" && $3 != "R_X86_64_PC64")
-			print cur ": " $3 " " $5
-	}')
+	/R_(X86_64|AARCH64)_/ && (cur in alloc) && !($3 in allowed) { print cur ": " $3 " " $5 }'
+}
+bad_relocs=$(bad_relocations "$obj")
 if [ -n "$bad_relocs" ]; then
-	say "relocations the x86-64 module loader rejects:"
+	say "relocations the $machine module loader rejects:"
 	printf '%s\n' "$bad_relocs" | sort | uniq -c | head -20 >&2
 	fail=1
 fi
+if [ "$machine" = aarch64 ]; then
+	for glue in "$@"; do
+		got=$(bad_relocations "$glue" | grep '_GOT' || true)
+		if [ -n "$got" ]; then
+			say "the glue $glue has GOT relocations, which the arm64 module loader does not apply (an address of a weak symbol taken in C: hold it in data):"
+			printf '%s\n' "$got" | sort | uniq -c | head -20 >&2
+			fail=1
+		fi
+	done
+fi
 
 # 4. No indirect branches in code.
-indirect=$(objdump -d --no-show-raw-insn "$obj" | awk '
+if ! dis=$("$OBJDUMP" -d --no-show-raw-insn "$obj" 2>&1); then
+	say "$OBJDUMP cannot disassemble it: $dis"
+	exit 1
+fi
+indirect=$(printf '%s\n' "$dis" | awk -v machine="$machine" '
 	/^[0-9a-f]+ <.*>:$/ { fn = $2 }
-	/\t(notrack )?(call|jmp)q? +\*/ { print fn ": " $0 }')
+	machine == "x86_64" && /\t(notrack )?(call|jmp)q? +\*/ { print fn ": " $0 }
+	machine == "aarch64" && /\t(br|blr|braaz|brabz|blraaz|blrabz|braa|brab|blraa|blrab)\t/ { print fn ": " $0 }')
 if [ -n "$indirect" ]; then
-	say "indirect calls or jumps (an IBT kernel faults on them; avoid switch tables, virtual calls, function pointers):"
+	say "indirect calls or jumps (an IBT or BTI kernel faults on them; avoid switch tables, virtual calls, function pointers):"
 	printf '%s\n' "$indirect" | head -20 >&2
 	fail=1
 fi

@@ -37,8 +37,8 @@
 				 KCS_SLAB_NO_MERGE)
 
 /*
- * Entry trampolines (entry.S): each realigns the stack to 16 bytes and calls one C# entry
- * point (class ModuleEntry in include/linux/Module.cs) directly.
+ * Entry trampolines (entry.S): each calls one C# entry point (class ModuleEntry in
+ * include/linux/Module.cs) directly, on x86-64 after realigning the stack to 16 bytes.
  */
 struct seq_file;
 int kcs_enter_module_init(void);
@@ -52,7 +52,7 @@ int kcs_enter_proc_single_show(struct seq_file *m);
 
 /*
  * The C# entry points themselves (include/linux/ModuleEntry.cs names them); those a module may
- * lack are weak. entry.S calls them; kcs.c only compares addresses.
+ * lack are weak. entry.S calls them; kcs.c only compares addresses, through kcs_addr_* (data).
  */
 extern int kcs_module_init(void);
 extern void kcs_module_exit(void);
@@ -101,6 +101,10 @@ void kcs_raw_spin_lock(void *lock);
 void kcs_raw_spin_unlock(void *lock);
 int kcs_atomic_cmpxchg(int *v, int old, int new);
 void kcs_atomic_set_release(int *v, int i);
+
+extern void *kcs_addr_slab_ctor;
+extern void *kcs_addr_proc_show;
+extern void *kcs_addr_proc_single_show;
 
 /* Expected by NativeAOT code. */
 extern u32 RhpTrapThreads;
