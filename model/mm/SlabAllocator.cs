@@ -31,6 +31,7 @@ namespace SimpleCache.Model.Mm
             Pages = pages;
             Cpus = cpus;
             Version = version;
+            Arch = kernel?.Options.Arch ?? KernelArch.X86_64;
             _debugOption = SlubDebugOption.Parse(slubDebug);
             Failslab = new Failslab();
             KmallocCaches();   // create_kmalloc_caches() at boot
@@ -274,7 +275,27 @@ namespace SimpleCache.Model.Mm
 
         // ---------------------------------------------------------------- kmalloc
 
-        /// <summary>The kmalloc size classes of x86-64 (kmalloc_info[]), 8 bytes to KMALLOC_MAX_CACHE_SIZE.</summary>
+        /// <summary>The architecture whose build of the kernel is followed.</summary>
+        public KernelArch Arch { get; }
+
+        /// <summary>
+        /// <c>KMALLOC_MIN_SIZE</c>: ARCH_KMALLOC_MINALIGN, or 8. x86-64 leaves it at 8. arm64's 6.1
+        /// defines no ARCH_KMALLOC_MINALIGN, so include/linux/slab.h makes it ARCH_DMA_MINALIGN,
+        /// 128 (arch/arm64/include/asm/cache.h: a DMA buffer may not share a cache line of any
+        /// CPU); 6.12 sets it to 8 and bounces DMA that is not aligned instead. Checked against
+        /// each kernel's /proc/slabinfo (tests/vm/geometry.sh, tests/model/data/kmalloc/).
+        /// </summary>
+        public uint KmallocMinSize => Arch == KernelArch.Arm64 && Version == KernelVersion.V6_1 ? 128u : 8u;
+
+        /// <summary>
+        /// The kmalloc caches create_kmalloc_caches() makes: kmalloc_info[] from KMALLOC_MIN_SIZE
+        /// up, kmalloc-96 only where KMALLOC_MIN_SIZE is at most 32 and kmalloc-192 only where it
+        /// is at most 64 (mm/slab_common.c, 6.1 and 6.12).
+        /// </summary>
+        public IEnumerable<(uint Size, string Name)> KmallocClasses => KmallocInfo.Where(k => k.Size >= KmallocMinSize
+            && (k.Size != 96 || KmallocMinSize <= 32) && (k.Size != 192 || KmallocMinSize <= 64));
+
+        /// <summary>The kmalloc size classes (kmalloc_info[]), 8 bytes to KMALLOC_MAX_CACHE_SIZE.</summary>
         private static readonly (uint Size, string Name)[] KmallocInfo =
         [
             (8, "kmalloc-8"), (16, "kmalloc-16"), (32, "kmalloc-32"), (64, "kmalloc-64"), (96, "kmalloc-96"),
@@ -285,12 +306,12 @@ namespace SimpleCache.Model.Mm
         private SlabCache[] _kmallocCaches;
 
         /// <summary>
-        /// create_boot_cache()'s alignment of a kmalloc cache: ARCH_KMALLOC_MINALIGN (8), raised
-        /// to the size itself for a power of two (6.1), or to the largest power of two that
-        /// divides the size (6.12: kmalloc-96 is 32-byte aligned).
+        /// create_boot_cache()'s alignment of a kmalloc cache: ARCH_KMALLOC_MINALIGN
+        /// (<see cref="KmallocMinSize"/>), raised to the size itself for a power of two (6.1), or
+        /// to the largest power of two that divides the size (6.12: kmalloc-96 is 32-byte aligned).
         /// </summary>
         public uint KmallocAlign(uint size) => Version == KernelVersion.V6_1
-            ? (System.Numerics.BitOperations.IsPow2(size) ? Math.Max(8, size) : 8)
+            ? (System.Numerics.BitOperations.IsPow2(size) ? Math.Max(KmallocMinSize, size) : KmallocMinSize)
             : Math.Max(8, size & (~size + 1));
 
         /// <summary>
@@ -362,7 +383,7 @@ namespace SimpleCache.Model.Mm
                 return caches;
             lock (_slabMutex)
             {
-                _kmallocCaches ??= KmallocInfo.Select(k => Create(k.Name, k.Size, KmallocAlign(k.Size), CacheFlags.Kmalloc, 0)).ToArray();
+                _kmallocCaches ??= KmallocClasses.Select(k => Create(k.Name, k.Size, KmallocAlign(k.Size), CacheFlags.Kmalloc, 0)).ToArray();
                 return _kmallocCaches;
             }
         }

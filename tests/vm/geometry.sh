@@ -54,6 +54,26 @@ if [ "$changed" != 0 ]; then
 fi
 echo "PASS [$rel, $cpus CPUs] geometry: the kernel's lines are the record ${record#$VM_ROOT/}"
 
+# The kernel's kmalloc caches, held to their record (tests/model/data/kmalloc/), which the model's
+# tests (KmallocRecordTests) hold the model's kmalloc caches to.
+arch=x86_64
+[ "$VM_ARCH" = arm64 ] && arch=arm64
+krecord=$VM_ROOT/tests/model/data/kmalloc/$arch-$version-${cpus}cpus.txt
+klines=$(grep -E '^KMALLOC ' "$log" | tr -s ' ' | LC_ALL=C sort)
+if [ -z "$klines" ]; then
+	echo "FAIL [$rel, $cpus CPUs] kmalloc: the guest printed no kmalloc caches"
+	exit 1
+elif [ ! -f "$krecord" ]; then
+	echo "FAIL [$rel, $cpus CPUs] kmalloc: no record ${krecord#$VM_ROOT/} for the model's tests; the kernel's lines:"
+	sed 's/^/    | /' <<<"$klines"
+	exit 1
+elif ! kdiff=$(diff <(grep -v '^#' "$krecord") <(echo "$klines")); then
+	echo "FAIL [$rel, $cpus CPUs] kmalloc: the kernel's kmalloc caches differ from the record ${krecord#$VM_ROOT/}, which the model's tests use"
+	head -n 8 <<<"$kdiff" | sed 's/^/    | /'
+	exit 1
+fi
+echo "PASS [$rel, $cpus CPUs] kmalloc: the kernel's $(wc -l <<<"$klines") kmalloc caches are the record ${krecord#$VM_ROOT/}"
+
 # The same boot timed kmem_cache_alloc against kmalloc (with the constructor's initialisation at
 # every allocation) for the brief's struct: ns per alloc and free under QEMU's software emulation,
 # whose absolute times mean little; the ratio of the two, measured side by side, is the figure.

@@ -39,6 +39,12 @@ namespace SimpleCache.Cli
             DefaultValueFactory = _ => 2,
         };
 
+        private static readonly Option<string> s_arch = new("--arch")
+        {
+            Description = "Whose build of that kernel: x86_64 (Debian's amd64) or arm64",
+            DefaultValueFactory = _ => "x86_64",
+        };
+
         private static readonly Option<string> s_slubDebug = new("--slub-debug")
         {
             Description = "The slub_debug= boot option, e.g. FZPU or FZPU,simple_cache",
@@ -62,6 +68,7 @@ namespace SimpleCache.Cli
         static Program()
         {
             s_kernel.AcceptOnlyFromAmong("6.1", "6.12");
+            s_arch.AcceptOnlyFromAmong("x86_64", "arm64");
             s_cpus.Validators.Add(r =>
             {
                 if (r.GetValueOrDefault<int>() < 1)
@@ -98,14 +105,14 @@ namespace SimpleCache.Cli
             };
             var run = new Command("run", "Run a session in a model kernel (the commands are those of the shell: help lists them).")
             {
-                script, follow, html, module, s_kernel, s_cpus, s_slubDebug, s_seed, s_manualClock, s_noColour,
+                script, follow, html, module, s_kernel, s_cpus, s_arch, s_slubDebug, s_seed, s_manualClock, s_noColour,
             };
             run.SetAction(r => Run(Options(r), r.GetValue(script), r.GetValue(follow), Colour(r), r.GetValue(html), r.GetValue(module)));
             root.Subcommands.Add(run);
 
             var shell = new Command("shell", "Type commands at a prompt in a model kernel (help lists them).")
             {
-                s_kernel, s_cpus, s_slubDebug, s_seed, s_manualClock, s_noColour,
+                s_kernel, s_cpus, s_arch, s_slubDebug, s_seed, s_manualClock, s_noColour,
             };
             shell.SetAction(r => Shell(Options(r), Colour(r)));
             root.Subcommands.Add(shell);
@@ -122,7 +129,7 @@ namespace SimpleCache.Cli
             var slabs = new Command("slabs", "Show every slab of a cache as SLUB holds it: each CPU's slab and partial slabs, " +
                 "the node's partial list, full slabs; each slot in use or free, the freelist order, and simple_cache's objects by id and name.")
             {
-                cacheArg, before, s_kernel, s_cpus, s_slubDebug, s_seed, s_noColour,
+                cacheArg, before, s_kernel, s_cpus, s_arch, s_slubDebug, s_seed, s_noColour,
             };
             var svg = new Option<string>("--svg") { Description = "Also write the picture to this SVG file" };
             slabs.Options.Add(svg);
@@ -133,7 +140,7 @@ namespace SimpleCache.Cli
             var layout = new Command("layout", "Show one slot of a cache byte by byte: the object, the free pointer and, " +
                 "under slub_debug, the red zones, tracking data and padding, named as mm/slub.c names them.")
             {
-                cacheArg, before, s_kernel, s_cpus, s_slubDebug, s_seed, s_noColour,
+                cacheArg, before, s_kernel, s_cpus, s_arch, s_slubDebug, s_seed, s_noColour,
             };
             layout.Options.Add(svg);
             layout.SetAction(r => AfterScript(r, r.GetValue(before), $"layout {r.GetValue(cacheArg)}", r.GetValue(svg),
@@ -148,7 +155,7 @@ namespace SimpleCache.Cli
             sort.AcceptOnlyFromAmong(Slabtop.SortKeys.Select(k => k.Key.ToString()).ToArray());
             var slabtop = new Command("slabtop", "procps's slabtop -o of the model's /proc/slabinfo, after a script (default: insmod simple_cache.ko).")
             {
-                sort, before, s_kernel, s_cpus, s_slubDebug, s_seed, s_noColour,
+                sort, before, s_kernel, s_cpus, s_arch, s_slubDebug, s_seed, s_noColour,
             };
             slabtop.SetAction(r => AfterScript(r, r.GetValue(before), $"slabtop -s {r.GetValue(sort)}"));
             root.Subcommands.Add(slabtop);
@@ -156,7 +163,7 @@ namespace SimpleCache.Cli
             var tour = new Command("tour", "A guided tour of the brief's learning outcomes in a model kernel: for each, the module's C# lines, " +
                 "the kernel function that acts, a picture and a question. In a terminal it waits for Enter after each step.")
             {
-                s_kernel, s_cpus,
+                s_kernel, s_cpus, s_arch,
             };
             tour.SetAction(r => Tour.Run(Console.Out, Options(r), pause: !Console.IsInputRedirected && !Console.IsOutputRedirected, Console.In));
             root.Subcommands.Add(tour);
@@ -169,10 +176,18 @@ namespace SimpleCache.Cli
 
         internal static KernelVersion ParseVersion(string v) => v == "6.1" ? KernelVersion.V6_1 : KernelVersion.V6_12;
 
+        internal static KernelArch ParseArch(string a) => a switch
+        {
+            "x86_64" or "amd64" => KernelArch.X86_64,
+            "arm64" or "aarch64" => KernelArch.Arm64,
+            _ => throw new ArgumentException($"--arch {a}: x86_64 or arm64"),
+        };
+
         private static KernelOptions Options(ParseResult r) => new()
         {
             Version = ParseVersion(r.GetValue(s_kernel)),
             Cpus = r.GetValue(s_cpus),
+            Arch = ParseArch(r.GetValue(s_arch)),
             SlubDebug = r.GetValue(s_slubDebug),
             ManualClock = r.GetValue(s_manualClock),
             RandomSeed = r.GetValue(s_seed),

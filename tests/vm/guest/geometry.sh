@@ -4,6 +4,7 @@
 #   GEOM <name> <object_size> <slab_size> <objs_per_slab> <order> <align>   (from /sys/kernel/slab)
 #   SLABINFO <the cache's /proc/slabinfo line>
 #   REFUSED <name>, REFUSAL <the kernel's warning>   (a cache kmem_cache_create() refused)
+#   KMALLOC <name> <objsize> <objperslab> <pagesperslab>   (the kernel's kmalloc-N caches)
 # tests/vm/geometry.sh has simple-cache check-geometry compare these with the model. The sysfs
 # files are read with the shell's own `read`: under TCG, a process per file would take minutes.
 
@@ -30,6 +31,11 @@ for dir in /sys/kernel/slab/kcsm_*; do
 done
 grep '^kcsm_' /proc/slabinfo | sed 's/^/SLABINFO /'
 rmmod slab_matrix
+# The kernel's own kmalloc-N caches (not dma-, -rcl, -cg): which sizes exist differs by
+# architecture (arm64's 6.1 starts at kmalloc-128), and their geometry with the CPU count.
+grep -E '^kmalloc-[0-9]+k? ' /proc/slabinfo | while read -r name active num objsize perslab pages rest; do
+	echo "KMALLOC $name $objsize $perslab $pages"
+done
 # kmem_cache_alloc against kmalloc, timed in this kernel (tests/kernel/slab_timing.c).
 if insmod /slab_timing.ko; then
 	dmesg | sed -n -e 's/.*slab_timing: pair /TIMING pair /p' -e 's/.*slab_timing: batch /TIMING batch /p'
