@@ -406,6 +406,13 @@ namespace SimpleCache.Slab
 
         internal int FreeOffset => _freeOffset;
         internal nint SlabBase => _slabBase;
+        internal nint ArenaLow => _arenaLow;
+        internal int SlabShift => _slabShift;
+
+        // virt_to_slab() for SlabLocal, whose fields hold the cache's shifts (Arena.cs).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static SlabHeader* HeaderOf(void* p, nint arenaLow, int slabShift) =>
+            (SlabHeader*)(((nint)p & ~arenaLow) + ((((nint)p & arenaLow) >> slabShift) << 6));
 
         /// <summary>
         /// The calling thread's own handle on the cache (its per-thread slabs, as SLUB's
@@ -422,7 +429,7 @@ namespace SimpleCache.Slab
         // full slab has room again (SLUB: a full slab's first free puts it on the CPU partial
         // list), or a partial slab is empty, counted once as it becomes so.
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private void FreeSlowLocal(ThreadCache tc, SlabHeader* slab)
+        internal void FreeSlowLocal(ThreadCache tc, SlabHeader* slab)
         {
             if (slab->List == SlabList.Full)
             {

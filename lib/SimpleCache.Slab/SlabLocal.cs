@@ -22,6 +22,8 @@ namespace SimpleCache.Slab
         private readonly ThreadCache _tc;       // null for a debug cache: every call takes the debug path
         private readonly int _freeOffset;
         private readonly nint _slabBase;
+        private readonly nint _arenaLow;
+        private readonly int _slabShift;
 
         internal SlabLocal(SlabCache cache, ThreadCache tc)
         {
@@ -29,6 +31,8 @@ namespace SimpleCache.Slab
             _tc = tc;
             _freeOffset = cache.FreeOffset;
             _slabBase = cache.SlabBase;
+            _arenaLow = cache.ArenaLow;
+            _slabShift = cache.SlabShift;
         }
 
         /// <summary>The cache.</summary>
@@ -64,6 +68,17 @@ namespace SimpleCache.Slab
                 {
                     *(void**)((byte*)obj + _freeOffset) = tc.Freelist;
                     tc.Freelist = obj;
+                    return;
+                }
+                // One of the thread's other slabs: plain stores, here, without a call (the
+                // cache's FreeOwned); the slab changes lists only when it fills or empties.
+                SlabHeader* slab = SlabCache.HeaderOf(obj, _arenaLow, _slabShift);
+                if (slab->Owner == tc.Token)
+                {
+                    *(void**)((byte*)obj + _freeOffset) = slab->LocalFree;
+                    slab->LocalFree = obj;
+                    if (--slab->InUse == 0 || slab->List == SlabList.Full)
+                        _cache.FreeSlowLocal(tc, slab);
                     return;
                 }
                 _cache.FreeNotActive(tc, obj);
