@@ -65,15 +65,23 @@
 #define KCS_OUTSIDE_FPU(stmt)	do { kcs_fpu_end(); stmt; kcs_fpu_begin(); } while (0)
 
 /*
- * The addresses of the C# entry points a module may lack (weak symbols), held in data, where
- * they are plain 64-bit relocations. An address of a weak symbol taken in code is loaded through
- * the GOT on arm64 (R_AARCH64_ADR_GOT_PAGE, R_AARCH64_LD64_GOT_LO12_NC), and the arm64 module
- * loader applies no GOT relocation ("unsupported RELA relocation: 312"). They are global, so
- * that the compiler cannot fold a read of them back into the symbol's address.
+ * KCS_WEAK_ADDR(name): the address of a C# entry point a module may lack (a weak symbol), to
+ * compare. On arm64 it is held in data, where it is a plain 64-bit relocation: an address of a
+ * weak symbol taken in code is loaded through the GOT there (R_AARCH64_ADR_GOT_PAGE,
+ * R_AARCH64_LD64_GOT_LO12_NC), and the arm64 module loader applies no GOT relocation
+ * ("unsupported RELA relocation: 312"). The variables are global, so that the compiler cannot
+ * fold a read of them back into the symbol's address. On x86-64 the address is taken in code:
+ * held in data, objtool on an IBT kernel would take it for an indirect-call target without
+ * ENDBR64 ("data relocation to !ENDBR").
  */
+#if defined(CONFIG_ARM64)
 void *kcs_addr_slab_ctor = (void *)kcs_slab_ctor;
 void *kcs_addr_proc_show = (void *)kcs_proc_show;
 void *kcs_addr_proc_single_show = (void *)kcs_proc_single_show;
+#define KCS_WEAK_ADDR(name)	READ_ONCE(kcs_addr_##name)
+#else
+#define KCS_WEAK_ADDR(name)	((void *)kcs_##name)
+#endif
 
 /* Polled by NativeAOT code after each call into C; no GC, so never set. */
 u32 RhpTrapThreads;
@@ -226,7 +234,7 @@ struct kmem_cache *kcs_kmem_cache_create(const char *name, int len, u32 size, u3
 	buf[len] = '\0';
 	if (ctor) {
 		/* Only the module's exported constructor can be called without an indirect branch. */
-		if (ctor != READ_ONCE(kcs_addr_slab_ctor)) {
+		if (ctor != KCS_WEAK_ADDR(slab_ctor)) {
 			pr_err("kcs: %s: the constructor must be the module's ModuleEntry.SlabCtor\n", buf);
 			return NULL;
 		}
@@ -379,7 +387,7 @@ void *kcs_proc_create(const char *name, int len, u16 mode)
 	char buf[64];
 	struct proc_dir_entry *pde;
 
-	if (len <= 0 || len >= (int)sizeof(buf) || !READ_ONCE(kcs_addr_proc_show))
+	if (len <= 0 || len >= (int)sizeof(buf) || !KCS_WEAK_ADDR(proc_show))
 		return NULL;
 	memcpy(buf, name, len);
 	buf[len] = '\0';
@@ -404,7 +412,7 @@ void *kcs_proc_create_single(const char *name, int len, u16 mode)
 	char buf[64];
 	struct proc_dir_entry *pde;
 
-	if (len <= 0 || len >= (int)sizeof(buf) || !READ_ONCE(kcs_addr_proc_single_show))
+	if (len <= 0 || len >= (int)sizeof(buf) || !KCS_WEAK_ADDR(proc_single_show))
 		return NULL;
 	memcpy(buf, name, len);
 	buf[len] = '\0';

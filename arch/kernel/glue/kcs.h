@@ -52,7 +52,7 @@ int kcs_enter_proc_single_show(struct seq_file *m);
 
 /*
  * The C# entry points themselves (include/linux/ModuleEntry.cs names them); those a module may
- * lack are weak. entry.S calls them; kcs.c only compares addresses, through kcs_addr_* (data).
+ * lack are weak. entry.S calls them; kcs.c only compares addresses (KCS_WEAK_ADDR).
  */
 extern int kcs_module_init(void);
 extern void kcs_module_exit(void);
@@ -102,9 +102,11 @@ void kcs_raw_spin_unlock(void *lock);
 int kcs_atomic_cmpxchg(int *v, int old, int new);
 void kcs_atomic_set_release(int *v, int i);
 
+#if defined(CONFIG_ARM64)
 extern void *kcs_addr_slab_ctor;
 extern void *kcs_addr_proc_show;
 extern void *kcs_addr_proc_single_show;
+#endif
 
 /* Expected by NativeAOT code. */
 extern u32 RhpTrapThreads;
