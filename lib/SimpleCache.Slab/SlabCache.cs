@@ -367,23 +367,12 @@ namespace SimpleCache.Slab
 
         // The owner frees to one of its slabs that is not active: plain stores.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void FreeOwned(ThreadCache tc, SlabHeader* slab, void* obj)
+        internal void FreeOwned(ThreadCache tc, SlabHeader* slab, void* obj)
         {
             *(void**)((byte*)obj + _freeOffset) = slab->LocalFree;
             slab->LocalFree = obj;
             if (--slab->InUse == 0 || slab->List == SlabList.Full)
                 FreeSlowLocal(tc, slab);
-        }
-
-        // SlabLocal's free when the object is not of the thread's active slab.
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        internal void FreeNotActive(ThreadCache tc, void* obj)
-        {
-            SlabHeader* slab = HeaderOf(obj);
-            if (slab->Owner == tc.Token)
-                FreeOwned(tc, slab, obj);
-            else
-                FreeRemote(slab, obj);
         }
 
         // SlabLocal's allocation when the thread's freelist is empty.
@@ -409,7 +398,8 @@ namespace SimpleCache.Slab
         internal nint ArenaLow => _arenaLow;
         internal int SlabShift => _slabShift;
 
-        // virt_to_slab() for SlabLocal, whose fields hold the cache's shifts (Arena.cs).
+        // virt_to_slab(): the header of the slab an address of it is in (Arena.cs), from the
+        // cache's shifts (SlabLocal keeps its own copies of them).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static SlabHeader* HeaderOf(void* p, nint arenaLow, int slabShift) =>
             (SlabHeader*)(((nint)p & ~arenaLow) + ((((nint)p & arenaLow) >> slabShift) << 6));
@@ -429,7 +419,7 @@ namespace SimpleCache.Slab
         // full slab has room again (SLUB: a full slab's first free puts it on the CPU partial
         // list), or a partial slab is empty, counted once as it becomes so.
         [MethodImpl(MethodImplOptions.NoInlining)]
-        internal void FreeSlowLocal(ThreadCache tc, SlabHeader* slab)
+        private void FreeSlowLocal(ThreadCache tc, SlabHeader* slab)
         {
             if (slab->List == SlabList.Full)
             {
@@ -456,7 +446,7 @@ namespace SimpleCache.Slab
         // __slab_free() from another thread than the owner: a CAS on the slab's remote list, then,
         // once until the owner looks, a note in the owner's mailbox.
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private void FreeRemote(SlabHeader* slab, void* obj)
+        internal void FreeRemote(SlabHeader* slab, void* obj)
         {
             Interlocked.Increment(ref _remoteFrees);
             nint head;
@@ -808,8 +798,7 @@ namespace SimpleCache.Slab
         // virt_to_slab(): the header of the slab an address of it is in (Arena.cs). Only for an
         // address of one of the cache's slabs: any other may lead to memory nobody mapped.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private SlabHeader* HeaderOf(void* p) =>
-            (SlabHeader*)(((nint)p & ~_arenaLow) + ((((nint)p & _arenaLow) >> _slabShift) << 6));
+        private SlabHeader* HeaderOf(void* p) => HeaderOf(p, _arenaLow, _slabShift);
 
         // slab_address(): the first byte of a slab's memory, from its header.
         private byte* MemoryOf(SlabHeader* slab) =>

@@ -70,18 +70,14 @@ namespace SimpleCache.Slab
                     tc.Freelist = obj;
                     return;
                 }
-                // One of the thread's other slabs: plain stores, here, without a call (the
-                // cache's FreeOwned); the slab changes lists only when it fills or empties.
+                // One of the thread's other slabs: the cache's FreeOwned, inlined here (plain
+                // stores; a call only when the slab fills or empties); another thread's slab:
+                // the remote free.
                 SlabHeader* slab = SlabCache.HeaderOf(obj, _arenaLow, _slabShift);
                 if (slab->Owner == tc.Token)
-                {
-                    *(void**)((byte*)obj + _freeOffset) = slab->LocalFree;
-                    slab->LocalFree = obj;
-                    if (--slab->InUse == 0 || slab->List == SlabList.Full)
-                        _cache.FreeSlowLocal(tc, slab);
-                    return;
-                }
-                _cache.FreeNotActive(tc, obj);
+                    _cache.FreeOwned(tc, slab, obj);
+                else
+                    _cache.FreeRemote(slab, obj);
                 return;
             }
             _cache.Free(obj);
