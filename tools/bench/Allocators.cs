@@ -69,12 +69,7 @@ namespace SimpleCache.Bench
     internal readonly unsafe struct BareCas(BareFreelist list) : IAllocator
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void* Alloc()
-        {
-            void* p = list.Head;
-            list.Head = *(void**)p;
-            return p;
-        }
+        public void* Alloc() => new Bare(list).Alloc();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Free(void* p)
