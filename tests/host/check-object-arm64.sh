@@ -21,15 +21,8 @@ if ! command -v ${X}gcc >/dev/null; then
 	exit 1
 fi
 
-printf 'void kcs_printk(int l, const char *t, int n) { (void)l; (void)t; (void)n; }\n' > "$tmp/glue.c"
-${X}gcc -c -O2 -o "$tmp/glue.o" "$tmp/glue.c"
-
-expect() { # expect accept|reject NAME OBJECT [MESSAGE] [GLUE...]
-	local want=$1 name=$2 obj=$3 msg=${4:-} out rc=0
-	shift 4 2>/dev/null || shift $#
-	out=$("$CHECK" "$obj" "$tmp/glue.o" "$@" 2>&1) || rc=$?
-	verdict "arm64 object check" "$want" "$name" "$rc" "$out" "$msg"
-}
+LABEL="arm64 object check" CC=${X}gcc
+. "$ROOT/tests/host/lib/object-check.sh"
 
 mk() { # mk NAME: compile $tmp/NAME.c or .s to $tmp/NAME.o, with the arm64 kernel's code model
 	if [ -f "$tmp/$1.c" ]; then ${X}gcc -c -O2 -fno-pic -mcmodel=small -mgeneral-regs-only -o "$tmp/$1.o" "$tmp/$1.c"
@@ -105,14 +98,4 @@ mk hydrated; expect reject "a .hydrated section" "$tmp/hydrated.o" "IlcDehydrate
 . "$ROOT/tools/vm/vm.sh"
 VM_ARCH=arm64 VM_SYSROOT=${ARM64_ROOT:-$ROOT/build/arm64/root}
 rel=$(vm_kernels | tail -n 1)
-if [ -z "$rel" ]; then
-	echo "FAIL no arm64 kernel headers to build the glue against (run make deps-arm64)"
-elif ! make -s -C "$ROOT" module ARCH=arm64 KDIR="$(vm_kdir "$rel")" >"$tmp/build.log" 2>&1; then
-	echo "FAIL the module does not build for arm64 $rel"
-	tail -n 20 "$tmp/build.log" | sed 's/^/    | /'
-elif out=$("$CHECK" "$ROOT/build/csharp-arm64/simple_cache.o" "$ROOT/build/kernel/$rel/kcs.o" "$ROOT/build/kernel/$rel/entry.o" 2>&1); then
-	echo "PASS arm64 object check accepts the real C# module object with the real glue ($rel)"
-else
-	echo "FAIL arm64 object check rejects the real C# module object"
-	sed 's/^/    | /' <<<"$out"
-fi
+real_object "$rel" "$ROOT/build/csharp-arm64/simple_cache.o" deps-arm64 ARCH=arm64

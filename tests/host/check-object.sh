@@ -13,15 +13,8 @@ CHECK=$ROOT/arch/kernel/glue/check-csharp-object.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# A stand-in for the glue: defines kcs_printk.
-printf 'void kcs_printk(int l, const char *t, int n) { (void)l; (void)t; (void)n; }\n' > "$tmp/glue.c"
-gcc -c -O2 -o "$tmp/glue.o" "$tmp/glue.c"
-
-expect() { # expect accept|reject NAME OBJECT [MESSAGE]
-	local want=$1 name=$2 obj=$3 msg=${4:-} out rc=0
-	out=$("$CHECK" "$obj" "$tmp/glue.o" 2>&1) || rc=$?
-	verdict "object check" "$want" "$name" "$rc" "$out" "$msg"
-}
+LABEL="object check" CC=gcc
+. "$ROOT/tests/host/lib/object-check.sh"
 
 mk() { # mk NAME: compile $tmp/NAME.c or .s to $tmp/NAME.o
 	if [ -f "$tmp/$1.c" ]; then gcc -c -O2 -fno-pic -mcmodel=kernel -fcf-protection=none -o "$tmp/$1.o" "$tmp/$1.c"
@@ -92,14 +85,4 @@ mk hydrated; expect reject "a .hydrated section" "$tmp/hydrated.o" "IlcDehydrate
 # The real thing: the module's C# object against the glue built for an installed kernel.
 . "$ROOT/tools/vm/vm.sh"
 rel=$(vm_kernels | tail -n 1)
-if [ -z "$rel" ]; then
-	echo "FAIL no kernel headers installed to build the glue against (run make deps)"
-elif ! make -s -C "$ROOT" module KDIR="$(vm_kdir "$rel")" >"$tmp/build.log" 2>&1; then
-	echo "FAIL the module does not build for $rel"
-	tail -n 20 "$tmp/build.log" | sed 's/^/    | /'
-elif out=$("$CHECK" "$ROOT/build/csharp/simple_cache.o" "$ROOT/build/kernel/$rel/kcs.o" "$ROOT/build/kernel/$rel/entry.o" 2>&1); then
-	echo "PASS object check accepts the real C# module object with the real glue ($rel)"
-else
-	echo "FAIL object check rejects the real C# module object"
-	sed 's/^/    | /' <<<"$out"
-fi
+real_object "$rel" "$ROOT/build/csharp/simple_cache.o" deps

@@ -36,10 +36,9 @@ kernels=${KERNELS:-$(vm_kernels)}
 if [ -z "${KERNELS:-}" ]; then
 	# The suite is defined over Debian's three kernels (on arm64, its 6.1 and 6.12): a missing one
 	# is a failure, not a skip.
-	wanted="'6.1.*' '6.12.*' rt"
-	[ "$VM_ARCH" = arm64 ] && wanted="'6.1.*' '6.12.*'"
-	for want in $wanted; do
-		want=${want//\'/}
+	wanted=('6.1.*' '6.12.*' rt)
+	[ "$VM_ARCH" = arm64 ] && wanted=('6.1.*' '6.12.*')
+	for want in "${wanted[@]}"; do
 		found=
 		for rel in $kernels; do
 			case "$want" in
