@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
 #
-# run-tests.sh: every test of the project (make test). Builds the C# module, runs the host-side
-# tests (tests/host/*.sh) and the model's tests (tests/model), then the real-kernel tests in
-# QEMU on each installed Debian kernel (tests/vm/run.sh, several VMs at once), and on Debian's
-# arm64 6.1 and 6.12 (make deps-arm64 fetches them; VM_ARCH=arm64). Each check prints
-# one PASS or FAIL line; the last lines are the wall time and the tally.
+# run-tests.sh: every test of the project (make test). Builds the C# module and everything the
+# real-kernel tests boot (tests/vm/run.sh prepare), starts those boots (tests/vm/run.sh boot: each
+# installed Debian kernel, and Debian's arm64 6.1 and 6.12, which make deps-arm64 fetches, in one
+# pool of VMs), and while they run, runs the host-side tests (tests/host/*.sh) and the tests of
+# the model and of the slab library; then prints the boots' lines. Each check prints one PASS or
+# FAIL line; the last lines are the wall time and the tally.
 
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +23,19 @@ if ! make -s csharp 2>&1 | tee -a "$log"; then
 	echo "FAIL the C# module does not build" | tee -a "$log"
 fi
 
+# The real-kernel tests: x86-64's 6.1, 6.12 and 6.12 PREEMPT_RT with every suite; arm64's 6.1
+# and 6.12 (the same module built on this machine with make ARCH=arm64, booted on
+# qemu-system-aarch64) with the module's checks, plain and with slub_debug=FZPU, and the slab
+# geometry of slab_matrix.ko's 1316 caches and the kernel's kmalloc caches, with 2 and 4 CPUs.
+# Everything they need is built first; then the VMs boot in the background while the host
+# tests and the model's run here (they build nothing the boots use: tests/host/make.sh, which
+# builds the module for the host's headers, runs before the boots start).
+export ARCHS="x86_64 arm64" ARM64_SUITES="module geometry"
+step "building what the real-kernel tests boot (tests/vm/run.sh prepare)"
+tests/vm/run.sh prepare 2>&1 | tee -a "$log"
+prepared=${PIPESTATUS[0]}
+[ "$prepared" -eq 0 ] || echo "FAIL the real-kernel tests' builds (tests/vm/run.sh prepare) exited with $prepared" | tee -a "$log"
+
 # Every sub-suite states how many checks it runs (no silent skips): a host script in its
 # "# checks: N" line, the model's tests by the list xunit discovers, each VM boot in its guest
 # script (tests/vm/run.sh checks those). Fewer or more is a FAIL.
@@ -33,7 +47,8 @@ expect_checks() { # expect_checks SUITE WANTED OUTPUT-FILE
 	fi
 }
 
-for t in tests/host/*.sh; do
+host_test() {
+	local t=$1 wanted
 	step "$t"
 	bash "$t" 2>&1 | tee build/host-test.out | tee -a "$log"
 	wanted=$(sed -n 's/^# checks: \([0-9]*\).*/\1/p' "$t")
@@ -42,6 +57,16 @@ for t in tests/host/*.sh; do
 	else
 		expect_checks "$t" "$wanted" build/host-test.out
 	fi
+}
+
+host_test tests/host/make.sh
+if [ "$prepared" -eq 0 ]; then
+	step "real-kernel tests in QEMU, started in the background (tests/vm/run.sh boot; their lines come at the end)"
+	tests/vm/run.sh boot > build/vm-run.out 2>&1 &
+	boots=$!
+fi
+for t in tests/host/*.sh; do
+	[ "$t" = tests/host/make.sh ] || host_test "$t"
 done
 
 # xunit_suite NAME PROJECT TAG: one PASS/FAIL line per xunit test, on the screen and for the
@@ -67,21 +92,16 @@ xunit_suite() {
 xunit_suite "the user-space model's tests" tests/model/SimpleCache.Model.Tests.csproj model
 xunit_suite "the slab allocator library's tests" tests/slab/SimpleCache.Slab.Tests.csproj slab
 
-step "real-kernel tests in QEMU on 6.1, 6.12 and 6.12-rt (tests/vm/run.sh)"
-# One PASS line per cache and kernel from the geometry boots: thousands, so they go to the log
-# and a count to the screen; every other line goes to both.
-tests/vm/run.sh 2>&1 | tee -a "$log" | grep --line-buffered -v '^PASS .* geometry of '
-rc=${PIPESTATUS[0]}
-[ "$rc" -eq 0 ] || echo "FAIL the real-kernel tests (tests/vm/run.sh) exited with $rc" | tee -a "$log"
-echo "($(grep -c '^PASS .* geometry of ' "$log") geometry PASS lines, one per cache and boot, are in $log)"
-
-step "real-kernel tests in QEMU on arm64 6.1 and 6.12 (VM_ARCH=arm64 tests/vm/run.sh)"
-# The same module and its checks, built on this machine for Debian's arm64 kernels (make
-# ARCH=arm64) and booted on qemu-system-aarch64, plain and with slub_debug=FZPU; and the slab
-# geometry of slab_matrix.ko's 1316 caches and the kernel's kmalloc caches, with 2 and 4 CPUs.
-VM_ARCH=arm64 SUITES="module geometry" tests/vm/run.sh 2>&1 | tee -a "$log" | grep --line-buffered -v '^PASS .* geometry of '
-rc=${PIPESTATUS[0]}
-[ "$rc" -eq 0 ] || echo "FAIL the arm64 real-kernel tests (VM_ARCH=arm64 tests/vm/run.sh) exited with $rc" | tee -a "$log"
+if [ "$prepared" -eq 0 ]; then
+	step "real-kernel tests in QEMU: x86-64 6.1, 6.12 and 6.12-rt, arm64 6.1 and 6.12 (tests/vm/run.sh boot)"
+	wait "$boots"
+	rc=$?
+	# One PASS line per cache and kernel from the geometry boots: thousands, so they go to the log
+	# and a count to the screen; every other line goes to both.
+	tee -a "$log" < build/vm-run.out | grep -v '^PASS .* geometry of '
+	[ "$rc" -eq 0 ] || echo "FAIL the real-kernel tests (tests/vm/run.sh boot) exited with $rc" | tee -a "$log"
+	echo "($(grep -c '^PASS .* geometry of ' "$log") geometry PASS lines, one per cache and boot, are in $log)"
+fi
 
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")

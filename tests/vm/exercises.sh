@@ -88,14 +88,27 @@ if [ "${1:-}" = build ]; then
 			variants+=("-wrong-$name:$VM_ROOT/build/exercises/wrong/$name.cs")
 		done
 	fi
-	for v in "${variants[@]}"; do
-		variant=${v%%:*} src=${v#*:}
-		make -s -C "$VM_ROOT" csharp MODULE_SRC="$src" VARIANT="$variant" > "$work/build.log" 2>&1 ||
-			{ echo "FAIL the exercise build $variant does not compile"; sed 's/^/    | /' "$work/build.log" | head; status=1; continue; }
+	# build_variant VARIANT SRC RELEASE...: one variant's object, then its module for each kernel.
+	# The variants build one per CPU at once: each has its own directories (VARIANT).
+	build_variant() {
+		local variant=$1 src=$2 rel log=$work/build$1.log
+		shift 2
+		make -s -C "$VM_ROOT" csharp MODULE_SRC="$src" VARIANT="$variant" > "$log" 2>&1 ||
+			{ echo "FAIL the exercise build $variant does not compile"; sed 's/^/    | /' "$log" | head; return 1; }
 		for rel in "$@"; do
-			make -s -C "$VM_ROOT" module KDIR="$(vm_kdir "$rel")" MODULE_SRC="$src" VARIANT="$variant" > "$work/build.log" 2>&1 ||
-				{ echo "FAIL [$rel] the exercise build $variant does not link"; sed 's/^/    | /' "$work/build.log" | head; status=1; }
+			make -s -C "$VM_ROOT" module KDIR="$(vm_kdir "$rel")" MODULE_SRC="$src" VARIANT="$variant" > "$log" 2>&1 ||
+				{ echo "FAIL [$rel] the exercise build $variant does not link"; sed 's/^/    | /' "$log" | head; return 1; }
 		done
+	}
+	for i in "${!variants[@]}"; do
+		while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n; done
+		v=${variants[$i]}
+		( build_variant "${v%%:*}" "${v#*:}" "$@" > "$work/out.$i" 2>&1; echo $? > "$work/rc.$i" ) &
+	done
+	wait
+	for i in "${!variants[@]}"; do
+		cat "$work/out.$i"
+		[ "$(cat "$work/rc.$i")" = 0 ] || status=1
 	done
 	exit $status
 fi

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT OR GPL-2.0-only
 #
 # module.sh RELEASE plain|slub_debug: one boot of the real-kernel checks of simple_cache.ko
-# (tests/vm/guest/module.sh: load and unload as the brief shows them, 50 cycles, fault injection
+# (tests/vm/guest/module.sh: load and unload as the brief shows them, 20 cycles, fault injection
 # at every allocation point, custom and bad names, the registry battery, writers and readers at
 # once), then compares the module's own cache (its slabinfo row, all its sysfs attributes) with
 # the model's after the same insmod. "slub_debug" boots with slub_debug=FZPU: sanity checks, red zones, poisoning and user
