@@ -151,10 +151,8 @@ namespace SimpleCache.Slab
             ObjectsPerSlab = (int)layout.ObjectsPerSlab;
             _freeOffset = (int)layout.Offset;
             _redLeft = (int)layout.RedLeftPad;
-            _inuse = (int)layout.Inuse;
+            _layout = layout;
             _trackOffset = (int)layout.InfoEnd;
-            _objectEnd = _trackOffset + (Has(SlabDebugFlags.StoreUser) ? 2 * TrackBytes : 0);
-            _objectPoison = (layout.Flags & SlubFlags.ObjectPoison) != 0;
             _slabShift = BitOperations.Log2((uint)SlabBytes);
             _slabBase = ~(nint)(SlabBytes - 1);
             _arenaLow = (nint)(Arena.BytesFor(SlabBytes) - 1);

@@ -3,16 +3,18 @@
 // slub_debug for SlabCache: the checks SLUB makes of a cache booted with slub_debug=FZPU
 // (mm/slub.c: calculate_sizes(), init_object(), check_object(), alloc_debug_processing(),
 // free_debug_processing(), on_freelist(), slab_pad_check(), set_track()), with the same letters
-// and the same byte values, so that what a learner sees in the kernel's reports reads the same here:
+// and the same byte values, so that what a learner sees in the kernel's reports reads the same
+// here. Which bytes are written and checked is SlubDebugLayout.cs, the model of the kernel's too:
 //
 //   F  consistency checks: a free of a pointer that is no object of this cache ("Invalid object
 //      pointer"), of an object already free ("Object already free"), a corrupt free pointer
 //   Z  red zones: 8 bytes (at least) after each object and before it, 0xcc while the object is in
 //      use and 0xbb while it is free; an overflow or underflow shows when the object is freed
 //   P  poisoning: a free object's bytes are 0x6b, its last byte 0xa5 (not for a constructor cache,
-//      whose free objects keep the constructed state, as SLUB leaves them); the padding after
-//      each object and at the end of each slab is 0x5a; a write after free shows at the next
-//      allocation of the object, a stray write into padding at the next check of it
+//      whose free objects keep the constructed state, as SLUB leaves them), and an object is
+//      handed out so too, as SLUB's init_object() leaves it; the padding after each object and
+//      at the end of each slab is 0x5a; a write after free shows at the next allocation of the
+//      object, a stray write into padding at the next check of it
 //   U  tracking: the call site, thread and time of each object's last allocation and free, in
 //      every report and in Destroy's leak report (SLUB's "Allocated in ... age= cpu= pid=")
 //
@@ -171,15 +173,13 @@ namespace SimpleCache.Slab
 
     public sealed unsafe partial class SlabCache
     {
-        private const byte RedActive = 0xcc, RedInactive = 0xbb, PoisonFree = 0x6b, PoisonEnd = 0xa5, PoisonInUse = 0x5a;
+        private const byte RedActive = SlubPoison.RedActive, RedInactive = SlubPoison.RedInactive, PoisonInUse = SlubPoison.InUse;
         private const int TrackBytes = 16;   // struct Track { int Site; int Thread; long Ticks }
 
         private readonly SlabDebugFlags _debug;
+        private readonly SlubLayout _layout; // the slot (SlubGeometry.cs), whose debug areas SlubDebugLayout.cs gives
         private readonly int _redLeft;       // bytes of red zone before each object (0 without Z): the object's offset in its slot
-        private readonly int _inuse;         // the object and its right red zone (SLUB's s->inuse)
         private readonly int _trackOffset;   // where the two tracks start, from the object (get_info_end())
-        private readonly int _objectEnd;     // the end of the slot's metadata, from the object
-        private readonly bool _objectPoison; // P without a constructor (SLUB's __OBJECT_POISON)
         private SlabHeader* _dPartial, _dFull, _dDisabled;
         private int _dEmpty;
         private readonly List<string> _sites = new();
@@ -203,42 +203,36 @@ namespace SimpleCache.Slab
 
         // ------------------------------------------------------------ setting up a debug slab
 
-        // setup_object() and slab padding for a fresh debug slab: every object free (poisoned,
-        // red zones inactive, tracks cleared), the bytes after the last slot 0x5a.
+        // setup_object() and slab padding for a fresh debug slab: every object free (each area
+        // check_object() checks of a free object as it must be: red zones inactive, poisoned,
+        // padding 0x5a; tracks cleared), the bytes after the last slot 0x5a. (SLUB fills the
+        // whole slab with 0x5a first, setup_slab_debug(); here the freelist is already in it.)
         private void DebugInitSlab(SlabHeader* slab)
         {
+            Span<SlubDebugArea> areas = stackalloc SlubDebugArea[SlubDebugLayout.MaxAreas];
+            int n = SlubDebugLayout.CheckObject(_layout, SlubVersion.V6_12, active: false, (uint)ObjectSize, TrackBytes, areas);
             for (void* o = slab->LocalFree; o != null; o = *(void**)((byte*)o + _freeOffset))
             {
-                InitObject((byte*)o, RedInactive);
+                foreach (SlubDebugArea a in areas[..n])
+                    new Span<byte>((byte*)o + a.Offset, a.Length).Fill(a.Value);
                 if (Has(SlabDebugFlags.StoreUser))
                     new Span<byte>((byte*)o + _trackOffset, 2 * TrackBytes).Clear();
             }
             if (Has(SlabDebugFlags.Poison))
             {
-                byte* end = MemoryOf(slab) + SlabBytes;
-                byte* pad = SlabPadding(slab);
-                new Span<byte>(pad, (int)(end - pad)).Fill(PoisonInUse);
+                (uint offset, uint length) = SlubDebugLayout.SlabPadding(_layout, Order);
+                new Span<byte>(MemoryOf(slab) + offset, (int)length).Fill(PoisonInUse);
             }
         }
 
-        // init_object(): poison (a free object of a cache without constructor), red zones, padding.
+        // init_object() (SlubDebugLayout.InitObject): the red zones to 0xcc in use or 0xbb free,
+        // and, for a cache without a constructor, the object poisoned (0x6b, last byte 0xa5).
         private void InitObject(byte* p, byte red)
         {
-            if (_objectPoison && red == RedInactive)
-            {
-                new Span<byte>(p, ObjectSize - 1).Fill(PoisonFree);
-                p[ObjectSize - 1] = PoisonEnd;
-            }
-            if (Has(SlabDebugFlags.RedZone))
-            {
-                new Span<byte>(p - _redLeft, _redLeft).Fill(red);
-                new Span<byte>(p + ObjectSize, _inuse - ObjectSize).Fill(red);
-            }
-            if (Has(SlabDebugFlags.Poison))
-            {
-                int padding = SlotSize - _redLeft - _objectEnd;
-                new Span<byte>(p + _objectEnd, padding).Fill(PoisonInUse);
-            }
+            Span<SlubDebugArea> areas = stackalloc SlubDebugArea[SlubDebugLayout.MaxAreas];
+            int n = SlubDebugLayout.InitObject(_layout, red == RedActive, (uint)ObjectSize, areas);
+            foreach (SlubDebugArea a in areas[..n])
+                new Span<byte>(p + a.Offset, a.Length).Fill(a.Value);
         }
 
         // ------------------------------------------------------------ allocation and free
@@ -356,9 +350,6 @@ namespace SimpleCache.Slab
             Link(ref _dDisabled, slab, SlabList.Disabled);
         }
 
-        // The bytes after the slab's last slot.
-        private byte* SlabPadding(SlabHeader* slab) => MemoryOf(slab) + (long)ObjectsPerSlab * SlotSize;
-
         // check_valid_pointer(): the start of an object of this slab.
         private bool IsObjectOf(SlabHeader* slab, byte* p)
         {
@@ -376,22 +367,23 @@ namespace SimpleCache.Slab
             return false;
         }
 
-        // check_object(): red zones, poison, padding; bytes found overwritten are restored.
+        // check_object(): red zones, poison, padding (SlubDebugLayout.CheckObject, as 6.12 checks
+        // them: every area); bytes found overwritten are restored.
         private void CheckObject(SlabHeader* slab, byte* p, byte red, List<SlabDebugReport> reports)
         {
-            if (Has(SlabDebugFlags.RedZone))
-            {
-                CheckBytes(slab, p, SlabProblem.LeftRedZoneOverwritten, "Left Redzone", p - _redLeft, red, _redLeft, reports);
-                CheckBytes(slab, p, SlabProblem.RightRedZoneOverwritten, "Right Redzone", p + ObjectSize, red, _inuse - ObjectSize, reports);
-            }
-            if (_objectPoison && red == RedInactive)
-            {
-                CheckBytes(slab, p, SlabProblem.PoisonOverwritten, "Poison", p, PoisonFree, ObjectSize - 1, reports);
-                CheckBytes(slab, p, SlabProblem.PoisonOverwritten, "End Poison", p + ObjectSize - 1, PoisonEnd, 1, reports);
-            }
-            if (Has(SlabDebugFlags.Poison))
-                CheckBytes(slab, p, SlabProblem.ObjectPaddingOverwritten, "Object padding", p + _objectEnd, PoisonInUse, SlotSize - _redLeft - _objectEnd, reports);
+            Span<SlubDebugArea> areas = stackalloc SlubDebugArea[SlubDebugLayout.MaxAreas];
+            int n = SlubDebugLayout.CheckObject(_layout, SlubVersion.V6_12, red == RedActive, (uint)ObjectSize, TrackBytes, areas);
+            foreach (SlubDebugArea a in areas[..n])
+                CheckBytes(slab, p, ProblemOf(a.Kind), a.Name, p + a.Offset, a.Value, a.Length, reports);
         }
+
+        private static SlabProblem ProblemOf(SlubDebugAreaKind kind) => kind switch
+        {
+            SlubDebugAreaKind.LeftRedzone => SlabProblem.LeftRedZoneOverwritten,
+            SlubDebugAreaKind.RightRedzone or SlubDebugAreaKind.KmallocRedzone => SlabProblem.RightRedZoneOverwritten,
+            SlubDebugAreaKind.Poison or SlubDebugAreaKind.EndPoison => SlabProblem.PoisonOverwritten,
+            _ => SlabProblem.ObjectPaddingOverwritten,
+        };
 
         // check_bytes_and_report(): the first and last bad byte, reported and restored.
         private void CheckBytes(SlabHeader* slab, byte* obj, SlabProblem problem, string what, byte* start, byte value, int bytes, List<SlabDebugReport> reports)
@@ -412,9 +404,10 @@ namespace SimpleCache.Slab
         {
             if (!Has(SlabDebugFlags.Poison))
                 return;
-            byte* pad = SlabPadding(slab);
             byte* memory = MemoryOf(slab);
-            int length = (int)(memory + SlabBytes - pad);
+            (uint offset, uint padding) = SlubDebugLayout.SlabPadding(_layout, Order);
+            byte* pad = memory + offset;
+            int length = (int)padding;
             var span = new Span<byte>(pad, length);
             int first = span.IndexOfAnyExcept(PoisonInUse);
             if (first < 0)

@@ -93,6 +93,8 @@ namespace SimpleCache.Model.Mm
         public uint SlabBytes => SlabGeometry.PageSize << Order;
         /// <summary>Whether the free pointer lives after the object rather than inside it.</summary>
         public bool FreePointerOutside => Offset >= Inuse;
+        /// <summary>The same layout as lib/SimpleCache.Slab's type, for the computations the two share.</summary>
+        public SlubLayout AsSlub => new(ObjectSize, Size, Align, Inuse, Offset, RedLeftPad, Order, ObjectsPerSlab, MinPartial, (SlubFlags)Flags);
     }
 
     /// <summary>
@@ -179,6 +181,6 @@ namespace SimpleCache.Model.Mm
         /// <summary><c>ALIGN_DOWN(x, a)</c>.</summary>
         public static uint AlignDown(uint x, uint a) => Slub.AlignDown(x, a);
 
-        private static SlubVersion Of(KernelVersion version) => version == KernelVersion.V6_1 ? SlubVersion.V6_1 : SlubVersion.V6_12;
+        internal static SlubVersion Of(KernelVersion version) => version == KernelVersion.V6_1 ? SlubVersion.V6_1 : SlubVersion.V6_12;
     }
 }

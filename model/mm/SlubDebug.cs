@@ -21,10 +21,14 @@
 // Object layout with debugging (see the comment above check_pad_bytes() in mm/slub.c):
 //   [left red zone: red_left_pad] [object: object_size] [right red zone: inuse - object_size]
 //   [free pointer if outside] [alloc track][free track] [padding to size, 0x5a]
+// Which of those bytes init_object() writes and check_object() checks, with which values, is
+// lib/SimpleCache.Slab/SlubDebugLayout.cs, the library's debug caches' own; what is done about a
+// bad area (the report, in each version's words, and the repair) is here.
 
 using System;
 using System.Diagnostics;
 using System.Text;
+using SimpleCache.Slab;
 using LogLevel = global::Kernel.LogLevel;
 
 namespace SimpleCache.Model.Mm
@@ -33,15 +37,15 @@ namespace SimpleCache.Model.Mm
     public static class Poison
     {
         /// <summary><c>POISON_INUSE</c>: padding and never-used memory.</summary>
-        public const byte InUse = 0x5a;
+        public const byte InUse = SlubPoison.InUse;
         /// <summary><c>POISON_FREE</c>: the bytes of a free object.</summary>
-        public const byte Free = 0x6b;
+        public const byte Free = SlubPoison.Free;
         /// <summary><c>POISON_END</c>: the last byte of a free object.</summary>
-        public const byte End = 0xa5;
+        public const byte End = SlubPoison.End;
         /// <summary><c>SLUB_RED_INACTIVE</c>: red zone of a free object.</summary>
-        public const byte RedInactive = 0xbb;
+        public const byte RedInactive = SlubPoison.RedInactive;
         /// <summary><c>SLUB_RED_ACTIVE</c>: red zone of an allocated object.</summary>
-        public const byte RedActive = 0xcc;
+        public const byte RedActive = SlubPoison.RedActive;
     }
 
     public sealed unsafe partial class SlabCache
@@ -54,24 +58,24 @@ namespace SimpleCache.Model.Mm
         private bool Has(CacheFlags flag) => (Layout.Flags & flag) != 0;
 
         /// <summary><c>get_info_end()</c>: where the tracking data starts.</summary>
-        private uint InfoEnd => Layout.FreePointerOutside ? Layout.Inuse + SlabGeometry.PointerSize : Layout.Inuse;
+        private uint InfoEnd => Layout.AsSlub.InfoEnd;
 
         /// <summary><c>size_from_object()</c>: the slot size seen from the object's start.</summary>
-        private uint SizeFromObject => Has(CacheFlags.RedZone) ? Layout.Size - Layout.RedLeftPad : Layout.Size;
+        private uint SizeFromObject => SlubDebugLayout.SizeFromObject(Layout.AsSlub);
 
         /// <summary><c>slub_debug_orig_size()</c>: kmalloc caches with user tracking store each request's size.</summary>
-        private bool HasOrigSize => (Layout.Flags & (CacheFlags.StoreUser | CacheFlags.Kmalloc)) == (CacheFlags.StoreUser | CacheFlags.Kmalloc);
+        private bool HasOrigSize => SlubDebugLayout.HasOrigSize(Layout.AsSlub);
 
         private uint OrigSizeBytes => SlabGeometry.OrigSizeBytes(Allocator.Version);
 
         // get_orig_size() / set_orig_size(): after the two tracks.
-        private uint GetOrigSize(byte* obj) => HasOrigSize ? *(uint*)(obj + InfoEnd + 2 * SlabGeometry.TrackSize) : Layout.ObjectSize;
+        private uint GetOrigSize(byte* obj) => HasOrigSize ? *(uint*)(obj + SlubDebugLayout.OrigSizeOffset(Layout.AsSlub, SlabGeometry.TrackSize)) : Layout.ObjectSize;
 
         private void SetOrigSize(byte* obj, uint size)
         {
             if (!HasOrigSize)
                 return;
-            byte* at = obj + InfoEnd + 2 * SlabGeometry.TrackSize;
+            byte* at = obj + SlubDebugLayout.OrigSizeOffset(Layout.AsSlub, SlabGeometry.TrackSize);
             if (OrigSizeBytes == 8)
                 *(ulong*)at = size;
             else
@@ -85,24 +89,16 @@ namespace SimpleCache.Model.Mm
                 new Span<byte>(slab.Address, (int)Layout.SlabBytes).Fill(Poison.InUse);
         }
 
-        // init_object(): red zones to val; a free object's bytes poisoned (last byte POISON_END).
+        // init_object(): red zones to val; a free object's bytes poisoned (last byte POISON_END);
+        // an allocated kmalloc object from the size asked for (SlubDebugLayout.InitObject).
         private void InitObject(byte* p, byte val)
         {
-            uint poisonSize = Layout.ObjectSize;
-            if (Has(CacheFlags.RedZone))
-            {
-                new Span<byte>(p - Layout.RedLeftPad, (int)Layout.RedLeftPad).Fill(val);
-                // A kmalloc object is red-zoned from the size asked for, not the size of its class.
-                if (HasOrigSize && val == RedActive)
-                    poisonSize = GetOrigSize(p);
-            }
-            if (Has(CacheFlags.ObjectPoison))
-            {
-                new Span<byte>(p, (int)poisonSize - 1).Fill(Poison.Free);
-                p[poisonSize - 1] = Poison.End;
-            }
-            if (Has(CacheFlags.RedZone))
-                new Span<byte>(p + poisonSize, (int)(Layout.Inuse - poisonSize)).Fill(val);
+            SlubLayout layout = Layout.AsSlub;
+            Span<SlubDebugArea> areas = stackalloc SlubDebugArea[SlubDebugLayout.MaxAreas];
+            bool active = val == RedActive;
+            int n = SlubDebugLayout.InitObject(layout, active, active && HasOrigSize ? GetOrigSize(p) : Layout.ObjectSize, areas);
+            foreach (SlubDebugArea a in areas[..n])
+                new Span<byte>(p + a.Offset, a.Length).Fill(a.Value);
             if (Has(CacheFlags.StoreUser) && val == RedInactive && !_tracked)
                 new Span<byte>(p + InfoEnd, 2 * (int)SlabGeometry.TrackSize).Clear();
         }
@@ -236,11 +232,11 @@ namespace SimpleCache.Model.Mm
         {
             if (!Has(CacheFlags.Poison))
                 return;
-            uint length = SlabGeometry.PageSize << slab.Order;
-            uint remainder = length % Layout.Size;
+            (uint offset, uint remainder) = SlubDebugLayout.SlabPadding(Layout.AsSlub, slab.Order);
             if (remainder == 0)
                 return;
-            byte* pad = slab.Address + length - remainder;
+            uint length = offset + remainder;
+            byte* pad = slab.Address + offset;
             byte* fault = MemchrInv(pad, Poison.InUse, remainder);
             if (fault == null)
                 return;
@@ -297,101 +293,36 @@ namespace SimpleCache.Model.Mm
             return false;
         }
 
-        // check_object(). 6.12: every check runs; the first failure prints the object.
+        // check_object(): the areas of SlubDebugLayout.CheckObject, in the kernel's order, then the
+        // free pointer. 6.12 (mm/slub.c:1317): every area is checked, and the first bad one prints
+        // the object (check_pad_bytes() always does). 6.1 (mm/slub.c:1123): a bad red zone or
+        // poison ends the check; the paddings are reported and restored without failing it.
         private bool CheckObject(Slab slab, byte* p, byte val)
         {
-            if (_v61)
-                return CheckObject61(slab, p, val);
+            SlubLayout layout = Layout.AsSlub;
+            Span<SlubDebugArea> areas = stackalloc SlubDebugArea[SlubDebugLayout.MaxAreas];
+            bool active = val == RedActive;
+            uint origSize = active && HasOrigSize ? GetOrigSize(p) : Layout.ObjectSize;
+            int n = SlubDebugLayout.CheckObject(layout, SlabGeometry.Of(Allocator.Version), active, origSize, SlabGeometry.TrackSize, areas);
             bool ret = true;
-            byte* endObject = p + Layout.ObjectSize;
-            if (Has(CacheFlags.RedZone))
+            foreach (SlubDebugArea a in areas[..n])
             {
-                if (!CheckBytesAndReport(slab, p, "Left Redzone", p - Layout.RedLeftPad, val, Layout.RedLeftPad, ret))
+                bool printObject = _v61 || ret || a.Kind == SlubDebugAreaKind.ObjectPadding;
+                if (CheckBytesAndReport(slab, p, a.Name, p + a.Offset, a.Value, (uint)a.Length, printObject))
+                    continue;
+                if (!_v61)
                     ret = false;
-                if (!CheckBytesAndReport(slab, p, "Right Redzone", endObject, val, Layout.Inuse - Layout.ObjectSize, ret))
-                    ret = false;
-                if (HasOrigSize && val == RedActive)
-                {
-                    uint origSize = GetOrigSize(p);
-                    if (Layout.ObjectSize > origSize
-                        && !CheckBytesAndReport(slab, p, "kmalloc Redzone", p + origSize, val, Layout.ObjectSize - origSize, ret))
-                        ret = false;
-                }
-            }
-            else if (Has(CacheFlags.Poison) && Layout.ObjectSize < Layout.Inuse)
-            {
-                if (!CheckBytesAndReport(slab, p, "Alignment padding", endObject, Poison.InUse, Layout.Inuse - Layout.ObjectSize, ret))
-                    ret = false;
-            }
-            if (Has(CacheFlags.Poison))
-            {
-                if (val != RedActive && Has(CacheFlags.ObjectPoison))
-                {
-                    if (!CheckBytesAndReport(slab, p, "Poison", p, Poison.Free, Layout.ObjectSize - 1, ret))
-                        ret = false;
-                    if (!CheckBytesAndReport(slab, p, "End Poison", p + Layout.ObjectSize - 1, Poison.End, 1, ret))
-                        ret = false;
-                }
-                if (!CheckPadBytes(slab, p))
-                    ret = false;
+                else if (a.EndsCheckIn61)
+                    return false;
             }
             // The free pointer of an allocated object may overlap its data: check it only when it cannot.
-            if ((Layout.FreePointerOutside || val != RedActive) && !CheckValidPointer(slab, GetFreePointer(p)))
+            if ((Layout.FreePointerOutside || !active) && !CheckValidPointer(slab, GetFreePointer(p)))
             {
                 ObjectErr(slab, p, "Freepointer corrupt");
                 SetFreePointer(p, null);
                 ret = false;
             }
             return ret;
-        }
-
-        // 6.1's check_object() (mm/slub.c:1123): stops at the first bad red zone or poison; the
-        // alignment padding and the object padding are reported and restored, and checking goes
-        // on; no kmalloc red zone check (6.2 added it).
-        private bool CheckObject61(Slab slab, byte* p, byte val)
-        {
-            byte* endObject = p + Layout.ObjectSize;
-            if (Has(CacheFlags.RedZone))
-            {
-                if (!CheckBytesAndReport(slab, p, "Left Redzone", p - Layout.RedLeftPad, val, Layout.RedLeftPad, true))
-                    return false;
-                if (!CheckBytesAndReport(slab, p, "Right Redzone", endObject, val, Layout.Inuse - Layout.ObjectSize, true))
-                    return false;
-            }
-            else if (Has(CacheFlags.Poison) && Layout.ObjectSize < Layout.Inuse)
-                CheckBytesAndReport(slab, p, "Alignment padding", endObject, Poison.InUse, Layout.Inuse - Layout.ObjectSize, true);
-            if (Has(CacheFlags.Poison))
-            {
-                if (val != RedActive && Has(CacheFlags.ObjectPoison)
-                    && (!CheckBytesAndReport(slab, p, "Poison", p, Poison.Free, Layout.ObjectSize - 1, true)
-                        || !CheckBytesAndReport(slab, p, "End Poison", p + Layout.ObjectSize - 1, Poison.End, 1, true)))
-                    return false;
-                CheckPadBytes(slab, p);
-            }
-            if (!Layout.FreePointerOutside && val == RedActive)
-                return true;
-            if (!CheckValidPointer(slab, GetFreePointer(p)))
-            {
-                ObjectErr(slab, p, "Freepointer corrupt");
-                SetFreePointer(p, null);
-                return false;
-            }
-            return true;
-        }
-
-        // check_pad_bytes(): from the end of the metadata to the end of the slot, 0x5a.
-        private bool CheckPadBytes(Slab slab, byte* p)
-        {
-            uint off = InfoEnd;
-            if (Has(CacheFlags.StoreUser))
-            {
-                off += 2 * SlabGeometry.TrackSize;
-                if (Has(CacheFlags.Kmalloc))
-                    off += OrigSizeBytes;
-            }
-            if (SizeFromObject == off)
-                return true;
-            return CheckBytesAndReport(slab, p, "Object padding", p + off, Poison.InUse, SizeFromObject - off, true);
         }
 
         // on_freelist(): whether search is free; repairs a broken chain and wrong counts.
@@ -662,7 +593,7 @@ namespace SimpleCache.Model.Mm
             PrintSection("Object   ", p, Math.Min(Layout.ObjectSize, SlabGeometry.PageSize));
             if (Has(CacheFlags.RedZone))
                 PrintSection("Redzone  ", p + Layout.ObjectSize, Layout.Inuse - Layout.ObjectSize);
-            uint off = InfoEnd + (Has(CacheFlags.StoreUser) ? 2 * SlabGeometry.TrackSize : 0) + (HasOrigSize ? OrigSizeBytes : 0);
+            uint off = SlubDebugLayout.MetadataEnd(Layout.AsSlub, SlabGeometry.Of(Allocator.Version), SlabGeometry.TrackSize);
             if (off != SizeFromObject)
                 PrintSection("Padding  ", p + off, SizeFromObject - off);
             if (_v61)
