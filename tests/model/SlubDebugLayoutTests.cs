@@ -7,7 +7,8 @@
 //     slot set up as a new slab is (every byte 0x5a);
 //   - with P, check_object()'s areas, the object's own bytes and the metadata (free pointer,
 //     tracks, stored size) cover the slot exactly once: no byte unchecked, none checked twice;
-//   - one wrong byte in any area fails the check in that area.
+//   - one wrong byte in any area fails the check in that area; without P no padding is checked;
+//     the areas carry the kernel's names.
 // The model's reports (SlubReportTests) and the VMs' (tests/vm/bugs.sh) check the same code
 // through the kernel's words.
 
@@ -150,6 +151,29 @@ namespace SimpleCache.Model.Tests
                         Assert.True(Failing(slot, l, areas).Select(f => f.Kind).SequenceEqual([a.Kind]), $"{name}, {(active ? "in use" : "free")}: byte {at} of {a.Name}");
                     }
             }
+        }
+
+        [Theory]
+        [InlineData(KernelVersion.V6_1)]
+        [InlineData(KernelVersion.V6_12)]
+        public void WithoutPoisonNoByteIsHeldTo0x5a(KernelVersion version)
+        {
+            // Padding is checked only with SLAB_POISON (check_object(), check_pad_bytes()): without
+            // P its bytes are whatever the page held.
+            foreach ((string name, SlubLayout l, SlubVersion v, CacheFlags flags) in Layouts(version).Where(x => (x.Flags & CacheFlags.Poison) == 0))
+                foreach (bool active in new[] { false, true })
+                {
+                    Area[] padding = Check(l, v, active, l.ObjectSize).Where(a => a.Value == 0x5a).ToArray();
+                    Assert.True(padding.Length == 0, $"{name}: {string.Join(", ", padding.Select(a => a.Name))} checked against 0x5a");
+                }
+        }
+
+        [Fact]
+        public void TheAreasHaveTheKernelsNames()
+        {
+            // check_bytes_and_report()'s "what" in mm/slub.c (6.1 and 6.12): "<what> overwritten".
+            Assert.Equal(["Left Redzone", "Right Redzone", "kmalloc Redzone", "Alignment padding", "Poison", "End Poison", "Object padding"],
+                Enum.GetValues<AreaKind>().Select(k => new Area(k, 0, 1, 0).Name));
         }
 
         [Fact]
