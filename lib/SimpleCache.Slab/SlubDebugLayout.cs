@@ -14,7 +14,7 @@
 // The two versions differ in check_object() only:
 //   6.1  (mm/slub.c:1123): a bad red zone or poison ends the check; the alignment padding and
 //        the object padding are reported and restored without failing it; no kmalloc red zone;
-//   6.12 (mm/slub.c:1317): every area is checked and a bad one fails it; a kmalloc object with
+//   6.12 (mm/slub.c, check_object()): every area is checked and a bad one fails it; a kmalloc object with
 //        user tracking has a red zone from the size asked for to its class's size.
 
 using System;

@@ -294,7 +294,7 @@ namespace SimpleCache.Model.Mm
         }
 
         // check_object(): the areas of SlubDebugLayout.CheckObject, in the kernel's order, then the
-        // free pointer. 6.12 (mm/slub.c:1317): every area is checked, and the first bad one prints
+        // free pointer. 6.12: every area is checked, and the first bad one prints
         // the object (check_pad_bytes() always does). 6.1 (mm/slub.c:1123): a bad red zone or
         // poison ends the check; the paddings are reported and restored without failing it.
         private bool CheckObject(Slab slab, byte* p, byte val)
