@@ -15,10 +15,13 @@
 //                            (a constructor, poisoning, SLAB_TYPESAFE_BY_RCU); B. two struct
 //                            track (SLAB_STORE_USER); C. the original request size of kmalloc
 //                            objects (SLAB_STORE_USER); D. padding to the alignment, at least a
-//                            word under SLAB_RED_ZONE ("Object padding", filled with 0x5a)
+//                            word under SLAB_RED_ZONE ("Object padding", filled with 0x5a and
+//                            checked under SLAB_POISON)
 //   slot + s->size           the next slot
 
+using System;
 using System.Collections.Generic;
+using SimpleCache.Slab;
 
 namespace SimpleCache.Model.Mm
 {
@@ -92,10 +95,23 @@ namespace SimpleCache.Model.Mm
             }
             if (obj + info < l.Size)
                 regions.Add(new(obj + info, l.Size - obj - info, "Object padding", "s->size",
-                    redZone || (l.Flags & CacheFlags.Poison) != 0
+                    PaddingChecked(version, l)
                         ? "to the alignment; filled with 0x5a (POISON_INUSE) and checked"
                         : "to the alignment: the slot's unused bytes"));
             return regions;
+        }
+
+        // Whether slub_debug holds the padding after the metadata to 0x5a: the areas
+        // check_object() checks (lib/SimpleCache.Slab/SlubDebugLayout.cs) include it with
+        // SLAB_POISON only (check_pad_bytes(); setup_slab_debug() fills a slab with 0x5a then).
+        private static bool PaddingChecked(KernelVersion version, SlabLayout l)
+        {
+            Span<SlubDebugArea> areas = stackalloc SlubDebugArea[SlubDebugLayout.MaxAreas];
+            int n = SlubDebugLayout.CheckObject(l.AsSlub, SlabGeometry.Of(version), active: false, l.ObjectSize, SlabGeometry.TrackSize, areas);
+            foreach (SlubDebugArea a in areas[..n])
+                if (a.Kind == SlubDebugAreaKind.ObjectPadding)
+                    return true;
+            return false;
         }
     }
 }

@@ -48,6 +48,16 @@ namespace SimpleCache.Model.Tests
         }
 
         [Fact]
+        public void RedZonesAloneLeaveThePaddingUnchecked()
+        {
+            // check_pad_bytes() and setup_slab_debug()'s 0x5a come with SLAB_POISON only: under
+            // SLAB_RED_ZONE alone the extra word of padding is neither filled nor checked.
+            var regions = ObjectLayout.Regions(KernelVersion.V6_12, SlabGeometry.Calculate(KernelVersion.V6_12, 64, 0, CacheFlags.RedZone, false, 1));
+            Assert.Equal("Object padding", regions[^1].Name);
+            Assert.Equal("to the alignment: the slot's unused bytes", regions[^1].Meaning);
+        }
+
+        [Fact]
         public void AKmallocCacheWithTrackingStoresTheRequestedSize()
         {
             const CacheFlags flags = CacheFlags.Kmalloc | CacheFlags.StoreUser;
