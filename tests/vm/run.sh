@@ -156,10 +156,12 @@ if [ "$phase" != boot ]; then
 		prepare "$arch" >> "$list.new" || exit 1
 	done
 	# One pool for every architecture: the longest boots first (the module suites, then the
-	# comparisons), so that the short ones fill in at the end.
-	for suite in module compare exercises geometry bugs; do
-		grep "^[^ ]* $suite " "$list.new"
-	done > "$list"
+	# comparisons), so that the short ones fill in at the end. A stable sort by the suite's rank:
+	# a suite missing from the ranking goes last rather than being lost.
+	awk -v order="module compare exercises geometry bugs" '
+		BEGIN { n = split(order, o, " "); for (i = 1; i <= n; i++) rank[o[i]] = i }
+		{ printf "%d\t%d\t%s\n", ($2 in rank) ? rank[$2] : n + 1, NR, $0 }' "$list.new" |
+		sort -n -k1,1 -k2,2 | cut -f3- > "$list"
 	rm -f "$list.new"
 	[ "$phase" = prepare ] && exit 0
 fi
