@@ -44,10 +44,9 @@
 // The constructor runs with no lock held (new_slab() runs outside list_lock and the CPU lock),
 // and pages are released (DiscardSlab) after list_lock is dropped, as discard_slab() is.
 //
-// Where the model is simpler than the kernel: one NUMA node; the slow free path
-// (__slab_free) always takes list_lock, where the kernel takes it only when a slab changes lists;
-// no RCU (SLAB_TYPESAFE_BY_RCU only moves the free pointer); no memcg; no cache merging; no
-// PREEMPT_RT differences (there the fast path takes the local lock and counts as slow).
+// Where the model is simpler than the kernel: one NUMA node; no RCU (SLAB_TYPESAFE_BY_RCU only
+// moves the free pointer); no memcg; no cache merging; no PREEMPT_RT differences (there the
+// fast path takes the local lock and counts as slow).
 
 using System;
 using System.Collections.Generic;
@@ -169,7 +168,7 @@ namespace SimpleCache.Model.Mm
         OrderFallback,
         /// <summary>Fast path compare-and-swap retried (never in the model, which locks).</summary>
         CmpxchgDoubleCpuFail,
-        /// <summary>Slab compare-and-swap retried (never in the model).</summary>
+        /// <summary>Slab compare-and-swap retried: in the model, a __slab_free() whose slab changed between its look and its update.</summary>
         CmpxchgDoubleFail,
         /// <summary>CPU slab taken from the CPU's partial list.</summary>
         CpuPartialAlloc,
@@ -840,54 +839,86 @@ namespace SimpleCache.Model.Mm
         // __slab_free(): back on the slab's freelist. A full slab that is nobody's goes to this
         // CPU's partial list; an emptied slab on the node list is discarded once the node keeps
         // min_partial slabs.
+        //
+        // list_lock only when the slab must change lists, as in the kernel (6.1 and 6.12
+        // __slab_free()): the free empties a slab that is not frozen, or fills a hole in a full
+        // one when the cache has no CPU partial lists. Every other free (to a partial slab, to
+        // another CPU's frozen slab, or of a full slab onto this CPU's partial list) takes only
+        // the slab, so that CPUs freeing to different slabs do not wait on each other. The kernel
+        // decides from a look at the slab, then makes the change with cmpxchg_double, and starts
+        // again (list_lock dropped) if the slab changed in between: here the look and the change
+        // are each under the slab's lock (slab_lock(), the kernel's fallback for cmpxchg_double),
+        // and a slab that changed in between counts CMPXCHG_DOUBLE_FAIL, as a failed cmpxchg does.
         private void SlabFree(Slab slab, byte* obj)
         {
             Stat(SlubStat.FreeSlowpath);
-            bool toCpuPartial = false, discard = false;
-            lock (_listLock)
+            byte* prior;
+            bool wasFrozen, toCpuPartial, listLocked;
+            int inUse;
+            while (true)
             {
-                byte* prior;
-                bool wasFrozen;
-                int inUse;
                 lock (slab)
                 {
                     prior = slab.Freelist;
-                    if (prior == obj)
-                        goto doubleFree;   // set_freepointer() comes before list_lock in the kernel: leave both locks first
-                    SetFreePointer(obj, prior);
-                    slab.Freelist = obj;
-                    inUse = --slab.InUse;
+                    inUse = slab.InUse - 1;
                     wasFrozen = slab.Frozen;
-                    if (!wasFrozen && prior == null && HasCpuPartial)
+                }
+                if (prior == obj)
+                    goto doubleFree;   // set_freepointer() comes before list_lock in the kernel
+                toCpuPartial = !wasFrozen && prior == null && HasCpuPartial;
+                listLocked = (inUse == 0 || prior == null) && !wasFrozen && !toCpuPartial;
+                if (listLocked)
+                    Monitor.Enter(_listLock);
+                lock (slab)
+                {
+                    if (slab.Freelist == prior && slab.InUse == inUse + 1 && slab.Frozen == wasFrozen)
                     {
-                        toCpuPartial = true;
-                        if (_v61)
+                        SetFreePointer(obj, prior);
+                        slab.Freelist = obj;
+                        slab.InUse = inUse;
+                        if (toCpuPartial && _v61)
                             slab.Frozen = true;   // 6.1 freezes it for the CPU partial list
+                        break;
                     }
                 }
+                if (listLocked)
+                    Monitor.Exit(_listLock);
+                Stat(SlubStat.CmpxchgDoubleFail);
+            }
+            if (!listLocked)
+            {
                 if (wasFrozen)
                     Stat(SlubStat.FreeFrozen);
-                else if (!toCpuPartial && (prior == null || slab.List == SlabList.Partial))
+                else if (toCpuPartial)
                 {
-                    // 6.12: a slab on a CPU partial list (unfrozen, not on the node list) stays there.
-                    if (inUse == 0 && NodeHasMinPartial)
-                    {
-                        if (prior != null)
-                            Stat(SlubStat.FreeRemovePartial);
-                        Unlink(slab);
-                        discard = true;
-                    }
-                    else if (prior == null)
-                    {
-                        AddPartial(slab, tail: true);   // only without CPU partial lists
-                        Stat(SlubStat.FreeAddPartial);
-                    }
+                    PutCpuPartial(slab, drain: true);
+                    Stat(SlubStat.CpuPartialFree);
+                }
+                return;
+            }
+            bool discard = false;
+            try
+            {
+                // 6.12: a slab on a CPU partial list (unfrozen, not on the node list) stays there.
+                // (6.1's CPU partial slabs are frozen, and so never get here.)
+                if (prior != null && slab.List != SlabList.Partial)
+                    return;
+                if (inUse == 0 && NodeHasMinPartial)
+                {
+                    if (prior != null)
+                        Stat(SlubStat.FreeRemovePartial);
+                    Unlink(slab);
+                    discard = true;
+                }
+                else if (prior == null)
+                {
+                    AddPartial(slab, tail: true);   // only without CPU partial lists
+                    Stat(SlubStat.FreeAddPartial);
                 }
             }
-            if (toCpuPartial)
+            finally
             {
-                PutCpuPartial(slab, drain: true);
-                Stat(SlubStat.CpuPartialFree);
+                Monitor.Exit(_listLock);
             }
             if (discard)
             {
@@ -1145,6 +1176,9 @@ namespace SimpleCache.Model.Mm
                     Layout.PagesPerSlab, _nrSlabs, _nrSlabs);
             }
         }
+
+        /// <summary>kmem_cache_node->list_lock, for the tests that hold it.</summary>
+        internal object ListLock => _listLock;
 
         /// <summary>Slabs on the node partial list (/sys/kernel/slab/&lt;cache&gt;/partial).</summary>
         public long PartialSlabs { get { lock (_listLock) return _partial.Count; } }

@@ -7,7 +7,9 @@
 // tests reach are the ones tests/scenarios/module.txt reaches with simple_cache's 128-byte slots,
 // which the VM compares with both real kernels step by step.
 
+using System;
 using System.Linq;
+using System.Threading;
 using SimpleCache.Model.Mm;
 using Xunit;
 
@@ -167,6 +169,73 @@ namespace SimpleCache.Model.Tests
                 Assert.Equal("4 N0=4\n", Attr(k, "partial"));
                 Assert.Equal((64L, 192L, 6L), (s.GetSlabInfo().ActiveObjs, s.GetSlabInfo().NumObjs, s.GetSlabInfo().NumSlabs));
                 Assert.Equal(0, s.ObjectsInUse());
+            }
+        }
+        // __slab_free() takes the node's list_lock only when the slab changes lists (6.1 and 6.12:
+        // "(!new.inuse || !prior) && !was_frozen", and not for a full slab going to a CPU partial
+        // list): CPUs freeing to slabs that stay where they are do not wait for each other. The
+        // test holds list_lock and frees on CPU 1: the frees that move no slab finish, the one
+        // that empties a slab on the node list waits until the lock is let go.
+        [Theory]
+        [InlineData(KernelVersion.V6_1)]
+        [InlineData(KernelVersion.V6_12)]
+        public void OnlyAFreeThatMovesASlabBetweenListsTakesListLock(KernelVersion version)
+        {
+            var (k, s) = Boot(version, cpus: 2);
+            using (k)
+            {
+                nint[] p = Alloc(s, 96);   // CPU 0: slabs A and B full and on no list, C its CPU slab
+                nint[][] slabs = p.GroupBy(o => (nint)k.Pages.SlabOf((void*)o).Address).Select(g => g.ToArray()).ToArray();
+                Assert.Equal(3, slabs.Length);
+                nint[] a = slabs.First(g => !g.Contains(p[^1])), b = slabs.First(g => g != a && !g.Contains(p[^1]));
+                foreach (nint o in a.Skip(2))
+                    s.Free((void*)o);      // A: to CPU 0's partial list, then frees to it
+                s.FlushAll();              // A to the node partial list with 2 objects in use
+                Assert.Equal("1 N0=1\n", Attr(k, "partial"));
+
+                var moved = new ManualResetEventSlim();
+                var done = new ManualResetEventSlim();
+                Exception failure = null;
+                var cpu1 = new Thread(() =>
+                {
+                    try
+                    {
+                        k.Enter();
+                        k.Slab.MigrateTo(1);
+                        s.Free((void*)b[0]);   // full B to CPU 1's partial list
+                        s.Free((void*)b[1]);   // to B there (6.1: frozen)
+                        s.Free((void*)a[0]);   // to A on the node list, which keeps an object
+                        moved.Set();
+                        s.Free((void*)a[1]);   // empties A on the node list: list_lock
+                    }
+                    catch (Exception e)
+                    {
+                        failure = e;
+                    }
+                    finally
+                    {
+                        moved.Set();
+                        done.Set();
+                    }
+                });
+                bool waited;
+                Monitor.Enter(s.ListLock);
+                try
+                {
+                    cpu1.Start();
+                    Assert.True(moved.Wait(TimeSpan.FromSeconds(30)), "a free that moves no slab waited for list_lock");
+                    waited = !done.Wait(TimeSpan.FromMilliseconds(300));
+                }
+                finally
+                {
+                    Monitor.Exit(s.ListLock);
+                }
+                Assert.True(done.Wait(TimeSpan.FromSeconds(30)));
+                cpu1.Join();
+                Assert.Null(failure);
+                Assert.True(waited, "the free that empties a node partial slab did not wait for list_lock");
+                Assert.Equal(96 - 34, s.ObjectsInUse());
+                Assert.Equal(0, s.GetStat(SlubStat.CmpxchgDoubleFail));   // nothing raced with these frees
             }
         }
     }
