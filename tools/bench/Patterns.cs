@@ -159,7 +159,8 @@ namespace SimpleCache.Bench
         [Benchmark(OperationsPerInvoke = 2 * BatchOps), BenchmarkCategory("d")]
         public void D_SlabLocal() => Two(() => Batches(new SlabHandle(_slab.Local()), _batch, SmallBatch, BatchOps), () => Batches(new SlabHandle(_slab.Local()), _batch2, SmallBatch, BatchOps));
         [Benchmark(OperationsPerInvoke = 2 * BatchOps), BenchmarkCategory("d")]
-        public void D_Model() => Two(() => Batches(new Model(_model), _batch, SmallBatch, BatchOps), () => Batches(new Model(_model), _batch2, SmallBatch, BatchOps));
+        public void D_Model() => Two(() => { _kernel.Slab.MigrateTo(0); Batches(new Model(_model), _batch, SmallBatch, BatchOps); },
+            () => { _kernel.Slab.MigrateTo(1); Batches(new Model(_model), _batch2, SmallBatch, BatchOps); });   // a CPU each, as the kernel's scheduler would
         [Benchmark(OperationsPerInvoke = 2 * BatchOps), BenchmarkCategory("d")]
         public void D_Malloc() => Two(() => Batches(new Malloc(), _batch, SmallBatch, BatchOps), () => Batches(new Malloc(), _batch2, SmallBatch, BatchOps));
         [Benchmark(OperationsPerInvoke = 2 * BatchOps), BenchmarkCategory("d")]
