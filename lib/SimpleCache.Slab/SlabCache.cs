@@ -713,7 +713,7 @@ namespace SimpleCache.Slab
             lock (_lock)
             {
                 ObjectDisposedException.ThrowIf(_destroyed, this);
-                slab = CarveSlab(out fresh);
+                slab = CarveSlab(owner, out fresh);
             }
             if (slab == null)
                 return null;
@@ -747,17 +747,17 @@ namespace SimpleCache.Slab
             return slab;
         }
 
-        private SlabHeader* CarveSlab(out bool fresh)
+        private SlabHeader* CarveSlab(long owner, out bool fresh)
         {
             foreach (Arena arena in _arenas)
-                if (arena.Take(out fresh) is var s && s != null)
+                if (arena.Take(owner, out fresh) is var s && s != null)
                     return s;
             Arena added = Arena.Create(SlabBytes);
             fresh = true;
             if (added == null)
                 return null;
             _arenas.Add(added);
-            return added.Take(out fresh);
+            return added.Take(owner, out fresh);
         }
 
         // discard_slab(): back to its arena, where the cache's next new slab comes from. The arena

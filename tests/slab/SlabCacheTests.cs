@@ -194,6 +194,34 @@ namespace SimpleCache.Slab.Tests
             Assert.Equal(0, report.Leaked);
         }
 
+        // Arena.cs: a thread's new slabs are not cut right after another thread's. Two threads
+        // on neighbouring slabs slow each other (pattern (d) of docs/performance.md); the slab
+        // left out between them is address space only, and Bytes does not count it.
+        [Fact]
+        public void TwoThreadsNewSlabsAreNeverNeighbours()
+        {
+            using var cache = new SlabCache<Obj64>("apart");
+            SlabCache u = cache.Untyped;
+            var objects = new List<nint>[4];
+            for (int t = 0; t < objects.Length; t++)   // four threads one after another, three slabs each
+            {
+                int i = t;
+                RunAndForget(() => objects[i] = Enumerable.Range(0, 3 * u.ObjectsPerSlab).Select(_ => (nint)cache.Alloc()).ToList());
+            }
+            var owner = new Dictionary<nint, int>();
+            for (int t = 0; t < objects.Length; t++)
+                foreach (nint o in objects[t])
+                    Assert.Equal(t, owner.TryAdd(o & ~(nint)(u.SlabBytes - 1), t) ? t : owner[o & ~(nint)(u.SlabBytes - 1)]);
+            Assert.Equal(12, owner.Count);
+            foreach (var (slab, t) in owner)
+                if (owner.TryGetValue(slab + u.SlabBytes, out int next))
+                    Assert.Equal(t, next);   // a neighbour is the same thread's
+            Assert.Equal(12L * u.SlabBytes + SlabCache.PageSize, u.Bytes);   // 12 slabs and a page of headers; the 3 gaps untouched
+            foreach (List<nint> list in objects)
+                foreach (nint o in list)
+                    cache.Free((Obj64*)o);
+        }
+
         private static void RunAndForget(Action action)
         {
             var t = new Thread(() => action());
