@@ -97,14 +97,21 @@ namespace SimpleCache.Model.Mm
     /// <c>struct kmem_cache_cpu</c>: a CPU's slab, its lockless freelist and transaction id, its
     /// partial slabs, and its statistics (CONFIG_SLUB_STATS).
     /// </summary>
-    internal sealed unsafe class KmemCacheCpu
+    internal sealed unsafe class KmemCacheCpu : PerCpuHead
     {
         public byte* Freelist;
         public ulong Tid;
         public Slab Slab;
         public Slab Partial;
-        public readonly long[] Stats = new long[(int)SlubStat.Count];
+        // Counted on this CPU alone; its first and last 16 are padding, as the object's head and tail are.
+        private readonly long[] _stats = new long[(int)SlubStat.Count + 32];
         private int _locked;
+#pragma warning disable CS0169
+        private PerCpuHead.Line _tail1, _tail2;
+#pragma warning restore CS0169
+
+        /// <summary>This CPU's count of <paramref name="stat"/>.</summary>
+        public ref long Stat(SlubStat stat) => ref _stats[16 + (int)stat];
 
         /// <summary>One compare-and-swap; fails if another thread on this CPU holds it.</summary>
         public bool TryLock() => Interlocked.CompareExchange(ref _locked, 1, 0) == 0;
@@ -121,6 +128,25 @@ namespace SimpleCache.Model.Mm
 
         /// <summary><c>local_unlock()</c>.</summary>
         public void Unlock() => Volatile.Write(ref _locked, 0);
+    }
+
+    /// <summary>
+    /// The kernel keeps each CPU's kmem_cache_cpu in that CPU's per-CPU area, apart from the
+    /// others'; the model's are objects the GC may put side by side, and two CPUs writing one
+    /// cache line would take turns owning it (false sharing). So a KmemCacheCpu starts with two
+    /// lines of padding (a base class's fields come first) and ends with two (the runtime puts
+    /// struct fields last), and its statistics array has 16 spare counters at each end.
+    /// </summary>
+    internal class PerCpuHead
+    {
+#pragma warning disable CS0169
+        private Line _head1, _head2;
+#pragma warning restore CS0169
+
+        [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential, Size = 64)]
+        internal struct Line
+        {
+        }
     }
 
     /// <summary>SLUB's statistics: <c>enum stat_item</c> of 6.1 and 6.12, in its order (CONFIG_SLUB_STATS).</summary>
@@ -362,7 +388,7 @@ namespace SimpleCache.Model.Mm
                 }
                 c.Freelist = GetFreePointer(obj);
                 c.Tid++;
-                c.Stats[(int)SlubStat.AllocFastpath]++;
+                c.Stat(SlubStat.AllocFastpath)++;
                 c.Unlock();
                 return obj;
             }
@@ -828,7 +854,7 @@ namespace SimpleCache.Model.Mm
                 SetFreePointer((byte*)obj, c.Freelist);
                 c.Freelist = (byte*)obj;
                 c.Tid++;
-                c.Stats[(int)SlubStat.FreeFastpath]++;
+                c.Stat(SlubStat.FreeFastpath)++;
                 c.Unlock();
                 return;
             }
@@ -1235,7 +1261,7 @@ namespace SimpleCache.Model.Mm
         {
             long sum = 0;
             foreach (KmemCacheCpu c in _cpu)
-                sum += Volatile.Read(ref c.Stats[(int)stat]);
+                sum += Volatile.Read(ref c.Stat(stat));
             return sum;
         }
 
@@ -1283,7 +1309,7 @@ namespace SimpleCache.Model.Mm
 
         private void Stat(SlubStat stat) => Stat(ThisCpu, stat);
 
-        private static void Stat(KmemCacheCpu c, SlubStat stat) => Interlocked.Increment(ref c.Stats[(int)stat]);
+        private static void Stat(KmemCacheCpu c, SlubStat stat) => Interlocked.Increment(ref c.Stat(stat));
 
         // ---------------------------------------------------------------- free pointers
 
