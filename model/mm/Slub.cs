@@ -60,6 +60,7 @@ namespace SimpleCache.Model.Mm
     {
         internal Slab(SlabCache cache, byte* address, int order, int objects)
         {
+            Node = new LinkedListNode<Slab>(this);
             Cache = cache;
             Address = address;
             Order = order;
@@ -85,7 +86,7 @@ namespace SimpleCache.Model.Mm
         public bool Frozen { get; internal set; }
         /// <summary>Which node list the slab is on (6.12's slab_test_node_partial() is List == Partial).</summary>
         internal SlabList List;
-        internal LinkedListNode<Slab> Node;
+        internal readonly LinkedListNode<Slab> Node;
         /// <summary><c>slab->next</c> and <c>slab->slabs</c>: the CPU partial stack, and its length from here down.</summary>
         internal Slab Next;
         internal int Slabs;
@@ -1060,7 +1061,14 @@ namespace SimpleCache.Model.Mm
             else if (slab.List == SlabList.Full)
                 _full.Remove(slab.Node);
             LinkedList<Slab> list = to == SlabList.Partial ? _partial : to == SlabList.Full ? _full : null;
-            slab.Node = list == null ? null : tail ? list.AddLast(slab) : list.AddFirst(slab);
+            if (list != null)
+            {
+                // The slab's own node, as struct slab's slab_list is part of it: no allocation per move.
+                if (tail)
+                    list.AddLast(slab.Node);
+                else
+                    list.AddFirst(slab.Node);
+            }
             slab.List = to;
         }
 
