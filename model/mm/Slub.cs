@@ -639,6 +639,12 @@ namespace SimpleCache.Model.Mm
                 }
             lock (_listLock)
             {
+                // Stage two: the slab's new state, and the decision on it, as the kernel's
+                // new.inuse and new.freelist from its cmpxchg. Once unfrozen, the slab takes
+                // frees without list_lock (__slab_free() of a full slab puts it on that CPU's
+                // partial list): what it looks like a moment later is not what this decides on.
+                int inUse;
+                bool hasFree;
                 lock (slab)
                 {
                     toTail = slab.Freelist != null;
@@ -649,15 +655,17 @@ namespace SimpleCache.Model.Mm
                         slab.InUse -= count;
                     }
                     slab.Frozen = false;
+                    inUse = slab.InUse;
+                    hasFree = slab.Freelist != null;
                 }
                 if (toTail)
                     Stat(SlubStat.DeactivateRemoteFrees);
-                if (slab.InUse == 0 && NodeHasMinPartial)
+                if (inUse == 0 && NodeHasMinPartial)
                 {
                     Unlink(slab);
                     discard = true;
                 }
-                else if (slab.Freelist != null)
+                else if (hasFree)
                 {
                     AddPartial(slab, toTail);
                     Stat(toTail ? SlubStat.DeactivateToTail : SlubStat.DeactivateToHead);
