@@ -145,7 +145,10 @@ namespace SimpleCache.Model.Fs
                     switch (attribute)
                     {
                         case "validate":
-                            if (value != "1")
+                            // validate_store(): only a debug cache (kmem_cache_debug(s)), since 6.0's
+                            // "mm/slub: restrict sysfs validation to debug caches and make it safe";
+                            // the frees of any other cache change its slabs without list_lock.
+                            if (value != "1" || !cache.IsDebug)
                                 return -Errno.EINVAL;
                             cache.Validate();
                             return 0;

@@ -399,14 +399,19 @@ namespace SimpleCache.Model.Mm
             return count;
         }
 
+        // validate_slab(), under list_lock. A debug cache changes its slabs only under list_lock;
+        // the slab's lock as well keeps a call on any other cache (a test's) from racing a free.
         private void ValidateSlab(Slab slab)
         {
-            if (!CheckSlab(slab) || !OnFreelist(slab, null))
-                return;
-            bool[] free = FreeMap(slab);
-            for (int i = 0; i < slab.Objects; i++)
-                if (!CheckObject(slab, ObjectAt(slab, i), free[i] ? RedInactive : RedActive))
-                    break;
+            lock (slab)
+            {
+                if (!CheckSlab(slab) || !OnFreelist(slab, null))
+                    return;
+                bool[] free = FreeMap(slab);
+                for (int i = 0; i < slab.Objects; i++)
+                    if (!CheckObject(slab, ObjectAt(slab, i), free[i] ? RedInactive : RedActive))
+                        break;
+            }
         }
 
         // __fill_map(): which objects of the slab are on its freelist.

@@ -86,12 +86,22 @@ namespace SimpleCache.Model.Tests
             Assert.Equal("128\n", k.Fs.Read("/sys/kernel/slab/simple_cache/slab_size", out _));
             Assert.Equal("32\n", k.Fs.Read("/sys/kernel/slab/simple_cache/objs_per_slab", out _));
             Assert.Equal("64\n", k.Fs.Read("/sys/kernel/slab/simple_cache/align", out _));
-            Assert.Equal(0, k.Fs.Write("/sys/kernel/slab/simple_cache/validate", "1"));
+            // validate_store() takes only debug caches (6.0's "mm/slub: restrict sysfs validation to debug caches").
+            Assert.Equal(-global::Kernel.Errno.EINVAL, k.Fs.Write("/sys/kernel/slab/simple_cache/validate", "1"));
             Assert.Equal(-global::Kernel.Errno.EINVAL, k.Fs.Write("/sys/kernel/debug/failslab/probability", "101"));
             Assert.Equal(0, k.Fs.Write("/sys/kernel/debug/failslab/probability", "10"));
             Assert.Equal("10\n", k.Fs.Read("/sys/kernel/debug/failslab/probability", out _));
             Assert.Null(k.Fs.Read("/sys/kernel/slab/nosuch/order", out int err));
             Assert.Equal(-global::Kernel.Errno.ENOENT, err);
+        }
+
+        [Fact]
+        public void ValidateTakesADebugCache()
+        {
+            using var k = K.Boot(slubDebug: "F");
+            k.Modules.Insmod(K.SimpleCache);
+            Assert.Equal(0, k.Fs.Write("/sys/kernel/slab/simple_cache/validate", "1"));
+            Assert.Equal(-global::Kernel.Errno.EINVAL, k.Fs.Write("/sys/kernel/slab/simple_cache/validate", "2"));
         }
 
         [Fact]
