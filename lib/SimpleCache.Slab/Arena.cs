@@ -30,6 +30,7 @@
 
 using System;
 using System.Runtime.InteropServices;
+using System.Threading;
 
 namespace SimpleCache.Slab
 {
@@ -42,7 +43,7 @@ namespace SimpleCache.Slab
         private readonly int _firstSlab;    // the first slab after the headers
         private int _carved;                // slabs cut so far, from _firstSlab on, the gaps included
         private int _gaps;                  // slabs left out between two owners' slabs
-        private long _lastOwner;            // the owner of the last slab cut
+        private bool _lastIsGap;            // the last slab cut is a gap
         private int _inUse;
         private SlabHeader* _free;
 
@@ -86,15 +87,21 @@ namespace SimpleCache.Slab
                 _free = slab->Next;
             else
             {
-                if (_carved > 0 && owner != _lastOwner && _firstSlab + _carved + 1 < _slabs)
+                // The last slab cut, unless it is a gap: its owner now (it may have gone back to
+                // the arena and on to another thread since it was cut; 0 in the cache's pool).
+                SlabHeader* last = _carved > 0 && !_lastIsGap ? (SlabHeader*)_base + _firstSlab + _carved - 1 : null;
+                if (last != null && Volatile.Read(ref last->Owner) != owner && _firstSlab + _carved + 1 < _slabs)
                 {
                     *((SlabHeader*)_base + _firstSlab + _carved++) = default;   // List None: no slab, for the debug checks
                     _gaps++;
+                    _lastIsGap = true;
                 }
                 if (_firstSlab + _carved >= _slabs)
                     return null;
                 slab = (SlabHeader*)_base + _firstSlab + _carved++;
-                _lastOwner = owner;
+                *slab = default;
+                slab->Owner = owner;   // under the cache's lock, for the next Take to see
+                _lastIsGap = false;
             }
             _inUse++;
             return slab;

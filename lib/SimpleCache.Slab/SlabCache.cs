@@ -728,7 +728,7 @@ namespace SimpleCache.Slab
                 Volatile.Write(ref slab->Owner, owner);
                 return slab;
             }
-            *slab = default;
+            // (Arena.Take cleared the header and set its owner.)
             // allocate_slab(): the freelist in address order, each object constructed once.
             void* list = null;
             for (int i = ObjectsPerSlab - 1; i >= 0; i--)
