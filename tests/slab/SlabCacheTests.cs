@@ -203,23 +203,44 @@ namespace SimpleCache.Slab.Tests
             using var cache = new SlabCache<Obj64>("apart");
             SlabCache u = cache.Untyped;
             var objects = new List<nint>[4];
+            var threads = new Thread[objects.Length];
+            using var end = new ManualResetEventSlim();
             for (int t = 0; t < objects.Length; t++)   // four threads one after another, three slabs each
             {
                 int i = t;
-                RunAndForget(() => objects[i] = Enumerable.Range(0, 3 * u.ObjectsPerSlab).Select(_ => (nint)cache.Alloc()).ToList());
+                using var allocated = new ManualResetEventSlim();
+                // Each thread lives on until the end: an ended thread's slabs go to the pool, and
+                // the next thread would take them over before cutting its own.
+                threads[t] = new Thread(() =>
+                {
+                    objects[i] = Enumerable.Range(0, 3 * u.ObjectsPerSlab).Select(_ => (nint)cache.Alloc()).ToList();
+                    allocated.Set();
+                    end.Wait();
+                });
+                threads[t].Start();
+                allocated.Wait();
             }
-            var owner = new Dictionary<nint, int>();
-            for (int t = 0; t < objects.Length; t++)
-                foreach (nint o in objects[t])
-                    Assert.Equal(t, owner.TryAdd(o & ~(nint)(u.SlabBytes - 1), t) ? t : owner[o & ~(nint)(u.SlabBytes - 1)]);
-            Assert.Equal(12, owner.Count);
-            foreach (var (slab, t) in owner)
-                if (owner.TryGetValue(slab + u.SlabBytes, out int next))
-                    Assert.Equal(t, next);   // a neighbour is the same thread's
-            Assert.Equal(12L * u.SlabBytes + SlabCache.PageSize, u.Bytes);   // 12 slabs and a page of headers; the 3 gaps untouched
-            foreach (List<nint> list in objects)
-                foreach (nint o in list)
-                    cache.Free((Obj64*)o);
+            try
+            {
+                var owner = new Dictionary<nint, int>();
+                for (int t = 0; t < objects.Length; t++)
+                    foreach (nint o in objects[t])
+                        Assert.Equal(t, owner.TryAdd(o & ~(nint)(u.SlabBytes - 1), t) ? t : owner[o & ~(nint)(u.SlabBytes - 1)]);
+                Assert.Equal(12, owner.Count);
+                foreach (var (slab, t) in owner)
+                    if (owner.TryGetValue(slab + u.SlabBytes, out int next))
+                        Assert.Equal(t, next);   // a neighbour is the same thread's
+                Assert.Equal(12L * u.SlabBytes + SlabCache.PageSize, u.Bytes);   // 12 slabs and a page of headers; the 3 gaps untouched
+            }
+            finally
+            {
+                foreach (List<nint> list in objects)
+                    foreach (nint o in list)
+                        cache.Free((Obj64*)o);
+                end.Set();
+                foreach (Thread t in threads)
+                    t.Join();
+            }
         }
 
         private static void RunAndForget(Action action)
