@@ -18,7 +18,9 @@ while IFS= read -r line; do
 	'for '*'; do taskset -c '[0-9]' echo '*'; done')
 		# A loop of writes on one CPU (the scenarios' adds and dels) runs as one pinned shell
 		# whose echo is its builtin: a taskset and an echo process per write cost ~10 s a boot
-		# under TCG. Every write still runs on that CPU, as the line says.
+		# under TCG. Every write still runs on that CPU, as the line says. (A write that oopses
+		# would end the whole loop here, where the model goes on with the next; no scenario's
+		# loop oopses: the oopses are tests/vm/bugs.sh's, one boot each.)
 		cpu=${line#*'; do taskset -c '}
 		cpu=${cpu%% *}
 		taskset -c "$cpu" sh -c "$(echo "$line" | sed "s/; do taskset -c $cpu /; do /")" 2>&1 ;;
