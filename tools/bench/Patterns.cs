@@ -179,6 +179,8 @@ namespace SimpleCache.Bench
 
         // 200,000 objects, a random half freed in random order, then 100,000 allocated and linked
         // in allocation order: the list the walk follows. The objects freed last are reused first.
+        internal static void* BuildListFor<T>(T a, int seed) where T : struct, IAllocator => BuildList(a, seed);
+
         private static void* BuildList<T>(T a, int seed) where T : struct, IAllocator
         {
             var all = new nint[2 * Walk];
@@ -220,7 +222,7 @@ namespace SimpleCache.Bench
             GC.Collect();   // the churn's garbage goes, the survivors are compacted as the GC would
         }
 
-        private static long WalkList(void* head)
+        internal static long WalkList(void* head)
         {
             long sum = 0;
             for (var node = (long*)head; node != null; node = (long*)node[0])

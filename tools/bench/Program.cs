@@ -12,6 +12,9 @@
 //   simple-cache-bench --dry        one run of each benchmark (a smoke test; the figures mean nothing)
 //   simple-cache-bench --claims     only the table of the brief's claims
 //   simple-cache-bench --scaling    only the ratios measured in pairs: (a) to (c) against the bare freelist, and (d)
+//   simple-cache-bench --sheaves [CAPACITY] [MAXFULL]
+//                                   the design experiment of Sheaves.cs (Linux 6.18's per-CPU sheaves
+//                                   in front of SLUB's slabs) beside SimpleCache.Slab; default 64 10
 
 using System;
 using System.Collections.Generic;
@@ -47,6 +50,20 @@ namespace SimpleCache.Bench
             {
                 // The claims table alone (the rows that come from BenchmarkDotNet stay empty).
                 Console.WriteLine(ClaimsTable(Claims.Measure((_, _) => double.NaN)));
+                return 0;
+            }
+            int sheavesAt = Array.IndexOf(args, "--sheaves");
+            if (sheavesAt >= 0)
+            {
+                // The design experiment of Sheaves.cs: --sheaves CAPACITY MAXFULL
+                int capacity = 64, maxFull = 10;
+                if ((sheavesAt + 1 < args.Length && !(int.TryParse(args[sheavesAt + 1], NumberStyles.None, CultureInfo.InvariantCulture, out capacity) && capacity is >= 1 and <= 4096))
+                    || (sheavesAt + 2 < args.Length && !(int.TryParse(args[sheavesAt + 2], NumberStyles.None, CultureInfo.InvariantCulture, out maxFull) && maxFull <= 10_000)))
+                {
+                    Console.Error.WriteLine("simple-cache-bench: --sheaves [CAPACITY] [MAXFULL]: a sheaf of 1 to 4096 objects, a barn of 0 to 10000 full sheaves");
+                    return 2;
+                }
+                Scaling.SheavesExperiment(capacity, maxFull);
                 return 0;
             }
             if (args.Contains("--scaling"))

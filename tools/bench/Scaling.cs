@@ -79,6 +79,117 @@ namespace SimpleCache.Bench
             return results;
         }
 
+        /// <summary>
+        /// The sheaves experiment (Sheaves.cs), beside SimpleCache.Slab in the same run: (a) to (c)
+        /// in pairs against the bare freelist, (d)'s gain from a second thread, and (e)'s walk.
+        /// </summary>
+        public static void SheavesExperiment(int capacity, int maxFull)
+        {
+            string F(double x) => x.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+            Console.WriteLine($"SLUB's slabs behind per-thread sheaves of {capacity} objects and a barn of at most {maxFull} full ones (6.18's design; Sheaves.cs), "
+                + "beside SimpleCache.Slab through a thread's handle, 64-byte objects, medians of paired runs:");
+            Console.WriteLine($"  checked first: {SheafCheck.Run(capacity, maxFull):N0} objects handed out by two threads freeing each other's, none twice, none lost");
+            using var bare = new BareFreelist(Patterns.BigBatch + 16);
+            using var sheaves = new SheafSlub(4 * Patterns.BigBatch + 4096, capacity, maxFull);
+            SheafSlub.Cpu cpu = sheaves.ForThread();
+            var slab = new SimpleCache.Slab.SlabCache("sheaves-experiment", 64);
+            SimpleCache.Slab.SlabLocal local = slab.Local();
+            void** p = (void**)NativeMemory.Alloc((nuint)Patterns.BigBatch * (nuint)sizeof(void*));
+            var patterns = new (string Name, Work Bare, Work Sheaves, Work Handle)[]
+            {
+                ("a", _ => Patterns.Pairs(new Bare(bare), Patterns.PairsA * 10), _ => Patterns.Pairs(new Sheaves(cpu), Patterns.PairsA * 10),
+                    _ => Patterns.Pairs(new SlabHandle(local), Patterns.PairsA * 10)),
+                ("b", b => Patterns.Batches(new Bare(bare), b, Patterns.SmallBatch, Patterns.BatchOps * 10),
+                    b => Patterns.Batches(new Sheaves(cpu), b, Patterns.SmallBatch, Patterns.BatchOps * 10),
+                    b => Patterns.Batches(new SlabHandle(local), b, Patterns.SmallBatch, Patterns.BatchOps * 10)),
+                ("c", b => Patterns.Batches(new Bare(bare), b, Patterns.BigBatch, Patterns.BatchOps * 10),
+                    b => Patterns.Batches(new Sheaves(cpu), b, Patterns.BigBatch, Patterns.BatchOps * 10),
+                    b => Patterns.Batches(new SlabHandle(local), b, Patterns.BigBatch, Patterns.BatchOps * 10)),
+            };
+            foreach (var (name, w0, w1, w2) in patterns)
+            {
+                for (int i = 0; i < 5; i++)
+                {
+                    w0(p); w1(p); w2(p);
+                    Thread.Sleep(100);
+                }
+                var sheafRatio = new List<double>();
+                var slabRatio = new List<double>();
+                for (int i = 0; i < Pairs; i++)
+                {
+                    double floor = Time(() => w0(p));
+                    sheafRatio.Add(Time(() => w1(p)) / floor);
+                    slabRatio.Add(Time(() => w2(p)) / floor);
+                }
+                Console.WriteLine($"  ({name}) sheaves {F(Median(sheafRatio))}x the bare freelist, SimpleCache.Slab {F(Median(slabRatio))}x");
+            }
+            NativeMemory.Free(p);
+            slab.Destroy();
+
+            // (d): one cache, each thread its own sheaves; and, to tell sharing from the rest, a cache per thread.
+            void** b1 = (void**)NativeMemory.AlignedAlloc(1024 * 8, 4096), b2 = (void**)NativeMemory.AlignedAlloc(1024 * 8, 4096);
+            // Each thread's sheaves (and, for the row that shares nothing, its cache) are made on
+            // that thread, as the kernel's per-CPU areas are each CPU's: made on the first thread,
+            // the second's were malloc's neighbours of the first's, and cost that row half its gain.
+            SheafSlub.Cpu c1 = sheaves.ForThread(), c2 = null;
+            using var ownCache1 = new SheafSlub(Patterns.BigBatch, capacity, maxFull);
+            SheafSlub ownCache2 = null;
+            SheafSlub.Cpu own1 = ownCache1.ForThread(), own2 = null;
+            var shared = new SimpleCache.Slab.SlabCache("sheaves-experiment-d", 64);
+            using BareFreelist bare1 = new(1024), bare2 = new(1024);
+            var work = new (string Name, Work Work)[]
+            {
+                ("sheaves, one cache", b => Patterns.Batches(new Sheaves(b == b1 ? c1 : c2 ??= sheaves.ForThread()), b, 1000, Rounds * 1000)),
+                ("sheaves, a cache per thread (nothing shared)", b => Patterns.Batches(
+                    new Sheaves(b == b1 ? own1 : own2 ??= (ownCache2 = new SheafSlub(Patterns.BigBatch, capacity, maxFull)).ForThread()), b, 1000, Rounds * 1000)),
+                ("SimpleCache.Slab, one cache, a thread's handle", b => Patterns.Batches(new SlabHandle(shared.Local()), b, 1000, Rounds * 1000)),
+                ("a bare freelist per thread", b => Patterns.Batches(new Bare(b == b1 ? bare1 : bare2), b, 1000, Rounds * 1000)),
+            };
+            var gains = work.Select(_ => new List<double>()).ToArray();
+            using (var second = new SecondThread())
+            {
+                for (int i = 0; i < 3; i++)
+                    foreach (var (_, w) in work)
+                    {
+                        w(b1);
+                        second.Both(w, b1, b2);
+                    }
+                for (int i = 0; i < Pairs; i++)
+                    for (int k = 0; k < work.Length; k++)
+                    {
+                        Work w = work[k].Work;
+                        double one = Time(() => w(b1));
+                        gains[k].Add(2.0 * one / second.Both(w, b1, b2));
+                    }
+            }
+            for (int k = 0; k < work.Length; k++)
+                Console.WriteLine($"  (d) {work[k].Name}: {F(Median(gains[k]))}x on 2 threads");
+            ownCache2?.Dispose();
+            shared.Destroy();
+            NativeMemory.AlignedFree(b1);
+            NativeMemory.AlignedFree(b2);
+
+            // (e): the walk after a churn of shuffled frees, fresh caches.
+            using var walkCache = new SheafSlub(2 * Patterns.Walk + 4096, capacity, maxFull);
+            void* head = Patterns.BuildListFor(new Sheaves(walkCache.ForThread()), 1);
+            var walkSlab = new SimpleCache.Slab.SlabCache("sheaves-experiment-e", 64);
+            void* slabHead = Patterns.BuildListFor(new Slab(walkSlab), 1);
+            using var walkBare = new BareFreelist(2 * Patterns.Walk);
+            void* bareHead = Patterns.BuildListFor(new Bare(walkBare), 1);
+            var ns = new List<double>();
+            var nsSlab = new List<double>();
+            var nsBare = new List<double>();
+            for (int i = 0; i < 11; i++)
+            {
+                nsBare.Add(Time(() => Patterns.WalkList(bareHead)) / Patterns.Walk);
+                ns.Add(Time(() => Patterns.WalkList(head)) / Patterns.Walk);
+                nsSlab.Add(Time(() => Patterns.WalkList(slabHead)) / Patterns.Walk);
+            }
+            double tick = 1e9 / Stopwatch.Frequency;
+            Console.WriteLine($"  (e) sheaves {F(Median(ns) * tick)} ns per node, SimpleCache.Slab {F(Median(nsSlab) * tick)}, the bare freelist {F(Median(nsBare) * tick)}");
+            walkSlab.Destroy();
+        }
+
         /// <summary>Pattern (d), in pairs: each allocator's median gain from a second thread.</summary>
         public static List<(string Name, double Gain)> Measure()
         {
