@@ -19,7 +19,7 @@
 #   make tour            the guided tour of the brief's learning outcomes, in the model (docs/tour.md)
 #   make bench           benchmarks: the slab library, the model, malloc, GC new (BenchmarkDotNet, ~6 min)
 #   make mutation        mutation testing with Stryker.NET (MUTATION_PARTS=module include model-mm-slub
-#                        model-mm-debug model-mm-rest slab-geometry;
+#                        model-mm-debug model-mm-rest slab-geometry slab-library;
 #                        each part's report in build/mutation/<part>/reports/), then the hand-written
 #                        mutants of the glue and the VM checks (part glue); takes hours
 #   make soak            the property tests, 500 runs each (SOAK_ITER=N)
@@ -169,8 +169,9 @@ bench:
 	@$(DOTNET) run -c Release --project $(ROOT)/tools/bench
 
 # Stryker.NET (a dotnet tool pinned in .config/dotnet-tools.json) mutates one part at a time and
-# runs the model's tests against each mutant; tests/mutation/<part>.json says what it mutates.
-MUTATION_PARTS ?= module include model-mm-slub model-mm-debug model-mm-rest slab-geometry glue
+# runs the model's tests against each mutant (the library's own tests, tests/slab, for part
+# slab-library); tests/mutation/<part>.json says what it mutates.
+MUTATION_PARTS ?= module include model-mm-slub model-mm-debug model-mm-rest slab-geometry slab-library glue
 mutation:
 	@cd $(ROOT) && $(DOTNET) tool restore >/dev/null
 	@set -e; for part in $(MUTATION_PARTS); do \
@@ -179,7 +180,8 @@ mutation:
 			$(ROOT)/tests/mutation/glue-mutants.sh; continue; \
 		fi; \
 		echo "== mutation testing of $$part (tests/mutation/$$part.json)"; \
-		cd $(ROOT)/tests/model && $(DOTNET) tool run dotnet-stryker -- --config-file ../mutation/$$part.json \
+		tests=model; [ $$part = slab-library ] && tests=slab; \
+		cd $(ROOT)/tests/$$tests && $(DOTNET) tool run dotnet-stryker -- --config-file ../mutation/$$part.json \
 			--output $(ROOT)/build/mutation/$$part | tr '\r' '\n' | grep --line-buffered -E '^\[|Killed|Survived|Timeout|score'; \
 	done
 
