@@ -204,8 +204,6 @@ namespace SimpleCache.Slab
             }
         }
 
-        private static int AlignUp(int value, int align) => (value + align - 1) & ~(align - 1);
-
         // ---------------------------------------------------------------- allocation
 
         /// <summary>An object, or null when memory runs out. Its bytes are as its last user left them (or as the constructor made them).</summary>

@@ -230,6 +230,11 @@ namespace SimpleCache.Slab.Tests
                 foreach (var (slab, t) in owner)
                     if (owner.TryGetValue(slab + u.SlabBytes, out int next))
                         Assert.Equal(t, next);   // a neighbour is the same thread's
+                // And no more room than that: each thread's three slabs side by side, one slab of
+                // address space between one thread's and the next's, never two.
+                var bySlab = owner.OrderBy(x => x.Key).ToList();
+                for (int k = 1; k < bySlab.Count; k++)
+                    Assert.Equal(bySlab[k].Value == bySlab[k - 1].Value ? u.SlabBytes : 2L * u.SlabBytes, (long)(bySlab[k].Key - bySlab[k - 1].Key));
                 Assert.Equal(12L * u.SlabBytes + SlabCache.PageSize, u.Bytes);   // 12 slabs and a page of headers; the 3 gaps untouched
             }
             finally
