@@ -11,9 +11,10 @@
 //
 //   allocation, fast:   pop the thread's freelist                          (c->freelist in SLUB)
 //   free by the owner:  push on the slab's LocalFree, count InUse down     (plain stores)
-//   free by any other:  push on the slab's RemoteFree with a CAS, and tell the owner once
-//                       (SLUB's __slab_free() with cmpxchg_double on the slab's freelist)
-//   allocation, slow:   the active slab's LocalFree, then its RemoteFree, then the thread's
+//   free by any other:  __slab_free(): on the slab's own freelist, head and counters changed
+//                       together under the slab's lock (SlubSlab.cs, the code the model's SLUB
+//                       runs too), and tell the owner once
+//   allocation, slow:   the active slab's LocalFree, then its freelist (get_freelist()), then the thread's
 //                       partial slabs (SLUB's CPU partial list), then the cache's pool (empty
 //                       slabs kept constructed, and the slabs of threads that ended: SLUB's node
 //                       partial list), then a new slab from an arena (new_slab()).
@@ -64,18 +65,21 @@ namespace SimpleCache.Slab
     }
 
     // A slab's header (SLUB's struct slab): 64 bytes in its arena's array of headers (Arena.cs).
+    // Slab is struct slab's freelist and counters, changed only by SlubSlab.cs, the code the
+    // model's SLUB changes its slabs with; the rest is the library's. The slab is frozen while a
+    // thread owns it (the library's freezing rule, SlubSlab.cs): the owner's frees go to
+    // LocalFree, and Slab.Freelist holds what other threads freed.
     [StructLayout(LayoutKind.Sequential, Size = 64)]
     internal unsafe struct SlabHeader
     {
         public void* LocalFree;      // objects the owner freed: the owner alone touches it
-        public void* RemoteFree;     // objects other threads freed: pushed with a CAS, taken with an exchange
+        public SlabState Slab;       // struct slab: objects other threads freed, and the counters (inuse: objects not on that list)
         public long Owner;           // the owning ThreadCache's token, 0 while in the cache's pool
         public SlabHeader* Next;     // the owner's partial or full list, or the pool
         public SlabHeader* Prev;
         public int InUse;            // objects not on LocalFree (the thread's freelist and uncollected remote frees count as in use)
         public int List;             // which list the slab is on (SlabList)
         public int Notified;         // 1 while the owner has been told of remote frees and not yet looked
-        public int CacheId;
     }
 
     internal static class SlabList
@@ -247,7 +251,7 @@ namespace SimpleCache.Slab
                 }
                 // get_freelist(): what other threads freed to it meanwhile. They counted as in use and
                 // now go to the thread's freelist, where they count as in use again.
-                void* remote = (void*)Interlocked.Exchange(ref *(nint*)&active->RemoteFree, 0);
+                void* remote = Volatile.Read(ref active->Slab.Freelist) == 0 ? null : GetFreelist(active);
                 if (remote != null)
                 {
                     tc.Freelist = remote;
@@ -439,19 +443,27 @@ namespace SimpleCache.Slab
             ToPool(slab);
         }
 
-        // __slab_free() from another thread than the owner: a CAS on the slab's remote list, then,
-        // once until the owner looks, a note in the owner's mailbox.
+        // __slab_free() from another thread than the owner: the object goes on the slab's own
+        // freelist, head and counters updated together as the kernel's __slab_free() does it
+        // (SlubSlab.TryFree, the model's code too), then, once until the owner looks, a note in
+        // the owner's mailbox. The slab is frozen while it has an owner (the library's freezing
+        // rule), so no free here moves it between lists: its owner does that.
         [MethodImpl(MethodImplOptions.NoInlining)]
         internal void FreeRemote(SlabHeader* slab, void* obj)
         {
             Interlocked.Increment(ref _remoteFrees);
-            nint head;
+            nint prior;
+            uint counters;
             do
             {
-                head = Volatile.Read(ref *(nint*)&slab->RemoteFree);
-                *(nint*)((byte*)obj + _freeOffset) = head;
+                SlubSlab.Look(ref slab->Slab, out prior, out counters);
+                // set_freepointer()'s naive check (CONFIG_SLAB_FREELIST_HARDENED, BUG_ON(object == fp)):
+                // an object freed twice in a row would point to itself. (Freed twice with another
+                // free between, it makes the list loop, which its collection finds.)
+                if (prior == (nint)obj)
+                    throw new InvalidOperationException($"{Name}: object 0x{(nint)obj:x} freed twice");
             }
-            while (Interlocked.CompareExchange(ref *(nint*)&slab->RemoteFree, (nint)obj, head) != head);
+            while (!SlubSlab.TryFree(ref slab->Slab, prior, counters, (byte*)obj, (byte*)obj, 1, freeze: false, FreePointer));
             if (Volatile.Read(ref slab->Notified) != 0 || Interlocked.CompareExchange(ref slab->Notified, 1, 0) != 0)
                 return;
             // Read the owner after the push: a slab in the pool (owner 0) is collected when a
@@ -465,22 +477,30 @@ namespace SimpleCache.Slab
             tc?.Post(slab);
         }
 
+        // The library's free pointer: the address itself, at the slab's free pointer offset.
+        private PlainFreePointer FreePointer => new(_freeOffset);
+
+        // get_freelist() with the library's rule: what other threads freed, taken by the slab's
+        // owner (or by the thread that takes it from the pool), which keeps the slab.
+        private void* GetFreelist(SlabHeader* slab)
+        {
+            int fails = 0;
+            return SlubSlab.GetFreelist(ref slab->Slab, ownerKeeps: true, ref fails);
+        }
+
         // Moves a slab's remote frees to its LocalFree (the owner, or a thread taking it from the
         // pool); returns how many.
         private int CollectRemote(SlabHeader* slab)
         {
-            void* list = (void*)Interlocked.Exchange(ref *(nint*)&slab->RemoteFree, 0);
+            if (Volatile.Read(ref slab->Slab.Freelist) == 0)
+                return 0;
+            var list = (byte*)GetFreelist(slab);
             if (list == null)
                 return 0;
-            int count = 1;
-            void* tail = list;
-            void* next;
-            while ((next = *(void**)((byte*)tail + _freeOffset)) != null)
-            {
-                tail = next;
-                count++;
-            }
-            *(void**)((byte*)tail + _freeOffset) = slab->LocalFree;
+            int count = SlubSlab.Tail(list, ObjectsPerSlab, FreePointer, out byte* tail);
+            if (count < 0)
+                throw new InvalidOperationException($"{Name}: the objects other threads freed to slab 0x{(nint)MemoryOf(slab):x} are more than it holds: an object was freed twice");
+            *(void**)(tail + _freeOffset) = slab->LocalFree;
             slab->LocalFree = list;
             slab->InUse -= count;
             return count;
@@ -561,7 +581,7 @@ namespace SimpleCache.Slab
                 for (SlabHeader* s = _dPartial, next; s != null; s = next)
                 {
                     next = s->Next;
-                    if (s->InUse == 0)
+                    if (s->Slab.InUse == 0)
                     {
                         Unlink(ref _dPartial, s);
                         _dEmpty--;
@@ -683,7 +703,9 @@ namespace SimpleCache.Slab
 
         private void PoolLocked(SlabHeader* slab)
         {
+            int fails = 0;
             Volatile.Write(ref slab->Owner, 0);
+            SlubSlab.Unfreeze(ref slab->Slab, ref fails);   // nobody's: as a slab on the node's partial list
             slab->Next = slab->Prev = null;
             Link(ref _pool, slab, SlabList.Pool);
             _poolCount++;
@@ -700,6 +722,8 @@ namespace SimpleCache.Slab
                 _poolCount--;
                 Interlocked.Exchange(ref slab->Owner, tc.Token);
                 Volatile.Write(ref slab->Notified, 0);
+                int fails = 0;
+                SlubSlab.Freeze(ref slab->Slab, take: false, ref fails);   // the thread's now (its LocalFree comes with it)
                 return slab;
             }
         }
@@ -723,26 +747,40 @@ namespace SimpleCache.Slab
                 slab->Next = slab->Prev = null;
                 slab->List = SlabList.None;
                 slab->Notified = 0;
+                if (owner > 0)
+                    SlubSlab.Init(ref slab->Slab, null, ObjectsPerSlab, ObjectsPerSlab, frozen: true);
+                // (a debug cache's slab keeps its objects on its own freelist, none in use)
                 Volatile.Write(ref slab->Owner, owner);
                 return slab;
             }
             // (Arena.Take cleared the header and set its owner.)
-            // allocate_slab(): the freelist in address order, each object constructed once.
-            void* list = null;
-            for (int i = ObjectsPerSlab - 1; i >= 0; i--)
-            {
-                byte* obj = ObjectAt(slab, i);
-                _ctor?.Invoke(obj);
-                *(void**)(obj + _freeOffset) = list;
-                list = obj;
-            }
+            // allocate_slab(): the freelist in address order, each object constructed once, by
+            // the code that builds the model's slabs (SlubSlab.Build). A thread's slab gives its
+            // objects to the owner's LocalFree: the slab's own freelist starts empty, so every
+            // object counts in its counters as in use, as a new CPU slab's do (c->freelist holds
+            // them). A debug cache's slab (no owner) keeps them on its own freelist, as SLUB's
+            // debug slabs do.
+            var setup = new ConstructorSetup(_ctor);
+            byte* list = SlubSlab.Build(ObjectAt(slab, 0), ObjectsPerSlab, SlotSize, null, 0, FreePointer, ref setup);
             if (_ctor != null)
                 Interlocked.Add(ref _ctorCalls, ObjectsPerSlab);
-            slab->LocalFree = list;
+            if (owner > 0)
+            {
+                slab->LocalFree = list;
+                SlubSlab.Init(ref slab->Slab, null, ObjectsPerSlab, ObjectsPerSlab, frozen: true);
+            }
+            else
+                SlubSlab.Init(ref slab->Slab, list, ObjectsPerSlab);
             slab->Owner = owner;
-            slab->CacheId = _id;
             Interlocked.Increment(ref _slabsMade);
             return slab;
+        }
+
+        // setup_object() for this library: the constructor, if any (a debug cache's bytes are
+        // laid after, by DebugInitSlab).
+        private readonly struct ConstructorSetup(SlabConstructor ctor) : ISetupObject
+        {
+            public void Setup(byte* obj) => ctor?.Invoke(obj);
         }
 
         private SlabHeader* CarveSlab(long owner, out bool fresh)
@@ -862,13 +900,28 @@ namespace SimpleCache.Slab
                 foreach (nint p in slabs)
                 {
                     var slab = (SlabHeader*)p;
-                    CollectRemote(slab);
-                    if (slab->InUse == 0)
+                    // A debug cache's slabs keep their free objects on struct slab's freelist, as
+                    // SLUB's debug caches do; the others on their owner's LocalFree, once what
+                    // other threads freed is collected there.
+                    int inUse;
+                    void* freelist;
+                    if (_debug != SlabDebugFlags.None)
+                    {
+                        inUse = slab->Slab.InUse;
+                        freelist = (void*)slab->Slab.Freelist;
+                    }
+                    else
+                    {
+                        CollectRemote(slab);
+                        inUse = slab->InUse;
+                        freelist = slab->LocalFree;
+                    }
+                    if (inUse == 0)
                         continue;
-                    count += slab->InUse;
+                    count += inUse;
                     // list_slab_objects(): the objects not on the freelist are the ones in use.
                     var free = new HashSet<nint>();
-                    for (void* o = slab->LocalFree; o != null; o = *(void**)((byte*)o + _freeOffset))
+                    for (void* o = freelist; o != null && free.Count <= ObjectsPerSlab; o = *(void**)((byte*)o + _freeOffset))
                         free.Add((nint)o);
                     for (int i = 0; i < ObjectsPerSlab && leaked.Count < LeakReport.MaxListed; i++)
                     {

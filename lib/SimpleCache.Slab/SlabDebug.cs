@@ -211,7 +211,7 @@ namespace SimpleCache.Slab
         {
             Span<SlubDebugArea> areas = stackalloc SlubDebugArea[SlubDebugLayout.MaxAreas];
             int n = SlubDebugLayout.CheckObject(_layout, SlubVersion.V6_12, active: false, (uint)ObjectSize, TrackBytes, areas);
-            for (void* o = slab->LocalFree; o != null; o = *(void**)((byte*)o + _freeOffset))
+            for (void* o = (void*)slab->Slab.Freelist; o != null; o = *(void**)((byte*)o + _freeOffset))
             {
                 foreach (SlubDebugArea a in areas[..n])
                     new Span<byte>((byte*)o + a.Offset, a.Length).Fill(a.Value);
@@ -257,7 +257,7 @@ namespace SimpleCache.Slab
                         Link(ref _dPartial, slab, SlabList.Partial);
                         _dEmpty++;
                     }
-                    byte* obj = (byte*)slab->LocalFree;
+                    byte* obj = (byte*)slab->Slab.Freelist;
                     byte* next = *(byte**)(obj + _freeOffset);
                     if (Has(SlabDebugFlags.Consistency) && next != null && !IsObjectOf(slab, next))
                     {
@@ -268,10 +268,9 @@ namespace SimpleCache.Slab
                         continue;
                     }
                     CheckObject(slab, obj, RedInactive, reports);
-                    if (slab->InUse == 0)
+                    if (slab->Slab.InUse == 0)
                         _dEmpty--;
-                    slab->LocalFree = next;
-                    slab->InUse++;
+                    SlubSlab.TakeOne(ref slab->Slab, FreePointer);   // alloc_single_from_partial(), the model's code too
                     if (next == null)
                     {
                         Unlink(ref _dPartial, slab);
@@ -311,15 +310,14 @@ namespace SimpleCache.Slab
                     if (site != null)
                         SetTrack(obj, 1, site);
                     InitObject(obj, RedInactive);
-                    bool wasFull = slab->LocalFree == null;
-                    *(void**)(obj + _freeOffset) = slab->LocalFree;
-                    slab->LocalFree = obj;
+                    // free_to_partial_list(), the model's code too
+                    bool wasFull = SlubSlab.PutList(ref slab->Slab, obj, obj, 1, FreePointer) == null;
                     if (wasFull)
                     {
                         Unlink(ref _dFull, slab);
                         Link(ref _dPartial, slab, SlabList.Partial);
                     }
-                    if (--slab->InUse == 0)
+                    if (slab->Slab.InUse == 0)
                     {
                         if (_dEmpty < _minPartial)
                             _dEmpty++;
@@ -342,11 +340,10 @@ namespace SimpleCache.Slab
         // A slab whose freelist cannot be trusted: every object counts as in use from now on.
         private void Disable(SlabHeader* slab)
         {
-            if (slab->InUse == 0)
+            if (slab->Slab.InUse == 0)
                 _dEmpty--;
             Unlink(ref _dPartial, slab);
-            slab->LocalFree = null;
-            slab->InUse = ObjectsPerSlab;
+            SlubSlab.Init(ref slab->Slab, null, ObjectsPerSlab, ObjectsPerSlab);
             Link(ref _dDisabled, slab, SlabList.Disabled);
         }
 
@@ -361,7 +358,7 @@ namespace SimpleCache.Slab
         private bool OnFreelist(SlabHeader* slab, byte* obj)
         {
             int steps = 0;
-            for (byte* p = (byte*)slab->LocalFree; p != null && steps <= ObjectsPerSlab; p = *(byte**)(p + _freeOffset), steps++)
+            for (byte* p = (byte*)slab->Slab.Freelist; p != null && steps <= ObjectsPerSlab; p = *(byte**)(p + _freeOffset), steps++)
                 if (p == obj)
                     return true;
             return false;
@@ -436,7 +433,7 @@ namespace SimpleCache.Slab
                     for (SlabHeader* slab = (SlabHeader*)head; slab != null; slab = slab->Next)
                     {
                         var free = new HashSet<nint>();
-                        for (byte* p = (byte*)slab->LocalFree; p != null && free.Count <= ObjectsPerSlab; p = *(byte**)(p + _freeOffset))
+                        for (byte* p = (byte*)slab->Slab.Freelist; p != null && free.Count <= ObjectsPerSlab; p = *(byte**)(p + _freeOffset))
                             free.Add((nint)p);
                         for (int i = 0; i < ObjectsPerSlab; i++)
                         {
@@ -505,7 +502,7 @@ namespace SimpleCache.Slab
             var text = new StringBuilder();
             text.Append($"BUG {Name}: {what}\n");
             if (slab != null)
-                text.Append($"Slab 0x{(nint)slab:x} objects={ObjectsPerSlab} used={slab->InUse}\n");
+                text.Append($"Slab 0x{(nint)slab:x} objects={ObjectsPerSlab} used={slab->Slab.InUse}\n");
             if (isObject)
                 text.Append($"Object 0x{(nint)obj:x} @offset={(long)(obj - MemoryOf(slab))}\n");
             if (allocated != null)
