@@ -116,7 +116,7 @@ namespace SimpleCache.Model.Mm
         {
             var position = new Dictionary<nint, (int At, bool Cpu)>();
             int at = 0;
-            lock (slab)
+            using (SimpleCache.Slab.SlubSlab.Hold(ref slab.State))
             {
                 foreach (nint p in Freelist(slab, cpuFreelist))
                     position.TryAdd(p, (at++, true));

@@ -37,8 +37,12 @@
 //   3. cpu lock          KmemCacheCpu.Lock/TryLock, local_lock in the kernel: one CPU's slab,
 //                        freelist, partial list, tid and statistics. Only threads on that CPU
 //                        take it (and flushes), so the fast paths never wait on another CPU.
-//   4. slab_lock         lock (slab): a slab's freelist, inuse and frozen, which the kernel
-//                        changes with cmpxchg_double (slab_lock() is its fallback).
+//   4. slab_lock         Slab.State.Lock: a slab's freelist and counters (inuse, objects,
+//                        frozen), which the kernel changes with cmpxchg_double, or under
+//                        slab_lock() where it cannot. .NET has no 16-byte compare-and-swap, so the
+//                        model always takes the slab_lock() way. Every change goes through
+//                        lib/SimpleCache.Slab/SlubSlab.cs, the code the library's allocator changes
+//                        its slabs with: one implementation of struct slab for both.
 //   5. leaf locks        taken last and never around another: the page allocator's zone lock,
 //                        Kernel.Random, the printk buffer, the SymbolTable, the handle table.
 // The constructor runs with no lock held (new_slab() runs outside list_lock and the CPU lock),
@@ -52,6 +56,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using SimpleCache.Slab;
 
 namespace SimpleCache.Model.Mm
 {
@@ -65,7 +70,14 @@ namespace SimpleCache.Model.Mm
             Address = address;
             Order = order;
             Objects = objects;
+            SimpleCache.Slab.SlubSlab.Init(ref State, null, objects);
         }
+
+        /// <summary>
+        /// <c>slab->freelist</c> and <c>slab->counters</c> (inuse:16, objects:15, frozen:1), as
+        /// the library's slab headers hold them, changed by the same code (SlubSlab.cs).
+        /// </summary>
+        internal SimpleCache.Slab.SlabState State;
 
         /// <summary>The cache the slab belongs to (<c>slab->slab_cache</c>).</summary>
         public SlabCache Cache { get; }
@@ -79,11 +91,23 @@ namespace SimpleCache.Model.Mm
         /// <c>slab->inuse</c>: objects not on the slab's freelist. A CPU slab counts all its
         /// objects: its free ones are on the CPU's freelist, which the slab does not see.
         /// </summary>
-        public int InUse { get; internal set; }
+        public int InUse
+        {
+            get => State.InUse;
+            internal set => State.Counters = SimpleCache.Slab.SlubSlab.WithInUse(State.Counters, value);   // a debug cache's, under list_lock
+        }
         /// <summary><c>slab->freelist</c>: the first free object, or null.</summary>
-        public byte* Freelist { get; internal set; }
+        public byte* Freelist
+        {
+            get => (byte*)State.Freelist;
+            internal set => State.Freelist = (nint)value;   // a debug cache's, under list_lock
+        }
         /// <summary><c>slab->frozen</c>: a CPU's slab (6.1: also a slab on a CPU's partial list).</summary>
-        public bool Frozen { get; internal set; }
+        public bool Frozen
+        {
+            get => State.Frozen;
+            internal set => State.Counters = SimpleCache.Slab.SlubSlab.WithFrozen(State.Counters, value);   // a debug cache's, under list_lock
+        }
         /// <summary>Which node list the slab is on (6.12's slab_test_node_partial() is List == Partial).</summary>
         internal SlabList List;
         internal readonly LinkedListNode<Slab> Node;
@@ -451,13 +475,7 @@ namespace SimpleCache.Model.Mm
                 if (fresh == null)
                     return null;   // slab_out_of_memory()
                 Stat(c, SlubStat.AllocSlab);
-                lock (fresh)
-                {
-                    objects = fresh.Freelist;
-                    fresh.Freelist = null;
-                    fresh.InUse = fresh.Objects;
-                    fresh.Frozen = true;
-                }
+                objects = FreezeSlab(fresh, take: true);   // no other CPU sees it yet
                 lock (_listLock)
                 {
                     _nrSlabs++;   // inc_slabs_node()
@@ -499,17 +517,30 @@ namespace SimpleCache.Model.Mm
         }
 
         // get_freelist(): takes the slab's whole freelist for the CPU; inuse = objects, and the
-        // slab stays frozen only if there was something to take.
+        // slab stays frozen only if there was something to take (the kernel's freezing rule).
         private byte* GetFreelist(Slab slab)
         {
-            lock (slab)
-            {
-                byte* freelist = slab.Freelist;
-                slab.Freelist = null;
-                slab.InUse = slab.Objects;
-                slab.Frozen = freelist != null;
-                return freelist;
-            }
+            int fails = 0;
+            byte* freelist = SlubSlab.GetFreelist(ref slab.State, ownerKeeps: false, ref fails);
+            CmpxchgFails(fails);
+            return freelist;
+        }
+
+        // 6.12 freeze_slab(), 6.1 acquire_slab(): the slab becomes the CPU's, frozen, with (take)
+        // or without its freelist.
+        private byte* FreezeSlab(Slab slab, bool take)
+        {
+            int fails = 0;
+            byte* freelist = SlubSlab.Freeze(ref slab.State, take, ref fails);
+            CmpxchgFails(fails);
+            return freelist;
+        }
+
+        // Each slab_update_freelist() that found the slab changed since its look (CMPXCHG_DOUBLE_FAIL).
+        private void CmpxchgFails(int fails)
+        {
+            if (fails > 0)
+                Interlocked.Add(ref ThisCpu.Stat(SlubStat.CmpxchgDoubleFail), fails);
         }
 
         // get_partial_node(): the first slab of the node partial list becomes the CPU slab (6.1
@@ -530,7 +561,7 @@ namespace SimpleCache.Model.Mm
                     if (first == null)
                     {
                         first = slab;
-                        freelist = GetFreelist(slab);
+                        freelist = FreezeSlab(slab, take: true);
                         Stat(c, SlubStat.AllocFromPartial);
                         if (!_v61 && CpuPartialSlabs == 0)
                             break;
@@ -538,8 +569,7 @@ namespace SimpleCache.Model.Mm
                     else
                     {
                         if (_v61)
-                            lock (slab)
-                                slab.Frozen = true;   // 6.1: CPU partial slabs are frozen
+                            FreezeSlab(slab, take: false);   // 6.1: CPU partial slabs are frozen
                         PutCpuPartial(slab, drain: false);
                         Stat(c, SlubStat.CpuPartialNode);
                         if (++partialSlabs > CpuPartialSlabs / 2)
@@ -592,12 +622,16 @@ namespace SimpleCache.Model.Mm
                 {
                     next = slab.Next;
                     slab.Next = null;
+                    // 6.1 __unfreeze_partials() unfreezes each slab with a cmpxchg; 6.12's were never frozen.
                     int inUse;
-                    lock (slab)
+                    if (_v61)
                     {
-                        slab.Frozen = false;
-                        inUse = slab.InUse;
+                        int fails = 0;
+                        inUse = SlubSlab.InUse(SlubSlab.Unfreeze(ref slab.State, ref fails));
+                        CmpxchgFails(fails);
                     }
+                    else
+                        inUse = slab.State.InUse;
                     if (inUse == 0 && NodeHasMinPartial)
                         (discard ??= new List<Slab>()).Add(Unlink(slab));
                     else
@@ -643,21 +677,11 @@ namespace SimpleCache.Model.Mm
                 // new.inuse and new.freelist from its cmpxchg. Once unfrozen, the slab takes
                 // frees without list_lock (__slab_free() of a full slab puts it on that CPU's
                 // partial list): what it looks like a moment later is not what this decides on.
-                int inUse;
-                bool hasFree;
-                lock (slab)
-                {
-                    toTail = slab.Freelist != null;
-                    if (freelist != null)
-                    {
-                        SetFreePointer(last, slab.Freelist);
-                        slab.Freelist = freelist;
-                        slab.InUse -= count;
-                    }
-                    slab.Frozen = false;
-                    inUse = slab.InUse;
-                    hasFree = slab.Freelist != null;
-                }
+                int fails = 0;
+                toTail = SlubSlab.Deactivate(ref slab.State, freelist, last, count, FreePointer, out uint counters, ref fails) != 0;
+                CmpxchgFails(fails);
+                int inUse = SlubSlab.InUse(counters);
+                bool hasFree = toTail || freelist != null;
                 if (toTail)
                     Stat(SlubStat.DeactivateRemoteFrees);
                 if (inUse == 0 && NodeHasMinPartial)
@@ -739,9 +763,7 @@ namespace SimpleCache.Model.Mm
                 Monitor.Exit(_listLock);
                 WildFreePointer(obj, _v61 ? "get_partial_node.part.0" : "get_partial_node", irqsDisabled: true, preemptCount: 2);
             }
-            slab.Freelist = GetFreePointer(obj);
-            slab.InUse++;
-            return obj;
+            return SlubSlab.TakeOne(ref slab.State, FreePointer);   // the library's debug caches' code too
         }
 
         // allocate_slab(): pages, then the freelist, then setup_object() (debug init and the
@@ -767,34 +789,23 @@ namespace SimpleCache.Model.Mm
             if (IsDebug)
                 SetupSlabDebug(slab);
             // shuffle_freelist(): walk the cache's random sequence from a random start, skipping
-            // slots past the end of a smaller (fallback-order) slab; else address order.
+            // slots past the end of a smaller (fallback-order) slab; else address order. The
+            // library's new slabs are built by the same code (SlubSlab.Build).
             int pos = 0;
             if (_randomSeq != null)
                 lock (_allocator.Kernel.Random)
                     pos = _allocator.Kernel.Random.Next(_randomSeq.Length);
-            byte* prev = null;
-            for (int i = 0; i < objects; i++)
-            {
-                int index = i;
-                if (_randomSeq != null)
-                {
-                    do
-                    {
-                        index = _randomSeq[pos];
-                        pos = (pos + 1) % _randomSeq.Length;
-                    } while (index >= objects);
-                }
-                byte* obj = ObjectAt(slab, index);
-                SetupObject(obj);
-                if (prev == null)
-                    slab.Freelist = obj;
-                else
-                    SetFreePointer(prev, obj);
-                prev = obj;
-            }
-            SetFreePointer(prev, null);
+            var setup = new ObjectSetup(this);
+            byte* freelist = SlubSlab.Build(ObjectAt(slab, 0), objects, (int)Layout.Size, _randomSeq, pos, FreePointer, ref setup);
+            SlubSlab.Init(ref slab.State, freelist, objects);
             _allocator.Pages.SetSlab(address, order, slab);
             return slab;
+        }
+
+        // setup_object(): the model's debug bytes and constructor, for SlubSlab.Build.
+        private readonly struct ObjectSetup(SlabCache cache) : ISetupObject
+        {
+            public void Setup(byte* obj) => cache.SetupObject(obj);
         }
 
         private void SetupObject(byte* obj)
@@ -881,9 +892,11 @@ namespace SimpleCache.Model.Mm
         // another CPU's frozen slab, or of a full slab onto this CPU's partial list) takes only
         // the slab, so that CPUs freeing to different slabs do not wait on each other. The kernel
         // decides from a look at the slab, then makes the change with cmpxchg_double, and starts
-        // again (list_lock dropped) if the slab changed in between: here the look and the change
-        // are each under the slab's lock (slab_lock(), the kernel's fallback for cmpxchg_double),
-        // and a slab that changed in between counts CMPXCHG_DOUBLE_FAIL, as a failed cmpxchg does.
+        // again (list_lock dropped) if the slab changed in between: here the look is
+        // SlubSlab.Look() and the change SlubSlab.TryFree(), under the slab's lock (slab_lock(),
+        // the kernel's fallback for cmpxchg_double), the code the library's frees from other
+        // threads run; a slab that changed in between counts CMPXCHG_DOUBLE_FAIL, as a failed
+        // cmpxchg does.
         private void SlabFree(Slab slab, byte* obj)
         {
             Stat(SlubStat.FreeSlowpath);
@@ -892,30 +905,19 @@ namespace SimpleCache.Model.Mm
             int inUse;
             while (true)
             {
-                lock (slab)
-                {
-                    prior = slab.Freelist;
-                    inUse = slab.InUse - 1;
-                    wasFrozen = slab.Frozen;
-                }
+                SlubSlab.Look(ref slab.State, out nint head, out uint counters);
+                prior = (byte*)head;
+                inUse = SlubSlab.InUse(counters) - 1;
+                wasFrozen = SlubSlab.Frozen(counters);
                 if (prior == obj)
                     goto doubleFree;   // set_freepointer() comes before list_lock in the kernel
                 toCpuPartial = !wasFrozen && prior == null && HasCpuPartial;
                 listLocked = (inUse == 0 || prior == null) && !wasFrozen && !toCpuPartial;
                 if (listLocked)
                     Monitor.Enter(_listLock);
-                lock (slab)
-                {
-                    if (slab.Freelist == prior && slab.InUse == inUse + 1 && slab.Frozen == wasFrozen)
-                    {
-                        SetFreePointer(obj, prior);
-                        slab.Freelist = obj;
-                        slab.InUse = inUse;
-                        if (toCpuPartial && _v61)
-                            slab.Frozen = true;   // 6.1 freezes it for the CPU partial list
-                        break;
-                    }
-                }
+                // 6.1 freezes a full slab that goes to the CPU partial list; 6.12 does not.
+                if (SlubSlab.TryFree(ref slab.State, head, counters, obj, obj, 1, freeze: toCpuPartial && _v61, FreePointer))
+                    break;
                 if (listLocked)
                     Monitor.Exit(_listLock);
                 Stat(SlubStat.CmpxchgDoubleFail);
@@ -1011,10 +1013,7 @@ namespace SimpleCache.Model.Mm
             {
                 if (!FreeDebugProcessing(slab, obj))
                     return;
-                byte* prior = slab.Freelist;
-                slab.InUse--;
-                SetFreePointer(obj, prior);
-                slab.Freelist = obj;
+                byte* prior = SlubSlab.PutList(ref slab.State, obj, obj, 1, FreePointer);   // the library's debug caches' code too
                 discard = slab.InUse == 0 && NodeHasMinPartial;
                 if (prior == null)
                 {
@@ -1287,8 +1286,7 @@ namespace SimpleCache.Model.Mm
             long inUse = 0;
             lock (_listLock)
                 foreach (Slab slab in _allocator.SlabsOf(this))
-                    lock (slab)
-                        inUse += slab.InUse;
+                    inUse += slab.State.InUse;
             foreach (KmemCacheCpu c in _cpu)
             {
                 c.Lock();
@@ -1317,7 +1315,7 @@ namespace SimpleCache.Model.Mm
             }
             lock (_listLock)
                 foreach (Slab slab in _allocator.SlabsOf(this))
-                    lock (slab)
+                    using (SlubSlab.Hold(ref slab.State))
                         foreach (nint obj in Freelist(slab, slab.Freelist))
                             free.Add(obj);
             return free;
@@ -1371,18 +1369,13 @@ namespace SimpleCache.Model.Mm
             return offset >= 0 && offset < (long)slab.Objects * Layout.Size && offset % Layout.Size == 0;
         }
 
-        // CONFIG_SLAB_FREELIST_HARDENED: the stored pointer is ptr ^ s->random ^ swab(ptr_addr).
-        private byte* GetFreePointer(byte* obj)
-        {
-            ulong* at = (ulong*)(obj + Layout.Offset);
-            return (byte*)(*at ^ _random ^ System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ulong)at));
-        }
+        // CONFIG_SLAB_FREELIST_HARDENED: the stored pointer is ptr ^ s->random ^ swab(ptr_addr)
+        // (SlubSlab.cs's HardenedFreePointer, which the slab code takes as a parameter).
+        private HardenedFreePointer FreePointer => new((int)Layout.Offset, _random);
 
-        private void SetFreePointer(byte* obj, byte* next)
-        {
-            ulong* at = (ulong*)(obj + Layout.Offset);
-            *at = (ulong)next ^ _random ^ System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ulong)at);
-        }
+        private byte* GetFreePointer(byte* obj) => FreePointer.Get(obj);
+
+        private void SetFreePointer(byte* obj, byte* next) => FreePointer.Set(obj, next);
     }
 
     /// <summary>One line of /proc/slabinfo.</summary>

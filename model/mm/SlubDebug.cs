@@ -403,7 +403,7 @@ namespace SimpleCache.Model.Mm
         // the slab's lock as well keeps a call on any other cache (a test's) from racing a free.
         private void ValidateSlab(Slab slab)
         {
-            lock (slab)
+            using (SlubSlab.Hold(ref slab.State))
             {
                 if (!CheckSlab(slab) || !OnFreelist(slab, null))
                     return;
