@@ -147,6 +147,71 @@ namespace SimpleCache.Slab.Tests
             Assert.True(SlubSlab.TryFree(ref slab.State, prior, counters, slab[2], slab[2], 1, freeze: true, Fp));
             Assert.Equal(((nint)slab[2], 4, true), (slab.State.Freelist, slab.State.InUse, slab.State.Frozen));
             Assert.True(Fp.Get(slab[2]) == null);
+            // Freezing a slab that is frozen leaves it frozen.
+            SlubSlab.Look(ref slab.State, out prior, out counters);
+            Assert.True(SlubSlab.TryFree(ref slab.State, prior, counters, slab[4], slab[4], 1, freeze: true, Fp));
+            Assert.Equal(((nint)slab[4], 3, true), (slab.State.Freelist, slab.State.InUse, slab.State.Frozen));
+        }
+
+        // A free pointer store that lets another CPU's free land on the slab at that moment:
+        // between the caller's look at the slab and its update, as a race would.
+        private struct RacingFreePointer(SlabState* slab, byte* other) : IFreePointer
+        {
+            private bool _raced;
+
+            public byte* Get(byte* obj) => Fp.Get(obj);
+
+            public void Set(byte* obj, byte* next)
+            {
+                Fp.Set(obj, next);
+                if (_raced)
+                    return;
+                _raced = true;
+                SlubSlab.Look(ref *slab, out nint prior, out uint counters);
+                Assert.True(SlubSlab.TryFree(ref *slab, prior, counters, other, other, 1, freeze: false, Fp));
+            }
+        }
+
+        [Fact]
+        public void AnUpdateThatLostARaceIsCountedAndDoneAgainOnWhatTheSlabHasNow()
+        {
+            int fails = 0;
+            using var slab = new TestSlab(4);
+            fixed (SlabState* state = &slab.State)
+            {
+                byte* cpu = SlubSlab.Freeze(ref *state, take: true, ref fails);   // 0 1 2 3, all in use
+                cpu = Fp.Get(Fp.Get(cpu));                                          // 0 and 1 handed out
+                // The CPU gives 2 and 3 back as another CPU frees 0: the splice fails once, then
+                // puts 2 and 3 in front of 0.
+                var racing = new RacingFreePointer(state, slab[0]);
+                int count = SlubSlab.Tail(cpu, slab.Objects, Fp, out byte* tail);
+                nint found = SlubSlab.Deactivate(ref *state, cpu, tail, count, racing, out uint left, ref fails);
+                Assert.Equal(1, fails);
+                Assert.Equal((nint)slab[0], found);
+                Assert.Equal(SlubSlab.Counters(1, 4, false), left);
+                Assert.Equal(new[] { 2, 3, 0 }, slab.Walk((byte*)state->Freelist));
+            }
+        }
+
+        [Fact]
+        public void HoldKeepsEveryUpdateOutUntilItEnds()
+        {
+            using var slab = new TestSlab(2);
+            SlubSlab.Look(ref slab.State, out nint head, out uint counters);
+            bool updated = false;
+            Thread other;
+            using (SlubSlab.Hold(ref slab.State))
+            {
+                Assert.Equal(1, slab.State.Lock);
+                other = new Thread(() => Volatile.Write(ref updated, SlubSlab.Update(ref slab.State, head, counters, 0, SlubSlab.Counters(2, 2, true))));
+                other.Start();
+                Assert.False(other.Join(200));   // it spins on the lock
+                Assert.False(Volatile.Read(ref updated));
+                Assert.Equal(head, slab.State.Freelist);
+            }
+            Assert.True(other.Join(10_000));
+            Assert.True(updated);
+            Assert.Equal((0, 2, true, 0), (slab.State.Freelist, slab.State.InUse, slab.State.Frozen, slab.State.Lock));
         }
 
         [Fact]
