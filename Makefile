@@ -19,7 +19,7 @@
 #   make tour            the guided tour of the brief's learning outcomes, in the model (docs/tour.md)
 #   make bench           benchmarks: the slab library, the model, malloc, GC new (BenchmarkDotNet, ~6 min)
 #   make mutation        mutation testing with Stryker.NET (MUTATION_PARTS=module include model-mm-slub
-#                        model-mm-debug model-mm-rest slab-geometry slab-library;
+#                        model-mm-debug model-mm-rest slab-geometry slab-core slab-library;
 #                        each part's report in build/mutation/<part>/reports/), then the hand-written
 #                        mutants of the glue and the VM checks (part glue); takes hours
 #   make soak            the property tests, 500 runs each (SOAK_ITER=N)
@@ -170,8 +170,10 @@ bench:
 
 # Stryker.NET (a dotnet tool pinned in .config/dotnet-tools.json) mutates one part at a time and
 # runs the model's tests against each mutant (the library's own tests, tests/slab, for part
-# slab-library); tests/mutation/<part>.json says what it mutates.
-MUTATION_PARTS ?= module include model-mm-slub model-mm-debug model-mm-rest slab-geometry slab-library glue
+# slab-library); tests/mutation/<part>.json says what it mutates. The slab code the two share
+# (lib/SimpleCache.Slab/SlubSlab.cs) is mutated twice: against the model's tests (slab-core) and
+# against the library's (in slab-library).
+MUTATION_PARTS ?= module include model-mm-slub model-mm-debug model-mm-rest slab-geometry slab-core slab-library glue
 mutation:
 	@cd $(ROOT) && $(DOTNET) tool restore >/dev/null
 	@set -e; for part in $(MUTATION_PARTS); do \
