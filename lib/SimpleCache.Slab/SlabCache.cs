@@ -7,7 +7,8 @@
 // slab to allocate from without atomic operations (this_cpu_cmpxchg on c->freelist and c->tid),
 // this allocator gives each thread a ThreadCache: its active slab's free objects, its partial
 // slabs and its full ones, all touched by that thread alone. The kernel pins a CPU's slab with
-// the "frozen" bit; here a slab's Owner is the thread's token:
+// the "frozen" bit; here a slab is frozen while a thread owns it (its Owner is the thread's
+// token), its active slab or not: the library's freezing rule (SlubSlab.cs):
 //
 //   allocation, fast:   pop the thread's freelist                          (c->freelist in SLUB)
 //   free by the owner:  push on the slab's LocalFree, count InUse down     (plain stores)
