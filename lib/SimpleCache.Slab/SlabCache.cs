@@ -74,7 +74,7 @@ namespace SimpleCache.Slab
     internal unsafe struct SlabHeader
     {
         public void* LocalFree;      // objects the owner freed: the owner alone touches it
-        public SlabState Slab;       // struct slab: objects other threads freed, and the counters (inuse: objects not on that list)
+        public SlabState Slab;       // struct slab: objects other threads freed (a debug cache's slab: all its free objects), and the counters (inuse: objects not on that list)
         public long Owner;           // the owning ThreadCache's token, 0 while in the cache's pool
         public SlabHeader* Next;     // the owner's partial or full list, or the pool
         public SlabHeader* Prev;
@@ -491,10 +491,13 @@ namespace SimpleCache.Slab
 
         // Moves a slab's remote frees to its LocalFree (the owner, or a thread taking it from the
         // pool); returns how many.
+        //
+        // It always takes the slab's lock, even for an empty list: a look without it could miss a
+        // free whose thread, in the same instant, saw the owner's Notified still 1 and posted
+        // nothing (each side's load passing its own store, as x86 allows). The lock's
+        // compare-and-swap orders DrainMail's Notified = 0 before the look.
         private int CollectRemote(SlabHeader* slab)
         {
-            if (Volatile.Read(ref slab->Slab.Freelist) == 0)
-                return 0;
             var list = (byte*)GetFreelist(slab);
             if (list == null)
                 return 0;
@@ -512,6 +515,7 @@ namespace SimpleCache.Slab
         private void DrainMail(ThreadCache tc)
         {
             int n = tc.TakeMail(out nint[] mail);
+            Exception doubleFree = null;
             for (int i = 0; i < n; i++)
             {
                 var slab = (SlabHeader*)mail[i];
@@ -519,10 +523,20 @@ namespace SimpleCache.Slab
                     continue;   // given to the pool since: whoever takes it collects
                 Volatile.Write(ref slab->Notified, 0);
                 // A note about frees already collected (by a refill, or an earlier note) changes
-                // nothing; new frees move the slab's lists as the owner's own frees do.
-                if (CollectRemote(slab) > 0)
-                    FreeSlowLocal(tc, slab);
+                // nothing; new frees move the slab's lists as the owner's own frees do. A slab
+                // whose list loops is reported once the other slabs' mail is done.
+                try
+                {
+                    if (CollectRemote(slab) > 0)
+                        FreeSlowLocal(tc, slab);
+                }
+                catch (InvalidOperationException e)
+                {
+                    doubleFree ??= e;
+                }
             }
+            if (doubleFree != null)
+                throw doubleFree;
         }
 
         // ---------------------------------------------------------------- bulk, shrink
@@ -801,7 +815,8 @@ namespace SimpleCache.Slab
         // keeps it, objects constructed, until Shrink() or Destroy() (the kernel's page allocator
         // keeps freed pages too): a workload whose live set comes and goes would otherwise give
         // memory to the system and take it back, page faults and constructor calls and all, every
-        // time. Its header's Next links the arena's list; its objects stay on its LocalFree.
+        // time. Its header's Next links the arena's list; its objects stay on its LocalFree (a
+        // debug cache's, on its struct slab freelist).
         private void ReleaseSlab(SlabHeader* slab)
         {
             Interlocked.Decrement(ref _slabs);
@@ -913,7 +928,14 @@ namespace SimpleCache.Slab
                     }
                     else
                     {
-                        CollectRemote(slab);
+                        try
+                        {
+                            CollectRemote(slab);
+                        }
+                        catch (InvalidOperationException)
+                        {
+                            // a double free looped the list: what it held stays counted as in use
+                        }
                         inUse = slab->InUse;
                         freelist = slab->LocalFree;
                     }

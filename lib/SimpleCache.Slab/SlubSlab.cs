@@ -25,8 +25,8 @@
 //
 //   Update        slab_update_freelist()          both words, or neither
 //   GetFreelist   get_freelist()                  the whole freelist, for a CPU to allocate from
-//   Freeze        freeze_slab() (6.12),           a slab becomes a CPU's, with or without taking
-//                 acquire_slab() (6.1)            its freelist
+//   Freeze        freeze_slab() (6.12)            a slab becomes a CPU's, with or without taking
+//   TryFreeze     acquire_slab() (6.1)            its freelist (6.1 tries once)
 //   TryFree       __slab_free()'s update          a detached list of objects back on the freelist
 //   Deactivate    deactivate_slab(), stage two    a CPU's freelist spliced back, the slab unfrozen
 //   Unfreeze      __unfreeze_partials() (6.1)     a CPU partial slab unfrozen
@@ -237,24 +237,33 @@ namespace SimpleCache.Slab
         }
 
         /// <summary>
-        /// The slab becomes a CPU's (frozen). With <paramref name="take"/>, its freelist comes
-        /// with it and every object counts as in use: 6.12's freeze_slab() and 6.1's
-        /// acquire_slab(mode = true), for the slab a CPU allocates from. Without, the freelist
-        /// stays: 6.1's acquire_slab(mode = false), for a slab that goes on a CPU's partial list.
-        /// Returns what was taken.
+        /// 6.12's freeze_slab(): the slab becomes a CPU's (frozen), trying until it does. With
+        /// <paramref name="take"/>, its freelist comes with it and every object counts as in use
+        /// (the slab a CPU allocates from); without, the freelist stays (the library's rule, for a
+        /// slab a thread takes from its pool). Returns what was taken.
         /// </summary>
         public static byte* Freeze(ref SlabState s, bool take, ref int fails)
         {
-            while (true)
-            {
-                Look(ref s, out nint freelist, out uint counters);
-                uint next = WithFrozen(counters, true);
-                if (take)
-                    next = WithInUse(next, Objects(counters));
-                if (Update(ref s, freelist, counters, take ? 0 : freelist, next))
-                    return take ? (byte*)freelist : null;
+            byte* taken;
+            while (!TryFreeze(ref s, take, out taken))
                 fails++;
-            }
+            return taken;
+        }
+
+        /// <summary>
+        /// 6.1's acquire_slab(): one try at freezing the slab, with its freelist
+        /// (<paramref name="take"/>, mode = true: the slab a CPU allocates from) or without (for
+        /// a CPU's partial list). False when the slab changed since the look: 6.1's
+        /// get_partial_node() then stops taking slabs, where 6.12's freeze_slab() tries again.
+        /// </summary>
+        public static bool TryFreeze(ref SlabState s, bool take, out byte* taken)
+        {
+            Look(ref s, out nint freelist, out uint counters);
+            uint next = WithFrozen(counters, true);
+            if (take)
+                next = WithInUse(next, Objects(counters));
+            taken = take ? (byte*)freelist : null;
+            return Update(ref s, freelist, counters, take ? 0 : freelist, next);
         }
 
         /// <summary>6.1's __unfreeze_partials(): a CPU partial slab is no longer frozen. Returns the counters it left.</summary>
@@ -325,8 +334,9 @@ namespace SimpleCache.Slab
 
         /// <summary>
         /// <c>alloc_single_from_partial()</c> (6.1 and 6.12): a debug cache takes one object,
-        /// under list_lock and no other lock (its slabs are never frozen and never see
-        /// __slab_free()). The caller has checked that the slab has one.
+        /// under list_lock and no other lock (its slabs are never a CPU's and never see
+        /// __slab_free(); one that fails its checks is marked frozen, and refused from then on).
+        /// The caller has checked that the slab has one.
         /// </summary>
         public static byte* TakeOne<TPtr>(ref SlabState s, TPtr fp)
             where TPtr : struct, IFreePointer

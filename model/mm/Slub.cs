@@ -42,7 +42,10 @@
 //                        slab_lock() where it cannot. .NET has no 16-byte compare-and-swap, so the
 //                        model always takes the slab_lock() way. Every change goes through
 //                        lib/SimpleCache.Slab/SlubSlab.cs, the code the library's allocator changes
-//                        its slabs with: one implementation of struct slab for both.
+//                        its slabs with: one implementation of struct slab for both. (A debug
+//                        cache's slabs change only under list_lock, without the slab's lock, as
+//                        in the kernel: SlubSlab.TakeOne and PutList, and SlubDebug.cs's repairs
+//                        of a slab that fails its checks, which write its fields directly.)
 //   5. leaf locks        taken last and never around another: the page allocator's zone lock,
 //                        Kernel.Random, the printk buffer, the SymbolTable, the handle table.
 // The constructor runs with no lock held (new_slab() runs outside list_lock and the CPU lock),
@@ -526,14 +529,23 @@ namespace SimpleCache.Model.Mm
             return freelist;
         }
 
-        // 6.12 freeze_slab(), 6.1 acquire_slab(): the slab becomes the CPU's, frozen, with (take)
-        // or without its freelist.
+        // 6.12 freeze_slab(): the slab becomes the CPU's, frozen, with (take) or without its
+        // freelist, trying until it does.
         private byte* FreezeSlab(Slab slab, bool take)
         {
             int fails = 0;
             byte* freelist = SlubSlab.Freeze(ref slab.State, take, ref fails);
             CmpxchgFails(fails);
             return freelist;
+        }
+
+        // 6.1's acquire_slab(): one try (TryFreeze), a failure counted as cmpxchg_double_slab() counts it.
+        private bool AcquireSlab(Slab slab, bool take, out byte* taken)
+        {
+            if (SlubSlab.TryFreeze(ref slab.State, take, out taken))
+                return true;
+            CmpxchgFails(1);
+            return false;
         }
 
         // Each slab_update_freelist() that found the slab changed since its look (CMPXCHG_DOUBLE_FAIL).
@@ -545,7 +557,9 @@ namespace SimpleCache.Model.Mm
 
         // get_partial_node(): the first slab of the node partial list becomes the CPU slab (6.1
         // acquire_slab(), 6.12 freeze_slab()); more go to this CPU's partial list until their
-        // number passes cpu_partial_slabs / 2 (6.1 takes one more even when that is 0).
+        // number passes cpu_partial_slabs / 2 (6.1 takes one more even when that is 0). 6.1's
+        // acquire_slab() tries once: a slab that changed meanwhile (a free from another CPU)
+        // stays on the node list, and the taking stops there (break, in 6.1's loop).
         private Slab GetPartialNode(KmemCacheCpu c, out byte* freelist)
         {
             freelist = null;
@@ -557,19 +571,21 @@ namespace SimpleCache.Model.Mm
                 {
                     var next = node.Next;
                     Slab slab = node.Value;
+                    byte* taken = null;
+                    if (_v61 && !AcquireSlab(slab, take: first == null, out taken))
+                        break;
                     RemovePartial(slab);
                     if (first == null)
                     {
                         first = slab;
-                        freelist = FreezeSlab(slab, take: true);
+                        freelist = _v61 ? taken : FreezeSlab(slab, take: true);
                         Stat(c, SlubStat.AllocFromPartial);
                         if (!_v61 && CpuPartialSlabs == 0)
                             break;
                     }
                     else
                     {
-                        if (_v61)
-                            FreezeSlab(slab, take: false);   // 6.1: CPU partial slabs are frozen
+                        // (6.1: frozen by acquire_slab(); 6.12's CPU partial slabs are not frozen)
                         PutCpuPartial(slab, drain: false);
                         Stat(c, SlubStat.CpuPartialNode);
                         if (++partialSlabs > CpuPartialSlabs / 2)
