@@ -833,6 +833,16 @@ namespace SimpleCache.Slab
             return null;
         }
 
+        // The objects of a slab's freelist, by address: at most one more than the slab holds, so
+        // that a list a double free made loop still ends.
+        private HashSet<nint> FreeSet(void* head)
+        {
+            var free = new HashSet<nint>();
+            for (void* o = head; o != null && free.Count <= ObjectsPerSlab; o = *(void**)((byte*)o + _freeOffset))
+                free.Add((nint)o);
+            return free;
+        }
+
         // Whether the address is in one of the cache's slabs.
         private bool InSlabs(byte* p)
         {
@@ -943,9 +953,7 @@ namespace SimpleCache.Slab
                         continue;
                     count += inUse;
                     // list_slab_objects(): the objects not on the freelist are the ones in use.
-                    var free = new HashSet<nint>();
-                    for (void* o = freelist; o != null && free.Count <= ObjectsPerSlab; o = *(void**)((byte*)o + _freeOffset))
-                        free.Add((nint)o);
+                    HashSet<nint> free = FreeSet(freelist);
                     for (int i = 0; i < ObjectsPerSlab && leaked.Count < LeakReport.MaxListed; i++)
                     {
                         nint obj = (nint)ObjectAt(slab, i);

@@ -432,9 +432,7 @@ namespace SimpleCache.Slab
                 foreach (nint head in new[] { (nint)_dPartial, (nint)_dFull })
                     for (SlabHeader* slab = (SlabHeader*)head; slab != null; slab = slab->Next)
                     {
-                        var free = new HashSet<nint>();
-                        for (byte* p = (byte*)slab->Slab.Freelist; p != null && free.Count <= ObjectsPerSlab; p = *(byte**)(p + _freeOffset))
-                            free.Add((nint)p);
+                        HashSet<nint> free = FreeSet((void*)slab->Slab.Freelist);
                         for (int i = 0; i < ObjectsPerSlab; i++)
                         {
                             byte* obj = ObjectAt(slab, i);

@@ -73,14 +73,14 @@ namespace SimpleCache.Model.Mm
             Address = address;
             Order = order;
             Objects = objects;
-            SimpleCache.Slab.SlubSlab.Init(ref State, null, objects);
+            SlubSlab.Init(ref State, null, objects);
         }
 
         /// <summary>
         /// <c>slab->freelist</c> and <c>slab->counters</c> (inuse:16, objects:15, frozen:1), as
         /// the library's slab headers hold them, changed by the same code (SlubSlab.cs).
         /// </summary>
-        internal SimpleCache.Slab.SlabState State;
+        internal SlabState State;
 
         /// <summary>The cache the slab belongs to (<c>slab->slab_cache</c>).</summary>
         public SlabCache Cache { get; }
@@ -97,7 +97,7 @@ namespace SimpleCache.Model.Mm
         public int InUse
         {
             get => State.InUse;
-            internal set => State.Counters = SimpleCache.Slab.SlubSlab.WithInUse(State.Counters, value);   // a debug cache's, under list_lock
+            internal set => State.Counters = SlubSlab.WithInUse(State.Counters, value);   // a debug cache's, under list_lock
         }
         /// <summary><c>slab->freelist</c>: the first free object, or null.</summary>
         public byte* Freelist
@@ -109,7 +109,7 @@ namespace SimpleCache.Model.Mm
         public bool Frozen
         {
             get => State.Frozen;
-            internal set => State.Counters = SimpleCache.Slab.SlubSlab.WithFrozen(State.Counters, value);   // a debug cache's, under list_lock
+            internal set => State.Counters = SlubSlab.WithFrozen(State.Counters, value);   // a debug cache's, under list_lock
         }
         /// <summary>Which node list the slab is on (6.12's slab_test_node_partial() is List == Partial).</summary>
         internal SlabList List;
