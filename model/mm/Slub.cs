@@ -122,15 +122,11 @@ namespace SimpleCache.Model.Mm
     internal enum SlabList { None, Partial, Full }
 
     /// <summary>
-    /// <c>struct kmem_cache_cpu</c>: a CPU's slab, its lockless freelist and transaction id, its
-    /// partial slabs, and its statistics (CONFIG_SLUB_STATS).
+    /// <c>struct kmem_cache_cpu</c> (the fields SlubCpu.cs moves slabs with, shared with the
+    /// library) and the model's own: the CPU's lock and its statistics (CONFIG_SLUB_STATS).
     /// </summary>
-    internal sealed unsafe class KmemCacheCpu : PerCpuHead
+    internal sealed unsafe class KmemCacheCpu : KmemCacheCpu<Slab>
     {
-        public byte* Freelist;
-        public ulong Tid;
-        public Slab Slab;
-        public Slab Partial;
         // Counted on this CPU alone; its first and last 16 are padding, as the object's head and tail are.
         private readonly long[] _stats = new long[(int)SlubStat.Count + 32];
         private int _locked;
@@ -156,84 +152,6 @@ namespace SimpleCache.Model.Mm
 
         /// <summary><c>local_unlock()</c>.</summary>
         public void Unlock() => Volatile.Write(ref _locked, 0);
-    }
-
-    /// <summary>
-    /// The kernel keeps each CPU's kmem_cache_cpu in that CPU's per-CPU area, apart from the
-    /// others'; the model's are objects the GC may put side by side, and two CPUs writing one
-    /// cache line would take turns owning it (false sharing). So a KmemCacheCpu starts with two
-    /// lines of padding (a base class's fields come first) and ends with two (the runtime puts
-    /// struct fields last), and its statistics array has 16 spare counters at each end.
-    /// </summary>
-    internal class PerCpuHead
-    {
-#pragma warning disable CS0169
-        private Line _head1, _head2;
-#pragma warning restore CS0169
-
-        [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential, Size = 64)]
-        internal struct Line
-        {
-        }
-    }
-
-    /// <summary>SLUB's statistics: <c>enum stat_item</c> of 6.1 and 6.12, in its order (CONFIG_SLUB_STATS).</summary>
-    public enum SlubStat
-    {
-        /// <summary>Allocation from the CPU's freelist.</summary>
-        AllocFastpath,
-        /// <summary>Allocation through ___slab_alloc().</summary>
-        AllocSlowpath,
-        /// <summary>Free to the CPU's slab.</summary>
-        FreeFastpath,
-        /// <summary>Free through __slab_free().</summary>
-        FreeSlowpath,
-        /// <summary>Free to a frozen slab (another CPU's slab; 6.1: also a CPU partial slab).</summary>
-        FreeFrozen,
-        /// <summary>Free that put a slab on the node partial list.</summary>
-        FreeAddPartial,
-        /// <summary>Free that took an emptied slab off the node partial list.</summary>
-        FreeRemovePartial,
-        /// <summary>CPU slab taken from the node partial list.</summary>
-        AllocFromPartial,
-        /// <summary>CPU slab taken from the page allocator.</summary>
-        AllocSlab,
-        /// <summary>CPU freelist refilled from the CPU slab's own freelist.</summary>
-        AllocRefill,
-        /// <summary>CPU slab of the wrong node (never in the one-node model).</summary>
-        AllocNodeMismatch,
-        /// <summary>Slab given back to the page allocator.</summary>
-        FreeSlab,
-        /// <summary>CPU slab taken away by a flush.</summary>
-        CpuslabFlush,
-        /// <summary>CPU slab deactivated while full: on no list.</summary>
-        DeactivateFull,
-        /// <summary>CPU slab deactivated while empty: discarded.</summary>
-        DeactivateEmpty,
-        /// <summary>CPU slab deactivated to the head of the node partial list.</summary>
-        DeactivateToHead,
-        /// <summary>CPU slab deactivated to the tail (other CPUs had freed to it).</summary>
-        DeactivateToTail,
-        /// <summary>Deactivated CPU slab that other CPUs had freed to.</summary>
-        DeactivateRemoteFrees,
-        /// <summary>CPU slab dropped as full without a deactivation.</summary>
-        DeactivateBypass,
-        /// <summary>A slab of the preferred order could not be had; a smaller one was used.</summary>
-        OrderFallback,
-        /// <summary>Fast path compare-and-swap retried (never in the model, which locks).</summary>
-        CmpxchgDoubleCpuFail,
-        /// <summary>Slab compare-and-swap retried: in the model, a __slab_free() whose slab changed between its look and its update.</summary>
-        CmpxchgDoubleFail,
-        /// <summary>CPU slab taken from the CPU's partial list.</summary>
-        CpuPartialAlloc,
-        /// <summary>Slab put on the CPU's partial list by a free.</summary>
-        CpuPartialFree,
-        /// <summary>Slab put on the CPU's partial list from the node list.</summary>
-        CpuPartialNode,
-        /// <summary>CPU partial list drained to the node list.</summary>
-        CpuPartialDrain,
-        /// <summary>Number of statistics.</summary>
-        Count,
     }
 
     /// <summary>
@@ -424,302 +342,11 @@ namespace SimpleCache.Model.Mm
             return SlabAllocSlow(c);
         }
 
-        // ___slab_alloc(): the CPU slab's own freelist (remote frees), then the CPU partial list,
-        // then the node partial list (get_partial), then a new slab.
-        private void* SlabAllocSlow(KmemCacheCpu c)
-        {
-            Stat(c, SlubStat.AllocSlowpath);
-            while (true)
-            {
-                c.Lock();
-                Slab slab = c.Slab;
-                if (slab != null)
-                {
-                    if (c.Freelist != null)
-                        return LoadFreelist(c, c.Freelist);   // another thread of this CPU refilled it
-                    byte* freelist = GetFreelist(slab);
-                    if (freelist != null)
-                    {
-                        Stat(c, SlubStat.AllocRefill);
-                        return LoadFreelist(c, freelist);
-                    }
-                    // The CPU slab is full: it floats, on no list, until a free finds it.
-                    c.Slab = null;
-                    c.Tid++;
-                    Stat(c, SlubStat.DeactivateBypass);
-                }
-                // new_slab: the CPU partial list.
-                if (c.Partial != null)
-                {
-                    slab = c.Partial;
-                    c.Partial = slab.Next;
-                    slab.Next = null;
-                    c.Slab = slab;
-                    Stat(c, SlubStat.CpuPartialAlloc);
-                    if (_v61)
-                    {
-                        // 6.1 goes back to redo: get_freelist() again, counted as a refill.
-                        c.Unlock();
-                        continue;
-                    }
-                    // 6.12: freeze it and take its freelist here (the slab has free objects).
-                    return LoadFreelist(c, GetFreelist(slab));
-                }
-                c.Unlock();
-                break;
-            }
+        // ___slab_alloc() and the rest of the per-CPU layer: SlubCpu.cs, the code the library runs
+        // too, with the model's slabs, lists, statistics and faults (CpuOps, below).
+        private void* SlabAllocSlow(KmemCacheCpu c) => SlubCpu<Slab, HardenedFreePointer, CpuOps>.AllocSlow(new CpuOps(this), c);
 
-            // new_objects: a slab from the node partial list, else a new one.
-            byte* objects;
-            Slab fresh = GetPartialNode(c, out objects);
-            if (fresh == null)
-            {
-                fresh = NewSlab();
-                if (fresh == null)
-                    return null;   // slab_out_of_memory()
-                Stat(c, SlubStat.AllocSlab);
-                objects = FreezeSlab(fresh, take: true);   // no other CPU sees it yet
-                lock (_listLock)
-                {
-                    _nrSlabs++;   // inc_slabs_node()
-                    _totalObjects += fresh.Objects;
-                }
-            }
-            // retry_load_slab: if another thread of this CPU installed a slab meanwhile, flush it.
-            while (true)
-            {
-                c.Lock();
-                if (c.Slab == null)
-                    break;
-                Slab old = c.Slab;
-                byte* oldFreelist = c.Freelist;
-                c.Slab = null;
-                c.Freelist = null;
-                c.Tid++;
-                c.Unlock();
-                DeactivateSlab(old, oldFreelist);
-                Stat(c, SlubStat.CpuslabFlush);
-            }
-            c.Slab = fresh;
-            return LoadFreelist(c, objects);
-        }
-
-        // load_freelist: hand out the first object, the rest becomes the CPU's freelist. Called with
-        // the CPU lock held; drops it.
-        private void* LoadFreelist(KmemCacheCpu c, byte* freelist)
-        {
-            if (!Readable(freelist))
-            {
-                c.Unlock();
-                WildFreePointer(freelist);
-            }
-            c.Freelist = GetFreePointer(freelist);
-            c.Tid++;
-            c.Unlock();
-            return freelist;
-        }
-
-        // get_freelist(): takes the slab's whole freelist for the CPU; inuse = objects, and the
-        // slab stays frozen only if there was something to take (the kernel's freezing rule).
-        private byte* GetFreelist(Slab slab)
-        {
-            int fails = 0;
-            byte* freelist = SlubSlab.GetFreelist(ref slab.State, ownerKeeps: false, ref fails);
-            CmpxchgFails(fails);
-            return freelist;
-        }
-
-        // 6.12 freeze_slab(): the slab becomes the CPU's, frozen, with (take) or without its
-        // freelist, trying until it does.
-        private byte* FreezeSlab(Slab slab, bool take)
-        {
-            int fails = 0;
-            byte* freelist = SlubSlab.Freeze(ref slab.State, take, ref fails);
-            CmpxchgFails(fails);
-            return freelist;
-        }
-
-        // 6.1's acquire_slab(): one try (TryFreeze), a failure counted as cmpxchg_double_slab() counts it.
-        private bool AcquireSlab(Slab slab, bool take, out byte* taken)
-        {
-            if (SlubSlab.TryFreeze(ref slab.State, take, out taken))
-                return true;
-            CmpxchgFails(1);
-            return false;
-        }
-
-        // Each slab_update_freelist() that found the slab changed since its look (CMPXCHG_DOUBLE_FAIL).
-        private void CmpxchgFails(int fails)
-        {
-            if (fails > 0)
-                Interlocked.Add(ref ThisCpu.Stat(SlubStat.CmpxchgDoubleFail), fails);
-        }
-
-        // get_partial_node(): the first slab of the node partial list becomes the CPU slab (6.1
-        // acquire_slab(), 6.12 freeze_slab()); more go to this CPU's partial list until their
-        // number passes cpu_partial_slabs / 2 (6.1 takes one more even when that is 0). 6.1's
-        // acquire_slab() tries once: a slab that changed meanwhile (a free from another CPU)
-        // stays on the node list, and the taking stops there (break, in 6.1's loop).
-        private Slab GetPartialNode(KmemCacheCpu c, out byte* freelist)
-        {
-            freelist = null;
-            Slab first = null;
-            lock (_listLock)
-            {
-                int partialSlabs = 0;
-                for (var node = _partial.First; node != null;)
-                {
-                    var next = node.Next;
-                    Slab slab = node.Value;
-                    byte* taken = null;
-                    if (_v61 && !AcquireSlab(slab, take: first == null, out taken))
-                        break;
-                    RemovePartial(slab);
-                    if (first == null)
-                    {
-                        first = slab;
-                        freelist = _v61 ? taken : FreezeSlab(slab, take: true);
-                        Stat(c, SlubStat.AllocFromPartial);
-                        if (!_v61 && CpuPartialSlabs == 0)
-                            break;
-                    }
-                    else
-                    {
-                        // (6.1: frozen by acquire_slab(); 6.12's CPU partial slabs are not frozen)
-                        PutCpuPartial(slab, drain: false);
-                        Stat(c, SlubStat.CpuPartialNode);
-                        if (++partialSlabs > CpuPartialSlabs / 2)
-                            break;
-                    }
-                    node = next;
-                }
-            }
-            return first;
-        }
-
-        // put_cpu_partial(): pushes a slab on this CPU's partial list. With drain, a list already
-        // cpu_partial_slabs long goes to the node list first (the new slab starts a fresh one).
-        private void PutCpuPartial(Slab slab, bool drain)
-        {
-            KmemCacheCpu c = ThisCpu;
-            Slab toDrain = null;
-            c.Lock();
-            Slab old = c.Partial;
-            int slabs = 0;
-            if (old != null)
-            {
-                if (drain && old.Slabs >= CpuPartialSlabs)
-                {
-                    toDrain = old;
-                    old = null;
-                }
-                else
-                    slabs = old.Slabs;
-            }
-            slab.Slabs = slabs + 1;
-            slab.Next = old;
-            c.Partial = slab;
-            c.Unlock();
-            if (toDrain != null)
-            {
-                PutPartials(toDrain);
-                Stat(c, SlubStat.CpuPartialDrain);
-            }
-        }
-
-        // 6.1 __unfreeze_partials(), 6.12 __put_partials(): each slab of a CPU partial list to the
-        // tail of the node list, or discarded if empty while the node keeps min_partial slabs.
-        private void PutPartials(Slab list)
-        {
-            List<Slab> discard = null;
-            lock (_listLock)
-            {
-                for (Slab slab = list, next; slab != null; slab = next)
-                {
-                    next = slab.Next;
-                    slab.Next = null;
-                    // 6.1 __unfreeze_partials() unfreezes each slab with a cmpxchg; 6.12's were never frozen.
-                    int inUse;
-                    if (_v61)
-                    {
-                        int fails = 0;
-                        inUse = SlubSlab.InUse(SlubSlab.Unfreeze(ref slab.State, ref fails));
-                        CmpxchgFails(fails);
-                    }
-                    else
-                        inUse = slab.State.InUse;
-                    if (inUse == 0 && NodeHasMinPartial)
-                        (discard ??= new List<Slab>()).Add(Unlink(slab));
-                    else
-                    {
-                        AddPartial(slab, tail: true);
-                        Stat(SlubStat.FreeAddPartial);
-                    }
-                }
-            }
-            if (discard != null)
-                foreach (Slab slab in discard)
-                {
-                    Stat(SlubStat.DeactivateEmpty);
-                    DiscardSlab(slab);
-                    Stat(SlubStat.FreeSlab);
-                }
-        }
-
-        // deactivate_slab(): the CPU's freelist goes back into the slab, which leaves the CPU: to the
-        // head of the node partial list (the tail if other CPUs freed to it meanwhile), on no list
-        // if full, discarded if empty while the node keeps min_partial slabs.
-        private void DeactivateSlab(Slab slab, byte* freelist)
-        {
-            bool toTail, discard = false;
-            // Stage one, without a lock (the freelist is this CPU's alone): its length and tail.
-            // A freelist that loops (a double free the hardened check missed) never ends: the
-            // kernel spins here for good.
-            byte* last = freelist;
-            int count = freelist == null ? 0 : 1;
-            if (freelist != null)
-                for (byte* next = GetFreePointer(last); next != null; next = GetFreePointer(last))
-                {
-                    if (count == slab.Objects)
-                        _allocator.Kernel.SoftLockup($"deactivate_slab() walks the freelist of a {Name} slab, which loops: more than its {slab.Objects} objects");
-                    if (!Readable(next))
-                        WildFreePointer(next);
-                    last = next;
-                    count++;
-                }
-            lock (_listLock)
-            {
-                // Stage two: the slab's new state, and the decision on it, as the kernel's
-                // new.inuse and new.freelist from its cmpxchg. Once unfrozen, the slab takes
-                // frees without list_lock (__slab_free() of a full slab puts it on that CPU's
-                // partial list): what it looks like a moment later is not what this decides on.
-                int fails = 0;
-                toTail = SlubSlab.Deactivate(ref slab.State, freelist, last, count, FreePointer, out uint counters, ref fails) != 0;
-                CmpxchgFails(fails);
-                int inUse = SlubSlab.InUse(counters);
-                bool hasFree = toTail || freelist != null;
-                if (toTail)
-                    Stat(SlubStat.DeactivateRemoteFrees);
-                if (inUse == 0 && NodeHasMinPartial)
-                {
-                    Unlink(slab);
-                    discard = true;
-                }
-                else if (hasFree)
-                {
-                    AddPartial(slab, toTail);
-                    Stat(toTail ? SlubStat.DeactivateToTail : SlubStat.DeactivateToHead);
-                }
-                else
-                    Stat(SlubStat.DeactivateFull);
-            }
-            if (discard)
-            {
-                Stat(SlubStat.DeactivateEmpty);
-                DiscardSlab(slab);
-                Stat(SlubStat.FreeSlab);
-            }
-        }
+        private void DeactivateSlab(Slab slab, byte* freelist) => SlubCpu<Slab, HardenedFreePointer, CpuOps>.Deactivate(new CpuOps(this), slab, freelist);
 
         // alloc_single_from_partial() and alloc_single_from_new_slab(): a debug cache takes one
         // object at a time under list_lock, checking it; a full slab goes to the full list (with
@@ -898,90 +525,8 @@ namespace SimpleCache.Model.Mm
             SlabFree(slab, (byte*)obj);
         }
 
-        // __slab_free(): back on the slab's freelist. A full slab that is nobody's goes to this
-        // CPU's partial list; an emptied slab on the node list is discarded once the node keeps
-        // min_partial slabs.
-        //
-        // list_lock only when the slab must change lists, as in the kernel (6.1 and 6.12
-        // __slab_free()): the free empties a slab that is not frozen, or fills a hole in a full
-        // one when the cache has no CPU partial lists. Every other free (to a partial slab, to
-        // another CPU's frozen slab, or of a full slab onto this CPU's partial list) takes only
-        // the slab, so that CPUs freeing to different slabs do not wait on each other. The kernel
-        // decides from a look at the slab, then makes the change with cmpxchg_double, and starts
-        // again (list_lock dropped) if the slab changed in between: here the look is
-        // SlubSlab.Look() and the change SlubSlab.TryFree(), under the slab's lock (slab_lock(),
-        // the kernel's fallback for cmpxchg_double), the code the library's frees from other
-        // threads run; a slab that changed in between counts CMPXCHG_DOUBLE_FAIL, as a failed
-        // cmpxchg does.
-        private void SlabFree(Slab slab, byte* obj)
-        {
-            Stat(SlubStat.FreeSlowpath);
-            byte* prior;
-            bool wasFrozen, toCpuPartial, listLocked;
-            int inUse;
-            while (true)
-            {
-                SlubSlab.Look(ref slab.State, out nint head, out uint counters);
-                prior = (byte*)head;
-                inUse = SlubSlab.InUse(counters) - 1;
-                wasFrozen = SlubSlab.Frozen(counters);
-                if (prior == obj)
-                    goto doubleFree;   // set_freepointer() comes before list_lock in the kernel
-                toCpuPartial = !wasFrozen && prior == null && HasCpuPartial;
-                listLocked = (inUse == 0 || prior == null) && !wasFrozen && !toCpuPartial;
-                if (listLocked)
-                    Monitor.Enter(_listLock);
-                // 6.1 freezes a full slab that goes to the CPU partial list; 6.12 does not.
-                if (SlubSlab.TryFree(ref slab.State, head, counters, obj, obj, 1, freeze: toCpuPartial && _v61, FreePointer))
-                    break;
-                if (listLocked)
-                    Monitor.Exit(_listLock);
-                Stat(SlubStat.CmpxchgDoubleFail);
-            }
-            if (!listLocked)
-            {
-                if (wasFrozen)
-                    Stat(SlubStat.FreeFrozen);
-                else if (toCpuPartial)
-                {
-                    PutCpuPartial(slab, drain: true);
-                    Stat(SlubStat.CpuPartialFree);
-                }
-                return;
-            }
-            bool discard = false;
-            try
-            {
-                // 6.12: a slab on a CPU partial list (unfrozen, not on the node list) stays there.
-                // (6.1's CPU partial slabs are frozen, and so never get here.)
-                if (prior != null && slab.List != SlabList.Partial)
-                    return;
-                if (inUse == 0 && NodeHasMinPartial)
-                {
-                    if (prior != null)
-                        Stat(SlubStat.FreeRemovePartial);
-                    Unlink(slab);
-                    discard = true;
-                }
-                else if (prior == null)
-                {
-                    AddPartial(slab, tail: true);   // only without CPU partial lists
-                    Stat(SlubStat.FreeAddPartial);
-                }
-            }
-            finally
-            {
-                Monitor.Exit(_listLock);
-            }
-            if (discard)
-            {
-                Stat(SlubStat.FreeSlab);
-                DiscardSlab(slab);
-            }
-            return;
-        doubleFree:
-            NaiveDoubleFree();
-        }
+        // __slab_free() (SlubCpu.cs): a free to any slab but this CPU's.
+        private void SlabFree(Slab slab, byte* obj) => SlubCpu<Slab, HardenedFreePointer, CpuOps>.SlabFree(new CpuOps(this), slab, obj);
 
         // set_freepointer() under CONFIG_SLAB_FREELIST_HARDENED (on in Debian): an object freed
         // while it is the head of the freelist it joins would point to itself.
@@ -1126,24 +671,7 @@ namespace SimpleCache.Model.Mm
         public void FlushAll()
         {
             foreach (KmemCacheCpu c in _cpu)
-            {
-                c.Lock();
-                Slab slab = c.Slab;
-                byte* freelist = c.Freelist;
-                Slab partial = c.Partial;
-                c.Slab = null;
-                c.Freelist = null;
-                c.Partial = null;
-                c.Tid++;
-                c.Unlock();
-                if (slab != null)
-                {
-                    DeactivateSlab(slab, freelist);
-                    Stat(c, SlubStat.CpuslabFlush);
-                }
-                if (partial != null)
-                    PutPartials(partial);
-            }
+                SlubCpu<Slab, HardenedFreePointer, CpuOps>.Flush(new CpuOps(this), c);
         }
 
         /// <summary>
@@ -1340,6 +868,67 @@ namespace SimpleCache.Model.Mm
         private void Stat(SlubStat stat) => Stat(ThisCpu, stat);
 
         private static void Stat(KmemCacheCpu c, SlubStat stat) => Interlocked.Increment(ref c.Stat(stat));
+
+        // ---------------------------------------------------------------- the per-CPU layer's hooks
+
+        // What SlubCpu.cs needs of the model: its Slab objects, per-CPU lock and statistics, node
+        // list under list_lock, page allocator, and the kernel's faults. No local lists: that is
+        // the library's (every free to a slab not the CPU's is __slab_free()'s).
+        private readonly struct CpuOps(SlabCache cache) : ISlubCpuOps<Slab, HardenedFreePointer>
+        {
+            public bool V61 => cache._v61;
+            public HardenedFreePointer FreePointer => cache.FreePointer;
+            public bool IsNull(Slab slab) => slab == null;
+            public ref SlabState State(Slab slab) => ref slab.State;
+            public Slab Next(Slab slab) => slab.Next;
+            public void SetNext(Slab slab, Slab next) => slab.Next = next;
+            public int Slabs(Slab slab) => slab.Slabs;
+            public void SetSlabs(Slab slab, int slabs) => slab.Slabs = slabs;
+            public KmemCacheCpu<Slab> ThisCpu => cache.ThisCpu;
+            public void Lock(KmemCacheCpu<Slab> c) => ((KmemCacheCpu)c).Lock();
+            public void Unlock(KmemCacheCpu<Slab> c) => ((KmemCacheCpu)c).Unlock();
+            public void Stat(KmemCacheCpu<Slab> c, SlubStat stat) => SlabCache.Stat((KmemCacheCpu)c, stat);
+            public void Stat(SlubStat stat, int count) => Interlocked.Add(ref cache.ThisCpu.Stat(stat), count);
+            public bool HasCpuPartial => cache.HasCpuPartial;
+            public uint CpuPartialSlabs => cache.CpuPartialSlabs;
+            public void SlabChanged(KmemCacheCpu<Slab> c)
+            {
+            }
+            public void OnCpuPartial(KmemCacheCpu<Slab> c, Slab slab)
+            {
+            }
+            public byte* TakeLocal(Slab slab) => null;
+            public byte* Activating(Slab slab, byte* freelist, int inUse) => freelist;
+            public void Loading(KmemCacheCpu<Slab> c, byte* freelist)
+            {
+                if (!cache.Readable(freelist))
+                {
+                    ((KmemCacheCpu)c).Unlock();   // lockless in the kernel
+                    cache.WildFreePointer(freelist);
+                }
+            }
+            public void LockList() => Monitor.Enter(cache._listLock);
+            public void UnlockList() => Monitor.Exit(cache._listLock);
+            public Slab NodeFirst() => cache._partial.First?.Value;
+            public Slab NodeNext(Slab slab) => slab.Node.Next?.Value;
+            public bool NodeHasMinPartial => cache.NodeHasMinPartial;
+            public bool OnNodePartial(Slab slab) => slab.List == SlabList.Partial;
+            public void AddPartial(Slab slab, bool tail) => cache.AddPartial(slab, tail);
+            public void RemovePartial(Slab slab) => cache.RemovePartial(slab);
+            public void Unlink(Slab slab) => cache.Unlink(slab);
+            public void Counted(Slab slab)
+            {
+                cache._nrSlabs++;   // inc_slabs_node()
+                cache._totalObjects += slab.Objects;
+            }
+            public Slab NewSlab(KmemCacheCpu<Slab> c) => cache.NewSlab();
+            public void DiscardSlab(Slab slab) => cache.DiscardSlab(slab);
+            public bool Readable(byte* p) => cache.Readable(p);
+            public void WildFreePointer(byte* p) => cache.WildFreePointer(p);
+            public void FreelistLoops(Slab slab) =>
+                cache._allocator.Kernel.SoftLockup($"deactivate_slab() walks the freelist of a {cache.Name} slab, which loops: more than its {slab.Objects} objects");
+            public void NaiveDoubleFree(byte* obj) => cache.NaiveDoubleFree();
+        }
 
         // ---------------------------------------------------------------- free pointers
 

@@ -3,6 +3,8 @@
 // The page allocator and SLUB's invariants, including property tests: random sequences of
 // alloc, free and shrink over several caches and threads.
 
+extern alias slablib;
+
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -10,6 +12,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using SimpleCache.Model.Mm;
+using SlubStat = slablib::SimpleCache.Slab.SlubStat;
 using Xunit;
 
 namespace SimpleCache.Model.Tests

@@ -7,10 +7,13 @@
 // tests reach are the ones tests/scenarios/module.txt reaches with simple_cache's 128-byte slots,
 // which the VM compares with both real kernels step by step.
 
+extern alias slablib;
+
 using System;
 using System.Linq;
 using System.Threading;
 using SimpleCache.Model.Mm;
+using SlubStat = slablib::SimpleCache.Slab.SlubStat;
 using Xunit;
 
 namespace SimpleCache.Model.Tests
