@@ -90,7 +90,7 @@ namespace SimpleCache.Slab
                 // The last slab cut, unless it is a gap: its owner now (it may have gone back to
                 // the arena and on to another thread since it was cut; 0 in the cache's pool).
                 SlabHeader* last = _carved > 0 && !_lastIsGap ? (SlabHeader*)_base + _firstSlab + _carved - 1 : null;
-                if (last != null && Volatile.Read(ref last->Owner) != owner && _firstSlab + _carved + 1 < _slabs)
+                if (last != null && last->Carver != (int)owner && _firstSlab + _carved + 1 < _slabs)
                 {
                     *((SlabHeader*)_base + _firstSlab + _carved++) = default;   // List None: no slab, for the debug checks
                     _gaps++;
@@ -100,9 +100,9 @@ namespace SimpleCache.Slab
                     return null;
                 slab = (SlabHeader*)_base + _firstSlab + _carved++;
                 *slab = default;
-                slab->Owner = owner;   // under the cache's lock, for the next Take to see
                 _lastIsGap = false;
             }
+            slab->Carver = (int)owner;   // under the cache's lock, for the next Take to see
             _inUse++;
             return slab;
         }
@@ -111,7 +111,18 @@ namespace SimpleCache.Slab
         {
             slab->Next = _free;
             _free = slab;
+            slab->Carver = 0;
             _inUse--;
+        }
+
+        // The headers of the slabs the cache holds (taken and not given back).
+        public System.Collections.Generic.List<nint> Slabs()
+        {
+            var slabs = new System.Collections.Generic.List<nint>();
+            for (var h = (SlabHeader*)_base + _firstSlab; h < (SlabHeader*)_base + _firstSlab + _carved; h++)
+                if (h->Carver != 0)
+                    slabs.Add((nint)h);
+            return slabs;
         }
 
         /// <summary>Whether the header is one of this arena's slabs'.</summary>

@@ -1,33 +1,39 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0-only
 //
-// SlabCache: SLUB's idea (mm/slub.c) for .NET code. Objects of one size live in slabs, blocks
-// of 2^order pages laid out by SLUB's own geometry (SlubGeometry.cs), each described by a header
+// SlabCache: SLUB (mm/slub.c) for .NET code. Objects of one size live in slabs, blocks of
+// 2^order pages laid out by SLUB's own geometry (SlubGeometry.cs), each described by a header
 // kept beside it, as struct slab is, where an object's address finds it (Arena.cs: SLUB's
-// virt_to_slab()). Where SLUB gives each CPU a
-// slab to allocate from without atomic operations (this_cpu_cmpxchg on c->freelist and c->tid),
-// this allocator gives each thread a ThreadCache: its active slab's free objects, its partial
-// slabs and its full ones, all touched by that thread alone. The kernel pins a CPU's slab with
-// the "frozen" bit; here a slab is frozen while a thread owns it (its Owner is the thread's
-// token), its active slab or not: the library's freezing rule (SlubSlab.cs):
+// virt_to_slab()). Where SLUB gives each CPU a slab to allocate from without atomic operations
+// (this_cpu_cmpxchg on c->freelist and c->tid), this allocator gives each thread one: a
+// ThreadCache is the thread's struct kmem_cache_cpu. Above the slabs (SlubSlab.cs) the code is
+// the kernel's per-CPU layer, the one the model of the kernel runs (SlubCpu.cs), with 6.1's
+// paths (a CPU partial slab is frozen):
 //
-//   allocation, fast:   pop the thread's freelist                          (c->freelist in SLUB)
-//   free by the owner:  push on the slab's LocalFree, count InUse down     (plain stores)
-//   free by any other:  __slab_free(): on the slab's own freelist, head and counters changed
-//                       together under the slab's lock (SlubSlab.cs, the code the model's SLUB
-//                       runs too), and tell the owner once
-//   allocation, slow:   the active slab's LocalFree, then its freelist (get_freelist()), then the thread's
-//                       partial slabs (SLUB's CPU partial list), then the cache's pool (empty
-//                       slabs kept constructed, and the slabs of threads that ended: SLUB's node
-//                       partial list), then a new slab from an arena (new_slab()).
+//   allocation, fast:   pop the thread's freelist                          (c->freelist)
+//   free, fast:         an object of the thread's slab: push on that list  (do_slab_free())
+//   free, slow:         __slab_free(): on the slab's own freelist, head and counters changed
+//                       together under the slab's lock; a full slab's first free puts it on the
+//                       freeing thread's partial list, an emptied slab on the node list is
+//                       given back once the node keeps min_partial slabs
+//   allocation, slow:   ___slab_alloc(): the thread's slab's freelist (other threads' frees),
+//                       then the thread's partial list, then the cache's partial list (the
+//                       node's: get_partial_node()), then a new slab from an arena (new_slab())
+//
+// One thing is the library's own, the freezing widened: a thread's frees to the frozen slabs of
+// its own partial list go to a list of the slab's that only that thread touches (LocalFree),
+// with plain stores, as its frees to its slab go to its freelist. The kernel makes those frees
+// with __slab_free(); SlubCpu.cs takes the local list wherever the kernel would find them on the
+// slab's freelist. That, and the thread's slab found by its memory in one compare, is what lets
+// patterns (b) and (c) of docs/performance.md run with no atomic operation.
 //
 // A new slab runs the constructor on every object once (SLUB's setup_object() from
 // allocate_slab()); a freed object goes back on a freelist as it is, so the next allocation gets
 // it in the state its last user left, which for a constructor cache is the constructed state
-// (the free pointer lives outside the object then, as SLUB moves it: calculate_sizes()).
-// Emptied slabs stay with their thread up to MinPartial (SLUB's min_partial), then go to the
-// cache's pool; Shrink() gives the pool's slabs back to the arenas, and arenas nobody uses back
-// to the system. Destroy() counts what was never freed and reports it, as kmem_cache_destroy()
-// does ("Objects remaining in ... on __kmem_cache_shutdown()").
+// (the free pointer lives outside the object then, as SLUB moves it: calculate_sizes()). A slab
+// given back goes to its arena, constructed, where the cache's next new slab comes from;
+// Shrink() gives arenas nobody uses back to the system. Destroy() counts what was never freed
+// and reports it, as kmem_cache_destroy() does ("Objects remaining in ... on
+// __kmem_cache_shutdown()").
 
 using System;
 using System.Collections.Generic;
@@ -51,10 +57,15 @@ namespace SimpleCache.Slab
         public SlabConstructor Constructor { get; init; }
         /// <summary>The smallest slab, as a page order (slub_min_order; default 2: 16 KiB).</summary>
         public int MinSlabOrder { get; init; } = 2;
-        /// <summary>Empty slabs a thread keeps for itself (SLUB's min_partial; default 5).</summary>
+        /// <summary>Empty slabs the cache's partial list keeps before it gives slabs back to their arena (SLUB's min_partial; default 5).</summary>
         public int MinPartial { get; init; } = 5;
-        /// <summary>Empty slabs the cache's pool keeps, constructed, before giving slabs back (default 64).</summary>
-        public int PoolLimit { get; init; } = 64;
+        /// <summary>
+        /// Free objects a thread's partial slabs are meant to hold (SLUB's cpu_partial): a thread
+        /// keeps DIV_ROUND_UP(2 * CpuPartial, objects per slab) partial slabs, then gives them to
+        /// the cache's list. Null takes SLUB's set_cpu_partial() by slot size (120 objects below
+        /// 256 bytes, 52 below 1 KiB, 24 below 4 KiB, else 6). At most 100 slabs are kept.
+        /// </summary>
+        public int? CpuPartial { get; init; }
         /// <summary>
         /// slub_debug for this cache (see <see cref="SlabDebugFlags"/>); null takes the letters of
         /// the SIMPLECACHE_SLAB_DEBUG environment variable, as slub_debug= on the kernel's command
@@ -67,25 +78,25 @@ namespace SimpleCache.Slab
 
     // A slab's header (SLUB's struct slab): 64 bytes in its arena's array of headers (Arena.cs).
     // Slab is struct slab's freelist and counters, changed only by SlubSlab.cs, the code the
-    // model's SLUB changes its slabs with; the rest is the library's. The slab is frozen while a
-    // thread owns it (the library's freezing rule, SlubSlab.cs): the owner's frees go to
-    // LocalFree, and Slab.Freelist holds what other threads freed.
+    // model's SLUB changes its slabs with; the rest is the library's.
     [StructLayout(LayoutKind.Sequential, Size = 64)]
     internal unsafe struct SlabHeader
     {
-        public void* LocalFree;      // objects the owner freed: the owner alone touches it
-        public SlabState Slab;       // struct slab: objects other threads freed (a debug cache's slab: all its free objects), and the counters (inuse: objects not on that list)
-        public long Owner;           // the owning ThreadCache's token, 0 while in the cache's pool
-        public SlabHeader* Next;     // the owner's partial or full list, or the pool
+        public void* LocalFree;      // the owner's own frees, while the slab is on its thread's partial list: the owner alone touches these three
+        public void* LocalTail;
+        public SlabState Slab;       // struct slab: freelist and counters (inuse: objects not on that freelist)
+        public long Owner;           // the token of the thread whose partial list holds the slab, else 0
+        public SlabHeader* Next;     // the cache's partial list, a debug list, a thread's partial stack (slab->next), or the arena's free list
         public SlabHeader* Prev;
-        public int InUse;            // objects not on LocalFree (the thread's freelist and uncollected remote frees count as in use)
-        public int List;             // which list the slab is on (SlabList)
-        public int Notified;         // 1 while the owner has been told of remote frees and not yet looked
+        public int Carver;           // the token (its low 32 bits) of the thread the slab was taken for, -1 for a debug cache's: 0 while its arena keeps it
+        public ushort LocalCount;    // objects on LocalFree (a slab holds at most 32767)
+        public byte List;            // which of the cache's lists the slab is on (SlabList)
+        public byte Slabs;           // slab->slabs: a thread's partial stack's length from here down (cpu_partial_slabs is at most 100)
     }
 
     internal static class SlabList
     {
-        public const int None = 0, Active = 1, Partial = 2, Full = 3, Pool = 4, Disabled = 5;
+        public const byte None = 0, Partial = 2, Full = 3, Disabled = 5;
     }
 
     /// <summary>
@@ -112,14 +123,15 @@ namespace SimpleCache.Slab
         private readonly int _freeOffset;
         private readonly SlabConstructor _ctor;
         private readonly int _minPartial;
-        private readonly int _poolLimit;
-        private readonly object _lock = new();
+        private readonly uint _cpuPartial, _cpuPartialSlabs;
+        private readonly object _lock = new();       // the node's list_lock: the partial list, the arenas, the threads
         private readonly Dictionary<long, ThreadCache> _threads = new();
         private readonly List<Arena> _arenas = new();
-        private SlabHeader* _pool;
-        private int _poolCount;
+        private SlabHeader* _partial, _partialTail;  // the node partial list
+        private int _partialCount;
         private volatile bool _destroyed;
-        private long _slabs, _slabsMade, _remoteFrees, _ctorCalls;
+        private long _slabs, _slabsMade, _ctorCalls;
+        private readonly long[] _stats = new long[(int)SlubStat.Count];
 
         /// <summary>Creates a cache of <paramref name="objectSize"/>-byte objects.</summary>
         public SlabCache(string name, int objectSize, SlabCacheOptions options = null)
@@ -135,7 +147,6 @@ namespace SimpleCache.Slab
             ObjectSize = objectSize;
             _ctor = options.Constructor;
             _minPartial = Math.Max(0, options.MinPartial);
-            _poolLimit = Math.Max(0, options.PoolLimit);
             _debug = options.Debug ?? SlabDebug.FromEnvironment();
             _onReport = options.OnReport;
 
@@ -161,6 +172,9 @@ namespace SimpleCache.Slab
             _slabShift = BitOperations.Log2((uint)SlabBytes);
             _slabBase = ~(nint)(SlabBytes - 1);
             _arenaLow = (nint)(Arena.BytesFor(SlabBytes) - 1);
+            // set_cpu_partial() and slub_set_cpu_partial(), as 6.1 and 6.12 set them (SlubGeometry.CpuPartial).
+            _cpuPartial = options.CpuPartial is int cp ? (uint)Math.Max(0, cp) : SlubGeometry.CpuPartial(layout.Size);
+            _cpuPartialSlabs = Math.Min(MaxCpuPartialSlabs, (_cpuPartial * 2 + (uint)ObjectsPerSlab - 1) / (uint)ObjectsPerSlab);
             // A debug cache has no per-thread caches: no id, so Alloc and Free never take the
             // fast paths (which would read a slab header before any check of the pointer).
             if (_debug == SlabDebugFlags.None)
@@ -191,10 +205,23 @@ namespace SimpleCache.Slab
         public long SlabsMade => Interlocked.Read(ref _slabsMade);
         /// <summary>Times the constructor ran.</summary>
         public long ConstructorCalls => Interlocked.Read(ref _ctorCalls);
-        /// <summary>Frees by another thread than the slab's owner.</summary>
-        public long RemoteFrees => Interlocked.Read(ref _remoteFrees);
-        /// <summary>Slabs in the cache's pool: empty ones kept constructed, and those of threads that ended.</summary>
-        public int PoolSlabs { get { lock (_lock) return _poolCount; } }
+        /// <summary>Frees through __slab_free(): to a slab that was neither the freeing thread's slab nor on its partial list.</summary>
+        public long RemoteFrees => Statistic(SlubStat.FreeSlowpath);
+        /// <summary>Slabs on the cache's partial list (the node's): given up by threads, with free objects.</summary>
+        public int PartialSlabs { get { lock (_lock) return _partialCount; } }
+        /// <summary>SLUB's cpu_partial: free objects a thread's partial slabs are meant to hold.</summary>
+        public int CpuPartial => (int)_cpuPartial;
+        /// <summary>SLUB's cpu_partial_slabs: slabs a thread keeps on its partial list before it gives them to the cache's.</summary>
+        public int CpuPartialSlabs => (int)_cpuPartialSlabs;
+
+        /// <summary>
+        /// SLUB's statistic <paramref name="stat"/> (CONFIG_SLUB_STATS, /sys/kernel/slab/NAME/...)
+        /// for the paths this library shares with the kernel's: everything but the fast paths,
+        /// which count nothing here (<see cref="SlubStat.AllocFastpath"/> and
+        /// <see cref="SlubStat.FreeFastpath"/> stay 0, as do the ones a library has no use for).
+        /// A debug cache counts none.
+        /// </summary>
+        public long Statistic(SlubStat stat) => (uint)stat < (uint)SlubStat.Count ? Interlocked.Read(ref _stats[(int)stat]) : 0;
         /// <summary>
         /// Bytes of memory the cache holds from the system: its slabs, and the slabs its arenas
         /// keep for reuse until <see cref="Shrink"/> (address space never cut into slabs is not
@@ -218,10 +245,10 @@ namespace SimpleCache.Slab
             ThreadCache[] byId = t_byId;
             if (byId != null && (uint)_id < (uint)byId.Length && byId[_id] is { } tc)
             {
-                void* obj = tc.Freelist;
+                byte* obj = tc.Freelist;
                 if (obj != null)
                 {
-                    tc.Freelist = *(void**)((byte*)obj + _freeOffset);
+                    tc.Freelist = *(byte**)(obj + _freeOffset);
                     return obj;
                 }
             }
@@ -236,100 +263,64 @@ namespace SimpleCache.Slab
             return AllocSlowFor(ThisThread());
         }
 
-        // ___slab_alloc(): fills the thread's freelist; false when no memory is left.
-        private bool Refill(ThreadCache tc)
+        // SlabLocal's allocation when the thread's freelist is empty: ___slab_alloc() (SlubCpu.cs).
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        internal void* AllocSlowFor(ThreadCache tc)
         {
-            SlabHeader* active = tc.Active;
-            if (active != null)
+            ObjectDisposedException.ThrowIf(_destroyed, this);
+            byte* obj = tc.Freelist;
+            if (obj != null)
             {
-                // The objects the thread freed to its own active slab (SLUB frees those straight to c->freelist).
-                if (active->LocalFree != null)
-                {
-                    tc.Freelist = active->LocalFree;
-                    active->LocalFree = null;
-                    active->InUse = ObjectsPerSlab;
-                    return true;
-                }
-                // get_freelist(): what other threads freed to it meanwhile. They counted as in use and
-                // now go to the thread's freelist, where they count as in use again.
-                void* remote = Volatile.Read(ref active->Slab.Freelist) == 0 ? null : GetFreelist(active);
-                if (remote != null)
-                {
-                    tc.Freelist = remote;
-                    return true;
-                }
-                // Full: it waits on the thread's full list until a free comes.
-                tc.Active = null;
-                tc.ActiveBase = 0;
-                Link(ref tc.Full, active, SlabList.Full);
+                tc.Freelist = *(byte**)(obj + _freeOffset);
+                return obj;
             }
-            DrainMail(tc);
-            SlabHeader* partial = tc.Partial;
-            if (partial != null)
-            {
-                Unlink(ref tc.Partial, partial);
-                if (partial->InUse == 0)
-                    tc.EmptyCount--;
-                Activate(tc, partial);
-                return true;
-            }
-            while (TakeFromPool(tc) is var slab && slab != null)
-            {
-                CollectRemote(slab);
-                if (slab->LocalFree != null)
-                {
-                    Activate(tc, slab);
-                    return true;
-                }
-                Link(ref tc.Full, slab, SlabList.Full);   // a full slab of an ended thread: ours to watch now
-            }
-            SlabHeader* fresh = NewSlab(tc.Token);
-            if (fresh == null)
-                return false;
-            Activate(tc, fresh);
-            return true;
-        }
-
-        private void Activate(ThreadCache tc, SlabHeader* slab)
-        {
-            if (slab->InUse > 0 && slab->LocalFree != null && ObjectsPerSlab <= MaxSortedObjects)
-                SortFreelist(slab);
-            slab->List = SlabList.Active;
-            tc.Active = slab;
-            tc.ActiveBase = (nint)MemoryOf(slab);
-            tc.Freelist = slab->LocalFree;
-            slab->LocalFree = null;
-            slab->InUse = ObjectsPerSlab;
+            return SlubCpu<nint, PlainFreePointer, CpuOps>.AllocSlow(new CpuOps(this), tc);
         }
 
         // A partly used slab's free objects were freed in whatever order their users chose: hand
         // them out in address order instead (SLUB keeps the order of the frees). Objects
         // allocated one after another then sit one after another, and a walk over them is one the
         // CPU's prefetchers follow: after a churn this is what keeps locality. The cost is a bit
-        // per object of the slab, and a step per free one, once per activation; a slab with no
-        // object in use (the common case when a live set comes and goes whole) skips it.
-        private const int MaxSortedObjects = 32768;   // a bitmap of at most 4 KiB on the stack
+        // per object of the slab, and a step per free one, once each time a partly used slab
+        // becomes a thread's slab; a slab with no object in use (the common case when a live set
+        // comes and goes whole) skips it.
+        private const int MaxSortedObjects = 32768;
+        private const uint MaxCpuPartialSlabs = 100;   // a thread's partial stack stays under 256 slabs: SlabHeader.Slabs is a byte   // a bitmap of at most 4 KiB on the stack
 
-        private void SortFreelist(SlabHeader* slab)
+        private byte* SortFreelist(SlabHeader* slab, byte* head, byte* others)
         {
+            if (ObjectsPerSlab > MaxSortedObjects)
+            {
+                if (others == null)
+                    return head;
+                byte* end = others;   // no order kept: the others go in front
+                for (int n = 0; *(byte**)(end + _freeOffset) != null && n <= ObjectsPerSlab; n++)
+                    end = *(byte**)(end + _freeOffset);
+                *(byte**)(end + _freeOffset) = head;
+                return others;
+            }
             int words = (ObjectsPerSlab + 63) >> 6;
             ulong* free = stackalloc ulong[words];
             new Span<ulong>(free, words).Clear();
             byte* first = MemoryOf(slab);
-            for (void* o = slab->LocalFree; o != null; o = *(void**)((byte*)o + _freeOffset))
-            {
-                int i = (int)(((byte*)o - first) / SlotSize);
-                free[i >> 6] |= 1UL << i;
-            }
-            void* list = null;
+            int count = 0;
+            foreach (nint list in stackalloc nint[] { (nint)head, (nint)others })
+                for (byte* o = (byte*)list; o != null && count <= ObjectsPerSlab; o = *(byte**)(o + _freeOffset), count++)
+                {
+                    int i = (int)((o - first) / SlotSize);
+                    free[i >> 6] |= 1UL << i;
+                }
+            if (count > ObjectsPerSlab)
+                throw new InvalidOperationException($"{Name}: the free objects of slab 0x{(nint)first:x} are more than it holds: an object was freed twice");
+            byte* sorted = null;
             for (int w = words - 1; w >= 0; w--)
                 for (ulong bits = free[w]; bits != 0; bits &= ~(1UL << (63 - BitOperations.LeadingZeroCount(bits))))
                 {
                     byte* obj = ObjectAt(slab, (w << 6) + 63 - BitOperations.LeadingZeroCount(bits));
-                    *(void**)(obj + _freeOffset) = list;
-                    list = obj;
+                    *(byte**)(obj + _freeOffset) = sorted;
+                    sorted = obj;
                 }
-            slab->LocalFree = list;
+            return sorted;
         }
 
         // ---------------------------------------------------------------- free
@@ -343,20 +334,20 @@ namespace SimpleCache.Slab
             ThreadCache[] byId = t_byId;
             if (byId != null && (uint)_id < (uint)byId.Length && byId[_id] is { } tc)
             {
-                // do_slab_free()'s fast path: an object of the thread's active slab goes straight
-                // back on its freelist, first out at the next allocation, still warm in the CPU cache.
-                // The slab is known by its memory (the address masked), as c->slab is compared in
+                // do_slab_free()'s fast path: an object of the thread's slab goes straight back on
+                // its freelist, first out at the next allocation, still warm in the CPU cache. The
+                // slab is known by its memory (the address masked), as c->slab is compared in
                 // SLUB; the header is looked up only off this path.
                 if (((nint)obj & _slabBase) == tc.ActiveBase)
                 {
-                    *(void**)((byte*)obj + _freeOffset) = tc.Freelist;
-                    tc.Freelist = obj;
+                    *(byte**)((byte*)obj + _freeOffset) = tc.Freelist;
+                    tc.Freelist = (byte*)obj;
                     return;
                 }
                 SlabHeader* own = HeaderOf(obj);
                 if (own->Owner == tc.Token)
                 {
-                    FreeOwned(tc, own, obj);
+                    FreeOwned(own, obj);
                     return;
                 }
             }
@@ -366,32 +357,18 @@ namespace SimpleCache.Slab
                 FreeRemote(HeaderOf(obj), obj);
         }
 
-        // The owner frees to one of its slabs that is not active: plain stores.
+        // The freezing widened: a free to a frozen slab of the thread's own partial list goes on the
+        // slab's LocalFree, with plain stores (SlubCpu.cs takes the list back wherever the
+        // kernel's __slab_free() would have put these objects on the slab's freelist).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        internal void FreeOwned(ThreadCache tc, SlabHeader* slab, void* obj)
+        internal void FreeOwned(SlabHeader* slab, void* obj)
         {
-            *(void**)((byte*)obj + _freeOffset) = slab->LocalFree;
+            void* head = slab->LocalFree;
+            *(void**)((byte*)obj + _freeOffset) = head;
+            if (head == null)
+                slab->LocalTail = obj;
             slab->LocalFree = obj;
-            if (--slab->InUse == 0 || slab->List == SlabList.Full)
-                FreeSlowLocal(tc, slab);
-        }
-
-        // SlabLocal's allocation when the thread's freelist is empty.
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        internal void* AllocSlowFor(ThreadCache tc)
-        {
-            ObjectDisposedException.ThrowIf(_destroyed, this);
-            while (true)
-            {
-                void* obj = tc.Freelist;
-                if (obj != null)
-                {
-                    tc.Freelist = *(void**)((byte*)obj + _freeOffset);
-                    return obj;
-                }
-                if (!Refill(tc))
-                    return null;
-            }
+            slab->LocalCount++;
         }
 
         internal int FreeOffset => _freeOffset;
@@ -416,127 +393,150 @@ namespace SimpleCache.Slab
         /// </summary>
         public SlabLocal Local() => _debug != SlabDebugFlags.None ? new SlabLocal(this, null) : new SlabLocal(this, ThisThread());
 
-        // Frees that change the slab's list (the owner's own, or remote ones just collected): a
-        // full slab has room again (SLUB: a full slab's first free puts it on the CPU partial
-        // list), or a partial slab is empty, counted once as it becomes so.
+        // __slab_free() (SlubCpu.cs, the model's code too): any free to a slab that is neither the
+        // thread's slab nor on its partial list. An object freed twice in a row is refused, as
+        // set_freepointer()'s naive check refuses it (freed twice with another free between, it
+        // makes the list loop, which the walks that take the list find).
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private void FreeSlowLocal(ThreadCache tc, SlabHeader* slab)
-        {
-            if (slab->List == SlabList.Full)
-            {
-                Unlink(ref tc.Full, slab);
-                Link(ref tc.Partial, slab, SlabList.Partial);
-            }
-            if (slab->InUse == 0 && slab->List == SlabList.Partial)
-                Emptied(tc, slab);
-        }
-
-        // An owned slab that is not active has no object in use: keep min_partial such slabs,
-        // give the others to the pool (SLUB: discard_slab() once the node has min_partial).
-        private void Emptied(ThreadCache tc, SlabHeader* slab)
-        {
-            if (tc.EmptyCount < _minPartial)
-            {
-                tc.EmptyCount++;
-                return;
-            }
-            Unlink(ref tc.Partial, slab);
-            ToPool(slab);
-        }
-
-        // __slab_free() from another thread than the owner: the object goes on the slab's own
-        // freelist, head and counters updated together as the kernel's __slab_free() does it
-        // (SlubSlab.TryFree, the model's code too), then, once until the owner looks, a note in
-        // the owner's mailbox. The slab is frozen while it has an owner (the library's freezing
-        // rule), so no free here moves it between lists: its owner does that.
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        internal void FreeRemote(SlabHeader* slab, void* obj)
-        {
-            Interlocked.Increment(ref _remoteFrees);
-            nint prior;
-            uint counters;
-            do
-            {
-                SlubSlab.Look(ref slab->Slab, out prior, out counters);
-                // set_freepointer()'s naive check (CONFIG_SLAB_FREELIST_HARDENED, BUG_ON(object == fp)):
-                // an object freed twice in a row would point to itself. (Freed twice with another
-                // free between, it makes the list loop, which its collection finds.)
-                if (prior == (nint)obj)
-                    throw new InvalidOperationException($"{Name}: object 0x{(nint)obj:x} freed twice");
-            }
-            while (!SlubSlab.TryFree(ref slab->Slab, prior, counters, (byte*)obj, (byte*)obj, 1, freeze: false, FreePointer));
-            if (Volatile.Read(ref slab->Notified) != 0 || Interlocked.CompareExchange(ref slab->Notified, 1, 0) != 0)
-                return;
-            // Read the owner after the push: a slab in the pool (owner 0) is collected when a
-            // thread takes it, which sets the owner before it collects.
-            long owner = Volatile.Read(ref slab->Owner);
-            if (owner == 0)
-                return;
-            ThreadCache tc;
-            lock (_lock)
-                _threads.TryGetValue(owner, out tc);
-            tc?.Post(slab);
-        }
+        internal void FreeRemote(SlabHeader* slab, void* obj) =>
+            SlubCpu<nint, PlainFreePointer, CpuOps>.SlabFree(new CpuOps(this), (nint)slab, (byte*)obj);
 
         // The library's free pointer: the address itself, at the slab's free pointer offset.
         private PlainFreePointer FreePointer => new(_freeOffset);
 
-        // get_freelist() with the library's rule: what other threads freed, taken by the slab's
-        // owner (or by the thread that takes it from the pool), which keeps the slab.
-        private void* GetFreelist(SlabHeader* slab)
-        {
-            int fails = 0;
-            return SlubSlab.GetFreelist(ref slab->Slab, ownerKeeps: true, ref fails);
-        }
+        // ---------------------------------------------------------------- the per-CPU layer's hooks
 
-        // Moves a slab's remote frees to its LocalFree (the owner, or a thread taking it from the
-        // pool); returns how many.
-        //
-        // It always takes the slab's lock, even for an empty list: a look without it could miss a
-        // free whose thread, in the same instant, saw the owner's Notified still 1 and posted
-        // nothing (each side's load passing its own store, as x86 allows). The lock's
-        // compare-and-swap orders DrainMail's Notified = 0 before the look.
-        private int CollectRemote(SlabHeader* slab)
+        // What SlubCpu.cs needs of the library: its slab headers, the thread's ThreadCache (a CPU's
+        // kmem_cache_cpu, which only its thread touches, so no lock), the cache's partial list
+        // under the cache's lock (the node's list_lock), its arenas, statistics, and the owner's
+        // local lists. 6.1's paths: a slab on a thread's partial list is frozen.
+        private readonly struct CpuOps(SlabCache cache) : ISlubCpuOps<nint, PlainFreePointer>
         {
-            var list = (byte*)GetFreelist(slab);
-            if (list == null)
-                return 0;
-            int count = SlubSlab.Tail(list, ObjectsPerSlab, FreePointer, out byte* tail);
-            if (count < 0)
-                throw new InvalidOperationException($"{Name}: the objects other threads freed to slab 0x{(nint)MemoryOf(slab):x} are more than it holds: an object was freed twice");
-            *(void**)(tail + _freeOffset) = slab->LocalFree;
-            slab->LocalFree = list;
-            slab->InUse -= count;
-            return count;
-        }
-
-        // The owner reads its mailbox: each slab with remote frees gets them collected, and a
-        // full one goes back on the partial list.
-        private void DrainMail(ThreadCache tc)
-        {
-            int n = tc.TakeMail(out nint[] mail);
-            Exception doubleFree = null;
-            for (int i = 0; i < n; i++)
+            public bool V61 => true;
+            public PlainFreePointer FreePointer => cache.FreePointer;
+            public bool IsNull(nint slab) => slab == 0;
+            public ref SlabState State(nint slab) => ref ((SlabHeader*)slab)->Slab;
+            public nint Next(nint slab) => (nint)((SlabHeader*)slab)->Next;
+            public void SetNext(nint slab, nint next) => ((SlabHeader*)slab)->Next = (SlabHeader*)next;
+            public int Slabs(nint slab) => ((SlabHeader*)slab)->Slabs;
+            public void SetSlabs(nint slab, int slabs) => ((SlabHeader*)slab)->Slabs = (byte)slabs;
+            public KmemCacheCpu<nint> ThisCpu => cache.ThisThread();
+            public void Lock(KmemCacheCpu<nint> c)
             {
-                var slab = (SlabHeader*)mail[i];
-                if (Volatile.Read(ref slab->Owner) != tc.Token)
-                    continue;   // given to the pool since: whoever takes it collects
-                Volatile.Write(ref slab->Notified, 0);
-                // A note about frees already collected (by a refill, or an earlier note) changes
-                // nothing; new frees move the slab's lists as the owner's own frees do. A slab
-                // whose list loops is reported once the other slabs' mail is done.
-                try
-                {
-                    if (CollectRemote(slab) > 0)
-                        FreeSlowLocal(tc, slab);
-                }
-                catch (InvalidOperationException e)
-                {
-                    doubleFree ??= e;
-                }
             }
-            if (doubleFree != null)
-                throw doubleFree;
+            public void Unlock(KmemCacheCpu<nint> c)
+            {
+            }
+            public void Stat(KmemCacheCpu<nint> c, SlubStat stat) => Interlocked.Increment(ref cache._stats[(int)stat]);
+            public void Stat(SlubStat stat, int count) => Interlocked.Add(ref cache._stats[(int)stat], count);
+            public bool HasCpuPartial => true;
+            public uint CpuPartialSlabs => cache._cpuPartialSlabs;
+            public void SlabChanged(KmemCacheCpu<nint> c) =>
+                ((ThreadCache)c).ActiveBase = c.Slab == 0 ? 0 : (nint)cache.MemoryOf((SlabHeader*)c.Slab);
+            public void OnCpuPartial(KmemCacheCpu<nint> c, nint slab)
+            {
+                var h = (SlabHeader*)slab;
+                h->LocalFree = h->LocalTail = null;
+                h->LocalCount = 0;
+                h->Owner = ((ThreadCache)c).Token;
+            }
+            public byte* TakeLocal(nint slab, out byte* tail, out int count)
+            {
+                var h = (SlabHeader*)slab;
+                h->Owner = 0;
+                var local = (byte*)h->LocalFree;
+                tail = (byte*)h->LocalTail;
+                count = h->LocalCount;
+                h->LocalFree = h->LocalTail = null;
+                h->LocalCount = 0;
+                return local;
+            }
+            // A partly used slab's free objects, those of its own freelist (other threads' frees)
+            // with them, in address order.
+            public byte* Activating(nint slab, byte* freelist, int inUse)
+            {
+                if (inUse == 0)
+                    return freelist;
+                var h = (SlabHeader*)slab;
+                byte* others = null;
+                if (h->Slab.Freelist != 0)
+                {
+                    int fails = 0;
+                    others = SlubSlab.GetFreelist(ref h->Slab, ownerKeeps: true, ref fails);   // frozen it stays: the objects are the thread's
+                    Stat(SlubStat.CmpxchgDoubleFail, fails);
+                }
+                return cache.SortFreelist(h, freelist, others);
+            }
+            public void Loading(KmemCacheCpu<nint> c, byte* freelist, bool refill)
+            {
+                // Other threads' frees: one freed twice with another free between made the list
+                // loop, which would hand its objects out again and again. (The kernel finds out
+                // later, or never; SlubCpu.cs sends the lists the owner built through Activating.)
+                if (refill && SlubSlab.Tail(freelist, cache.ObjectsPerSlab, cache.FreePointer, out _) < 0)
+                    FreelistLoops(c.Slab);
+            }
+            public void LockList() => Monitor.Enter(cache._lock);
+            public void UnlockList() => Monitor.Exit(cache._lock);
+            public nint NodeFirst() => (nint)cache._partial;
+            public nint NodeNext(nint slab) => (nint)((SlabHeader*)slab)->Next;
+            public bool NodeHasMinPartial => cache._partialCount >= cache._minPartial;
+            public bool OnNodePartial(nint slab) => ((SlabHeader*)slab)->List == SlabList.Partial;
+            public void AddPartial(nint slab, bool tail) => cache.AddPartial((SlabHeader*)slab, tail);
+            public void RemovePartial(nint slab) => cache.RemovePartial((SlabHeader*)slab);
+            public void Unlink(nint slab)
+            {
+                if (((SlabHeader*)slab)->List == SlabList.Partial)
+                    cache.RemovePartial((SlabHeader*)slab);
+            }
+            public void Counted(nint slab)
+            {
+            }
+            public nint NewSlab(KmemCacheCpu<nint> c) => (nint)cache.NewSlab(((ThreadCache)c).Token);
+            public void DiscardSlab(nint slab)
+            {
+                lock (cache._lock)
+                    cache.ReleaseSlab((SlabHeader*)slab);
+            }
+            public bool Readable(byte* p) => true;
+            public void WildFreePointer(byte* p)
+            {
+            }
+            public void FreelistLoops(nint slab) =>
+                throw new InvalidOperationException($"{cache.Name}: the free objects of slab 0x{(nint)cache.MemoryOf((SlabHeader*)slab):x} are more than it holds: an object was freed twice");
+            public void NaiveDoubleFree(byte* obj) =>
+                throw new InvalidOperationException($"{cache.Name}: object 0x{(nint)obj:x} freed twice");
+        }
+
+        // add_partial(): to the head or the tail of the cache's partial list; list_lock held.
+        private void AddPartial(SlabHeader* slab, bool tail)
+        {
+            slab->List = SlabList.Partial;
+            if (tail)
+            {
+                slab->Next = null;
+                slab->Prev = _partialTail;
+                if (_partialTail != null)
+                    _partialTail->Next = slab;
+                else
+                    _partial = slab;
+                _partialTail = slab;
+            }
+            else
+            {
+                Link(ref _partial, slab, SlabList.Partial);
+                if (_partialTail == null)
+                    _partialTail = slab;
+            }
+            _partialCount++;
+        }
+
+        // remove_partial(); list_lock held.
+        private void RemovePartial(SlabHeader* slab)
+        {
+            if (_partialTail == slab)
+                _partialTail = slab->Prev;
+            Unlink(ref _partial, slab);
+            _partialCount--;
         }
 
         // ---------------------------------------------------------------- bulk, shrink
@@ -566,33 +566,24 @@ namespace SimpleCache.Slab
         }
 
         /// <summary>
-        /// Gives memory back (kmem_cache_shrink()): the calling thread's empty slabs and the
-        /// pool's go back to their arenas, and arenas with no slab in use to the system (until
+        /// Gives memory back (kmem_cache_shrink()): the calling thread's slab and partial slabs go
+        /// to the cache's partial list (flush_slab() and unfreeze_partials()), every empty slab of
+        /// that list goes back to its arena, and arenas with no slab in use to the system (until
         /// then an arena keeps the slabs given back to it, for the cache's next new slabs). Other
         /// threads' slabs are theirs (SLUB flushes every CPU; a thread cannot be interrupted
-        /// here), so call it from each thread that should let go. Returns the slabs released.
+        /// here), so call it from each thread that should let go. Returns the slabs released (the
+        /// flush's and the list's).
         /// </summary>
         public int Shrink()
         {
             ThreadCache tc = Existing();
-            if (tc != null)
-            {
-                DrainMail(tc);
-                for (SlabHeader* s = tc.Partial, next; s != null; s = next)
-                {
-                    next = s->Next;
-                    if (s->InUse == 0)
-                    {
-                        Unlink(ref tc.Partial, s);
-                        tc.EmptyCount--;
-                        ToPool(s);
-                    }
-                }
-            }
-            int released = 0;
             var reports = new List<SlabDebugReport>();
+            long released;
             lock (_lock)
             {
+                long before = _slabs;
+                if (tc != null)
+                    SlubCpu<nint, PlainFreePointer, CpuOps>.Flush(new CpuOps(this), tc);
                 for (SlabHeader* s = _dPartial, next; s != null; s = next)
                 {
                     next = s->Next;
@@ -602,25 +593,22 @@ namespace SimpleCache.Slab
                         _dEmpty--;
                         SlabPadCheck(s, reports);
                         ReleaseSlab(s);
-                        released++;
                     }
                 }
-                for (SlabHeader* s = _pool, next; s != null; s = next)
+                for (SlabHeader* s = _partial, next; s != null; s = next)
                 {
                     next = s->Next;
-                    CollectRemote(s);
-                    if (s->InUse == 0)
+                    if (s->Slab.InUse == 0)
                     {
-                        Unlink(ref _pool, s);
-                        _poolCount--;
+                        RemovePartial(s);
                         ReleaseSlab(s);
-                        released++;
                     }
                 }
+                released = before - _slabs;   // the flush's and the lists' (a slab is counted under this lock)
                 ReleaseEmptyArenas();
             }
             Raise(reports);
-            return released;
+            return (int)released;
         }
 
         // ---------------------------------------------------------------- threads
@@ -653,96 +641,23 @@ namespace SimpleCache.Slab
             return byId != null && (uint)_id < (uint)byId.Length && byId[_id] is { } tc && tc.Cache == this ? tc : null;
         }
 
-        // A thread ended (its ThreadExitWatch was finalized): its slabs go to the pool, where any
-        // thread that needs a slab takes them, collecting what other threads freed to them.
+        // A thread ended (its ThreadExitWatch was finalized): its slab and partial slabs go to the
+        // cache's partial list, as a CPU that goes offline flushes its slabs (slub_cpu_dead()).
         internal void Abandon(ThreadCache tc)
         {
             lock (_lock)
             {
                 if (_destroyed || !_threads.Remove(tc.Token))
                     return;
-                foreach (nint s in TakeSlabs(tc))
-                    PoolLocked((SlabHeader*)s);
+                SlubCpu<nint, PlainFreePointer, CpuOps>.Flush(new CpuOps(this), tc);
             }
         }
 
-        // Every slab of a thread that will not use them again (it ended, or the cache is being
-        // destroyed): its freelist's objects go back to the active slab's LocalFree, its mailbox
-        // closes, and its lists are emptied.
-        private List<nint> TakeSlabs(ThreadCache tc)
-        {
-            ReturnFreelist(tc);
-            tc.Close();
-            var slabs = new List<nint>();
-            if (tc.Active != null)
-                slabs.Add((nint)tc.Active);
-            foreach (nint head in new[] { (nint)tc.Partial, (nint)tc.Full })
-                for (SlabHeader* s = (SlabHeader*)head; s != null; s = s->Next)
-                    slabs.Add((nint)s);
-            tc.Active = tc.Partial = tc.Full = null;
-            tc.ActiveBase = 0;
-            return slabs;
-        }
+        // ---------------------------------------------------------------- the arenas
 
-        private void ReturnFreelist(ThreadCache tc)
-        {
-            SlabHeader* active = tc.Active;
-            for (void* obj = tc.Freelist, next; obj != null; obj = next)
-            {
-                next = *(void**)((byte*)obj + _freeOffset);
-                *(void**)((byte*)obj + _freeOffset) = active->LocalFree;
-                active->LocalFree = obj;
-                active->InUse--;
-            }
-            tc.Freelist = null;
-        }
-
-        // ---------------------------------------------------------------- the pool and the arenas
-
-        // An emptied slab goes to the pool, or, with the pool at its limit, straight back to its
-        // arena, constructed, where the cache's next new slab comes from (the kernel's
-        // discard_slab() once the node holds min_partial). O(1) either way: the pool is not
-        // searched (a walk of 64 pooled slabs per release, when each header was the head of its
-        // 16 KiB-aligned slab and all of them fell in one set of the CPU's caches, cost pattern
-        // (c) 1 ns per object).
-        private void ToPool(SlabHeader* slab)
-        {
-            lock (_lock)
-            {
-                if (_poolCount < _poolLimit)
-                    PoolLocked(slab);
-                else
-                    ReleaseSlab(slab);
-            }
-        }
-
-        private void PoolLocked(SlabHeader* slab)
-        {
-            int fails = 0;
-            Volatile.Write(ref slab->Owner, 0);
-            SlubSlab.Unfreeze(ref slab->Slab, ref fails);   // nobody's: as a slab on the node's partial list
-            slab->Next = slab->Prev = null;
-            Link(ref _pool, slab, SlabList.Pool);
-            _poolCount++;
-        }
-
-        private SlabHeader* TakeFromPool(ThreadCache tc)
-        {
-            lock (_lock)
-            {
-                SlabHeader* slab = _pool;
-                if (slab == null)
-                    return null;
-                Unlink(ref _pool, slab);
-                _poolCount--;
-                Interlocked.Exchange(ref slab->Owner, tc.Token);
-                Volatile.Write(ref slab->Notified, 0);
-                int fails = 0;
-                SlubSlab.Freeze(ref slab->Slab, take: false, ref fails);   // the thread's now (its LocalFree comes with it)
-                return slab;
-            }
-        }
-
+        // allocate_slab(): a slab from an arena (one given back, or a new one cut), not frozen,
+        // every object free on its freelist. The thread's token keeps different threads' slabs
+        // apart in an arena (Arena.Take); a debug cache's slabs take -1.
         private SlabHeader* NewSlab(long owner)
         {
             SlabHeader* slab;
@@ -751,42 +666,30 @@ namespace SimpleCache.Slab
             {
                 ObjectDisposedException.ThrowIf(_destroyed, this);
                 slab = CarveSlab(owner, out fresh);
+                if (slab != null)
+                    Interlocked.Increment(ref _slabs);
             }
             if (slab == null)
                 return null;
-            Interlocked.Increment(ref _slabs);
+            slab->Next = slab->Prev = null;
+            slab->List = SlabList.None;
+            slab->LocalFree = null;
+            slab->Owner = 0;
+            slab->Slabs = 0;
             if (!fresh)
             {
-                // A slab given back to its arena: every object is free, on its LocalFree, and as
+                // A slab given back to its arena: every object is free, on its freelist, and as
                 // its last user left it (constructed, for a constructor cache): nothing to redo.
-                slab->Next = slab->Prev = null;
-                slab->List = SlabList.None;
-                slab->Notified = 0;
-                if (owner > 0)
-                    SlubSlab.Init(ref slab->Slab, null, ObjectsPerSlab, ObjectsPerSlab, frozen: true);
-                // (a debug cache's slab keeps its objects on its own freelist, none in use)
-                Volatile.Write(ref slab->Owner, owner);
+                SlubSlab.Init(ref slab->Slab, (byte*)slab->Slab.Freelist, ObjectsPerSlab);
                 return slab;
             }
-            // (Arena.Take cleared the header and set its owner.)
             // allocate_slab(): the freelist in address order, each object constructed once, by
-            // the code that builds the model's slabs (SlubSlab.Build). A thread's slab gives its
-            // objects to the owner's LocalFree: the slab's own freelist starts empty, so every
-            // object counts in its counters as in use, as a new CPU slab's do (c->freelist holds
-            // them). A debug cache's slab (no owner) keeps them on its own freelist, as SLUB's
-            // debug slabs do.
+            // the code that builds the model's slabs (SlubSlab.Build).
             var setup = new ConstructorSetup(_ctor);
             byte* list = SlubSlab.Build(ObjectAt(slab, 0), ObjectsPerSlab, SlotSize, null, 0, FreePointer, ref setup);
             if (_ctor != null)
                 Interlocked.Add(ref _ctorCalls, ObjectsPerSlab);
-            if (owner > 0)
-            {
-                slab->LocalFree = list;
-                SlubSlab.Init(ref slab->Slab, null, ObjectsPerSlab, ObjectsPerSlab, frozen: true);
-            }
-            else
-                SlubSlab.Init(ref slab->Slab, list, ObjectsPerSlab);
-            slab->Owner = owner;
+            SlubSlab.Init(ref slab->Slab, list, ObjectsPerSlab);
             Interlocked.Increment(ref _slabsMade);
             return slab;
         }
@@ -815,8 +718,7 @@ namespace SimpleCache.Slab
         // keeps it, objects constructed, until Shrink() or Destroy() (the kernel's page allocator
         // keeps freed pages too): a workload whose live set comes and goes would otherwise give
         // memory to the system and take it back, page faults and constructor calls and all, every
-        // time. Its header's Next links the arena's list; its objects stay on its LocalFree (a
-        // debug cache's, on its struct slab freelist).
+        // time. Its header's Next links the arena's list; its objects stay on its freelist.
         private void ReleaseSlab(SlabHeader* slab)
         {
             Interlocked.Decrement(ref _slabs);
@@ -877,7 +779,7 @@ namespace SimpleCache.Slab
 
         // ---------------------------------------------------------------- lists
 
-        private static void Link(ref SlabHeader* head, SlabHeader* slab, int list)
+        private static void Link(ref SlabHeader* head, SlabHeader* slab, byte list)
         {
             slab->List = list;
             slab->Prev = null;
@@ -913,54 +815,45 @@ namespace SimpleCache.Slab
                 if (_destroyed)
                     return new LeakReport(Name, 0, []);
                 _destroyed = true;
-                var slabs = new List<nint>();
+                // __kmem_cache_shutdown(): every thread's slabs flushed (flush_all()), then every
+                // slab the cache holds, found in its arenas: those on the partial list, and the
+                // full ones, which SLUB keeps on no list (and so reports only with
+                // SLAB_STORE_USER) but whose objects are leaked all the same. Each slab's free
+                // objects are now on its freelist: a debug cache's always, the others' once the
+                // flush gave back what the threads held.
                 foreach (ThreadCache tc in _threads.Values)
-                    slabs.AddRange(TakeSlabs(tc));
-                foreach (nint head in new[] { (nint)_pool, (nint)_dPartial, (nint)_dFull, (nint)_dDisabled })
-                    for (SlabHeader* s = (SlabHeader*)head; s != null; s = s->Next)
-                        slabs.Add((nint)s);
-                _pool = _dPartial = _dFull = _dDisabled = null;
-                _threads.Clear();
-                var leaked = new List<nint>();
-                long count = 0;
-                foreach (nint p in slabs)
                 {
-                    var slab = (SlabHeader*)p;
-                    // A debug cache's slabs keep their free objects on struct slab's freelist, as
-                    // SLUB's debug caches do; the others on their owner's LocalFree, once what
-                    // other threads freed is collected there.
-                    int inUse;
-                    void* freelist;
-                    if (_debug != SlabDebugFlags.None)
+                    try
                     {
-                        inUse = slab->Slab.InUse;
-                        freelist = (void*)slab->Slab.Freelist;
+                        SlubCpu<nint, PlainFreePointer, CpuOps>.Flush(new CpuOps(this), tc);
                     }
-                    else
+                    catch (InvalidOperationException)
                     {
-                        try
-                        {
-                            CollectRemote(slab);
-                        }
-                        catch (InvalidOperationException)
-                        {
-                            // a double free looped the list: what it held stays counted as in use
-                        }
-                        inUse = slab->InUse;
-                        freelist = slab->LocalFree;
-                    }
-                    if (inUse == 0)
-                        continue;
-                    count += inUse;
-                    // list_slab_objects(): the objects not on the freelist are the ones in use.
-                    HashSet<nint> free = FreeSet(freelist);
-                    for (int i = 0; i < ObjectsPerSlab && leaked.Count < LeakReport.MaxListed; i++)
-                    {
-                        nint obj = (nint)ObjectAt(slab, i);
-                        if (!free.Contains(obj))
-                            leaked.Add(obj);
+                        // a double free looped a thread's list: what it held stays counted as in use
                     }
                 }
+                _threads.Clear();
+                _partial = _partialTail = _dPartial = _dFull = _dDisabled = null;
+                _partialCount = 0;
+                var leaked = new List<nint>();
+                long count = 0;
+                foreach (Arena arena in _arenas)
+                    foreach (nint p in arena.Slabs())
+                    {
+                        var slab = (SlabHeader*)p;
+                        int inUse = slab->Slab.InUse;
+                        if (inUse == 0)
+                            continue;
+                        count += inUse;
+                        // list_slab_objects(): the objects not on the freelist are the ones in use.
+                        HashSet<nint> free = FreeSet((void*)slab->Slab.Freelist);
+                        for (int i = 0; i < ObjectsPerSlab && leaked.Count < LeakReport.MaxListed; i++)
+                        {
+                            nint obj = (nint)ObjectAt(slab, i);
+                            if (!free.Contains(obj))
+                                leaked.Add(obj);
+                        }
+                    }
                 if (count == 0)
                 {
                     foreach (Arena arena in _arenas)
@@ -1010,75 +903,17 @@ namespace SimpleCache.Slab
               + string.Concat(Sites.Select(s => $"\n  {s.Objects} allocated in {s.Site}"));
     }
 
-    // One thread's slabs of one cache (SLUB's struct kmem_cache_cpu). Its fields are the owning
-    // thread's alone, except the mailbox, which other threads post to under its lock.
-    internal sealed unsafe class ThreadCache(SlabCache cache, long token)
+    // One thread's slabs of one cache: its struct kmem_cache_cpu (SlubCpu.cs), whose fields only
+    // that thread touches (and, once it has ended, the flush that gives its slabs back). The
+    // padding at each end keeps two threads' ThreadCaches off each other's cache lines.
+    internal sealed unsafe class ThreadCache(SlabCache cache, long token) : KmemCacheCpu<nint>
     {
-        // Padding: the GC may compact two threads' ThreadCaches next to each other, and two threads
-        // writing one cache line would take turns owning it (false sharing). The runtime puts
-        // struct fields after the others, so these two lines end the object: 128 bytes between
-        // one ThreadCache's Freelist and the next one's.
-#pragma warning disable CS0169
-        private CacheLine _pad1;
-        public void* Freelist;
-        public nint ActiveBase;              // the active slab's memory (0 with none): Free's fast-path test
-        public SlabHeader* Active;
-        public SlabHeader* Partial;
-        public SlabHeader* Full;
-        public int EmptyCount;
+        public nint ActiveBase;              // the memory of c->slab (0 with none): Free's fast-path test
         public readonly SlabCache Cache = cache;
         public readonly long Token = token;
-        private readonly object _mailLock = new();
-        private nint[] _mail = new nint[8];
-        private nint[] _spare = new nint[8];
-        private int _mailCount;
-        private bool _closed;
-        private CacheLine _pad2;
+#pragma warning disable CS0169
+        private PerCpuHead.Line _tail1, _tail2;
 #pragma warning restore CS0169
-
-        [StructLayout(LayoutKind.Sequential, Size = 64)]
-        private struct CacheLine
-        {
-        }
-
-        // Another thread freed objects to one of our slabs.
-        public void Post(SlabHeader* slab)
-        {
-            lock (_mailLock)
-            {
-                if (_closed)
-                    return;
-                if (_mailCount == _mail.Length)
-                    Array.Resize(ref _mail, _mail.Length * 2);
-                _mail[_mailCount++] = (nint)slab;
-            }
-        }
-
-        // The posted slabs, in a buffer that stays the caller's until the next call.
-        public int TakeMail(out nint[] mail)
-        {
-            if (Volatile.Read(ref _mailCount) == 0)
-            {
-                mail = null;
-                return 0;
-            }
-            lock (_mailLock)
-            {
-                mail = _mail;
-                int n = _mailCount;
-                (_mail, _spare) = (_spare, _mail);
-                if (_mail.Length < mail.Length)
-                    _mail = new nint[mail.Length];
-                _mailCount = 0;
-                return n;
-            }
-        }
-
-        public void Close()
-        {
-            lock (_mailLock)
-                _closed = true;
-        }
     }
 
     // Finalized after its thread ends (thread statics die with their thread): hands that

@@ -27,7 +27,7 @@ namespace SimpleCache.Slab
                 Constructor = constructor == null ? options.Constructor : p => constructor(ref *(T*)p),
                 MinSlabOrder = options.MinSlabOrder,
                 MinPartial = options.MinPartial,
-                PoolLimit = options.PoolLimit,
+                CpuPartial = options.CpuPartial,
                 Debug = options.Debug,
                 OnReport = options.OnReport,
             });

@@ -45,10 +45,10 @@ namespace SimpleCache.Slab
             ThreadCache tc = _tc;
             if (tc != null)
             {
-                void* obj = tc.Freelist;
+                byte* obj = tc.Freelist;
                 if (obj != null)
                 {
-                    tc.Freelist = *(void**)((byte*)obj + _freeOffset);
+                    tc.Freelist = *(byte**)(obj + _freeOffset);
                     return obj;
                 }
                 return _cache.AllocSlowFor(tc);
@@ -63,19 +63,18 @@ namespace SimpleCache.Slab
             ThreadCache tc = _tc;
             if (tc != null && obj != null)
             {
-                // An object of the thread's active slab goes back on its freelist (do_slab_free()'s fast path).
+                // An object of the thread's slab goes back on its freelist (do_slab_free()'s fast path).
                 if (((nint)obj & _slabBase) == tc.ActiveBase)
                 {
-                    *(void**)((byte*)obj + _freeOffset) = tc.Freelist;
-                    tc.Freelist = obj;
+                    *(byte**)((byte*)obj + _freeOffset) = tc.Freelist;
+                    tc.Freelist = (byte*)obj;
                     return;
                 }
-                // One of the thread's other slabs: the cache's FreeOwned, inlined here (plain
-                // stores; a call only when the slab fills or empties); another thread's slab:
-                // the remote free.
+                // A slab of the thread's partial list: the cache's FreeOwned, inlined here (plain
+                // stores); any other slab: __slab_free().
                 SlabHeader* slab = SlabCache.HeaderOf(obj, _arenaLow, _slabShift);
                 if (slab->Owner == tc.Token)
-                    _cache.FreeOwned(tc, slab, obj);
+                    _cache.FreeOwned(slab, obj);
                 else
                     _cache.FreeRemote(slab, obj);
                 return;

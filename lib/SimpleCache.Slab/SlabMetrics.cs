@@ -21,7 +21,7 @@ namespace SimpleCache.Slab
             s_meter.CreateObservableGauge("simplecache.slab.slabs", () => Observe(c => c.Slabs), "{slab}", "slabs the cache holds");
             s_meter.CreateObservableCounter("simplecache.slab.slabs_made", () => Observe(c => c.SlabsMade), "{slab}", "slabs made (each constructs all its objects)");
             s_meter.CreateObservableCounter("simplecache.slab.constructor_calls", () => Observe(c => c.ConstructorCalls), "{call}", "constructor runs");
-            s_meter.CreateObservableCounter("simplecache.slab.remote_frees", () => Observe(c => c.RemoteFrees), "{object}", "frees by another thread than the slab's owner");
+            s_meter.CreateObservableCounter("simplecache.slab.remote_frees", () => Observe(c => c.RemoteFrees), "{object}", "frees through __slab_free(): to a slab neither the freeing thread's nor on its partial list");
             s_meter.CreateObservableCounter("simplecache.slab.debug_reports", () => Observe(c => c.Reports), "{report}", "corruption a debug cache (slub_debug) found");
         }
 

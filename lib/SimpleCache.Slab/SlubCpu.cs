@@ -161,12 +161,24 @@ namespace SimpleCache.Slab
         void SlabChanged(KmemCacheCpu<TSlab> c);
         /// <summary>A frozen slab went on c's partial list (the library: c's thread owns it).</summary>
         void OnCpuPartial(KmemCacheCpu<TSlab> c, TSlab slab);
-        /// <summary>The slab leaves a CPU partial list: the owner's own frees to it since it went there, or null (always, in the kernel).</summary>
-        byte* TakeLocal(TSlab slab);
-        /// <summary>A slab with objects in use elsewhere becomes a CPU slab with this freelist (the library orders it); <paramref name="inUse"/> is -1 when not known.</summary>
+        /// <summary>
+        /// The slab leaves a CPU partial list: the owner's own frees to it since it went there
+        /// (<paramref name="count"/> objects, <paramref name="tail"/> the last), or null (always,
+        /// in the kernel).
+        /// </summary>
+        byte* TakeLocal(TSlab slab, out byte* tail, out int count);
+        /// <summary>
+        /// The slab becomes a CPU slab with this freelist; <paramref name="inUse"/> of its objects
+        /// are not on it (in use, or on the slab's own freelist). The library orders a partly used
+        /// slab's free objects.
+        /// </summary>
         byte* Activating(TSlab slab, byte* freelist, int inUse);
-        /// <summary>Before c->freelist's first object is taken: the model faults on a free pointer it cannot follow.</summary>
-        void Loading(KmemCacheCpu<TSlab> c, byte* freelist);
+        /// <summary>
+        /// Before c->freelist's first object is taken: the model faults on a free pointer it
+        /// cannot follow; the library checks that a <paramref name="refill"/>'s list (other
+        /// threads' frees to its slab) ends.
+        /// </summary>
+        void Loading(KmemCacheCpu<TSlab> c, byte* freelist, bool refill);
 
         // the node
         void LockList();
@@ -225,7 +237,7 @@ namespace SimpleCache.Slab
                     if (freelist != null)
                     {
                         ops.Stat(c, SlubStat.AllocRefill);
-                        return LoadFreelist(ops, c, freelist);
+                        return LoadFreelist(ops, c, freelist, refill: true);
                     }
                     // The CPU slab is full (get_freelist() unfroze it): it floats, on no list, until a free finds it.
                     c.Slab = default;
@@ -244,13 +256,14 @@ namespace SimpleCache.Slab
                     ops.Stat(c, SlubStat.CpuPartialAlloc);
                     if (ops.V61)
                     {
-                        // The owner's own frees to it (the library) are what get_freelist() would
-                        // find in the kernel: a refill.
-                        byte* local = ops.TakeLocal(slab);
+                        // The owner's own frees to it (the library's) are what get_freelist() would
+                        // find in the kernel: a refill. (Other threads' frees to it wait on the
+                        // slab's freelist for the next one, unless Activating takes them.)
+                        byte* local = ops.TakeLocal(slab, out _, out int count);
                         if (local != null)
                         {
                             ops.Stat(c, SlubStat.AllocRefill);
-                            return LoadFreelist(ops, c, ops.Activating(slab, local, -1));
+                            return LoadFreelist(ops, c, ops.Activating(slab, local, ops.State(slab).InUse - count));
                         }
                         // 6.1 goes back to redo: get_freelist() again, counted as a refill.
                         ops.Unlock(c);
@@ -301,9 +314,9 @@ namespace SimpleCache.Slab
 
         // load_freelist: hand out the first object, the rest becomes the CPU's freelist. Called with
         // the CPU lock held; drops it.
-        private static void* LoadFreelist(TOps ops, KmemCacheCpu<TSlab> c, byte* freelist)
+        private static void* LoadFreelist(TOps ops, KmemCacheCpu<TSlab> c, byte* freelist, bool refill = false)
         {
-            ops.Loading(c, freelist);
+            ops.Loading(c, freelist, refill);
             c.Freelist = ops.FreePointer.Get(freelist);
             c.Tid++;
             ops.Unlock(c);
@@ -453,15 +466,12 @@ namespace SimpleCache.Slab
                     if (ops.V61)
                     {
                         int fails = 0;
-                        byte* local = ops.TakeLocal(slab);
+                        byte* local = ops.TakeLocal(slab, out byte* tail, out int count);
                         uint counters;
                         if (local == null)
                             counters = SlubSlab.Unfreeze(ref ops.State(slab), ref fails);
                         else
-                        {
-                            int count = LocalTail(ops, slab, local, out byte* tail);
                             SlubSlab.Deactivate(ref ops.State(slab), local, tail, count, ops.FreePointer, out counters, ref fails);
-                        }
                         CmpxchgFails(ops, fails);
                         inUse = SlubSlab.InUse(counters);
                     }
@@ -497,17 +507,6 @@ namespace SimpleCache.Slab
             }
         }
 
-        // The owner's own list of a slab: its length and last object. A list that loops (an
-        // object the owner freed twice) is the owner's fault, reported as deactivate_slab()'s walk
-        // reports one.
-        private static int LocalTail(TOps ops, TSlab slab, byte* local, out byte* tail)
-        {
-            int count = SlubSlab.Tail(local, ops.State(slab).Objects, ops.FreePointer, out tail);
-            if (count < 0)
-                ops.FreelistLoops(slab);
-            return count;
-        }
-
         /// <summary>
         /// deactivate_slab(): the CPU's freelist goes back into the slab, which leaves the CPU: to
         /// the head of the node partial list (the tail if other CPUs freed to it meanwhile), on no
@@ -520,28 +519,12 @@ namespace SimpleCache.Slab
             TPtr fp = ops.FreePointer;
             // Stage one, without a lock (the freelist is this CPU's alone): its length and tail.
             // A freelist that loops (a double free the hardened check missed) never ends: the
-            // kernel spins here for good. The owner's own frees to the slab (the library's; none
-            // in the kernel) join the end.
-            byte* local = ops.TakeLocal(slab);
-            if (freelist == null)
-            {
-                freelist = local;
-                local = null;
-            }
+            // kernel spins here for good.
             byte* last = freelist;
             int count = freelist == null ? 0 : 1;
             if (freelist != null)
-                while (true)
+                for (byte* next = fp.Get(last); next != null; next = fp.Get(last))
                 {
-                    byte* next = fp.Get(last);
-                    if (next == null && local != null)
-                    {
-                        fp.Set(last, local);
-                        next = local;
-                        local = null;
-                    }
-                    if (next == null)
-                        break;
                     if (count == objects)
                         ops.FreelistLoops(slab);
                     if (!ops.Readable(next))
@@ -549,6 +532,17 @@ namespace SimpleCache.Slab
                     last = next;
                     count++;
                 }
+            // The owner's own frees to the slab (the library's; none in the kernel) join the end.
+            byte* local = ops.TakeLocal(slab, out byte* localTail, out int localCount);
+            if (local != null)
+            {
+                if (freelist == null)
+                    freelist = local;
+                else
+                    fp.Set(last, local);
+                last = localTail;
+                count += localCount;
+            }
             ops.LockList();
             try
             {

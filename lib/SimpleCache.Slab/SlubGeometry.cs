@@ -196,6 +196,12 @@ namespace SimpleCache.Slab
             return Math.Clamp(minPartial, MinPartial, MaxPartial);
         }
 
+        /// <summary>
+        /// set_cpu_partial() (6.1 and 6.12 alike) for a cache with CPU partial lists: the objects a
+        /// CPU may keep on its partial slabs, by slot size (a debug cache has none).
+        /// </summary>
+        public static uint CpuPartial(uint size) => size >= PageSize ? 6u : size >= 1024 ? 24u : size >= 256 ? 52u : 120u;
+
         /// <summary>The default <c>slub_min_objects</c>: 4 * (fls(nr_cpus) + 1).</summary>
         public static uint MinObjects(int cpus) => 4 * ((uint)Fls((uint)Math.Max(cpus, 1)) + 1);
 

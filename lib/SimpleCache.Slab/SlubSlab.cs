@@ -35,19 +35,17 @@
 //   Build         allocate_slab(),                setup_object() on every object and the free
 //                 shuffle_freelist()              pointers laid, in address or random order
 //
-// What differs between the two allocators is whose slab is frozen, and so whose frees take the
-// lock: the freezing rule.
-//   - The kernel's: a slab is frozen while it is a CPU's slab (6.1: also while it is on a CPU's
-//     partial list). The CPU's own frees to it go to c->freelist with no atomic operation; every
-//     other free is __slab_free(): a look and an Update(). get_freelist() leaves a slab frozen
-//     only if there was something to take.
-//   - The library's: a slab is frozen while a thread owns it, and a thread owns its active,
-//     partial and full slabs. The owner's frees to any of them go to a list of its own
-//     (SlabHeader.LocalFree) with plain stores, as a CPU's frees to its slab go to c->freelist;
-//     only other threads' frees take the slab's lock. Taking the freelist leaves the slab its
-//     owner's (GetFreelist(ownerKeeps: true)).
-// The model keeps the kernel's rule, with its lists, statistics and sysfs; the library keeps its
-// own, which is what lets pattern (b) and (c) of docs/performance.md run with no atomic operation.
+// Both allocators use them with the kernel's freezing rule: a slab is frozen while it is a
+// CPU's slab (a thread's, in the library), and, in 6.1 and the library, while it is on a CPU's
+// partial list. The CPU's own frees to its slab go to c->freelist with no atomic operation; every
+// other free is __slab_free(): a look and an Update(). get_freelist() leaves a slab frozen only
+// if there was something to take. The layer above, which moves slabs between CPUs and lists, is
+// one implementation too (SlubCpu.cs). The library adds one thing, the freezing widened: a
+// thread's frees to the frozen slabs of its own partial list go to a list of the slab's that
+// only it touches (SlabHeader.LocalFree), with plain stores; when such a slab becomes the
+// thread's slab, the local list and the slab's freelist are taken together, the slab staying
+// frozen whatever its freelist held (GetFreelist(ownerKeeps: true)). That is what lets patterns
+// (b) and (c) of docs/performance.md run with no atomic operation but one a slab.
 
 using System;
 using System.Buffers.Binary;

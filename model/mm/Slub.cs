@@ -277,7 +277,7 @@ namespace SimpleCache.Model.Mm
         /// slabs, none for a debug cache, else by slot size.
         /// </summary>
         public static uint CpuPartialFor(SlabLayout l) =>
-            (l.Flags & CacheFlags.DebugFlags) != 0 ? 0u : l.Size >= 4096 ? 6u : l.Size >= 1024 ? 24u : l.Size >= 256 ? 52u : 120u;
+            (l.Flags & CacheFlags.DebugFlags) != 0 ? 0u : SlubGeometry.CpuPartial(l.Size);
 
         // slub_set_cpu_partial(): nr_slabs = DIV_ROUND_UP(nr_objects * 2, oo_objects(s->oo)), as if
         // each partial slab were half full.
@@ -897,9 +897,14 @@ namespace SimpleCache.Model.Mm
             public void OnCpuPartial(KmemCacheCpu<Slab> c, Slab slab)
             {
             }
-            public byte* TakeLocal(Slab slab) => null;
+            public byte* TakeLocal(Slab slab, out byte* tail, out int count)
+            {
+                tail = null;
+                count = 0;
+                return null;
+            }
             public byte* Activating(Slab slab, byte* freelist, int inUse) => freelist;
-            public void Loading(KmemCacheCpu<Slab> c, byte* freelist)
+            public void Loading(KmemCacheCpu<Slab> c, byte* freelist, bool refill)
             {
                 if (!cache.Readable(freelist))
                 {

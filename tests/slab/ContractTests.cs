@@ -54,7 +54,9 @@ namespace SimpleCache.Slab.Tests
             var reports = new List<SlabDebugReport>();
             var debug = new SlabCache("meter-six-debug", 64, new SlabCacheOptions { Debug = SlabDebugFlags.All, OnReport = reports.Add });
             var objects = Enumerable.Range(0, cache.ObjectsPerSlab + 1).Select(_ => (nint)cache.Alloc()).ToList();
-            // Ten freed by another thread: remote frees.
+            // Ten of the full slab freed by another thread: the first is __slab_free()'s (a remote
+            // free), which puts the slab on that thread's partial list; the other nine are that
+            // thread's own frees to it.
             var t = new Thread(() =>
             {
                 foreach (nint o in objects.Take(10))
@@ -86,7 +88,7 @@ namespace SimpleCache.Slab.Tests
             Assert.Equal(2, m["simplecache.slab.slabs_made"].Values["meter-six"]);
             Assert.Equal(2L * cache.ObjectsPerSlab, m["simplecache.slab.constructor_calls"].Values["meter-six"]);
             Assert.Equal(constructed, m["simplecache.slab.constructor_calls"].Values["meter-six"]);
-            Assert.Equal(10, m["simplecache.slab.remote_frees"].Values["meter-six"]);
+            Assert.Equal(1, m["simplecache.slab.remote_frees"].Values["meter-six"]);
             Assert.Equal(0, m["simplecache.slab.debug_reports"].Values["meter-six"]);
             Assert.Equal(1, m["simplecache.slab.debug_reports"].Values["meter-six-debug"]);
             Assert.Equal(0, m["simplecache.slab.remote_frees"].Values["meter-six-debug"]);
@@ -232,31 +234,39 @@ namespace SimpleCache.Slab.Tests
         }
 
         [Fact]
-        public void AThreadKeepsMinPartialEmptySlabsAndPoolsTheRestEveryRound()
+        public void AThreadKeepsItsPartialSlabsAndTheCacheMinPartialEmptyOnesEveryRound()
         {
-            var cache = new SlabCache("min-partial", 64, new SlabCacheOptions { MinPartial = 2, PoolLimit = 100 });
+            // SLUB's per-CPU layer (SlubCpu.cs) with 64-byte objects: 256 a slab, cpu_partial 120,
+            // so a thread keeps cpu_partial_slabs = DIV_ROUND_UP(2 * 120, 256) = 1 partial slab.
+            var cache = new SlabCache("min-partial", 64, new SlabCacheOptions { MinPartial = 2 });
             int perSlab = cache.ObjectsPerSlab;
+            Assert.Equal((256, 120, 1), (perSlab, cache.CpuPartial, cache.CpuPartialSlabs));
             for (int round = 0; round < 3; round++)
             {
                 var objects = Enumerable.Range(0, 6 * perSlab).Select(_ => (nint)cache.Alloc()).ToList();
                 Assert.Equal(6, cache.Slabs);
-                Assert.Equal(0, cache.PoolSlabs);   // the thread took back what it had pooled
+                Assert.Equal(0, cache.PartialSlabs);   // the thread took back every slab with free objects
                 foreach (nint o in objects)
                     cache.Free((void*)o);
-                // Six slabs empty: the active one stays, two are kept (min_partial), three pooled.
-                Assert.Equal(3, cache.PoolSlabs);
-                Assert.Equal(6, cache.Slabs);
-                Assert.Equal(6, cache.SlabsMade);   // never a new one after the first round
+                // Freed in order, each full slab's first free puts it on the thread's partial list
+                // (__slab_free()), which then holds one slab: the one before goes to the cache's
+                // list, empty. The list keeps min_partial (2) of them, the first two; the third
+                // and fourth go back to their arena. The fifth stays on the thread's list, the
+                // sixth is its slab.
+                Assert.Equal(2, cache.PartialSlabs);
+                Assert.Equal(2 + 1 + 1, cache.Slabs);
+                Assert.Equal(6, cache.SlabsMade);   // never a new one after the first round: the arena's come back
+                Assert.Equal(2L * (round + 1), cache.Statistic(SlubStat.FreeSlab));
             }
-            // Shrink gives back the pool and the kept ones; the counts start again from there.
+            // Shrink flushes the thread's slabs to the list and gives back every empty one.
             cache.Shrink();
-            Assert.Equal(0, cache.PoolSlabs);
-            Assert.Equal(1, cache.Slabs);           // the active slab
+            Assert.Equal((0, 0L), (cache.PartialSlabs, cache.Slabs));
             var again = Enumerable.Range(0, 6 * perSlab).Select(_ => (nint)cache.Alloc()).ToList();
             foreach (nint o in again)
                 cache.Free((void*)o);
-            Assert.Equal(3, cache.PoolSlabs);
-            Assert.Equal(6, cache.Slabs);
+            Assert.Equal(2, cache.PartialSlabs);
+            Assert.Equal(4, cache.Slabs);
+            Assert.Equal(12, cache.SlabsMade);   // Shrink gave the arena, no slab of it in use, back to the system
             cache.Destroy();
         }
 
@@ -315,20 +325,20 @@ namespace SimpleCache.Slab.Tests
         {
             var cache = new SlabCache("remote-full", 64);
             int perSlab = cache.ObjectsPerSlab;
-            // Slab 1 full, slab 2 active: this thread's.
+            // Slab 1 full, slab 2 this thread's.
             var first = Enumerable.Range(0, perSlab).Select(_ => (nint)cache.Alloc()).ToList();
             var rest = new List<nint> { (nint)cache.Alloc() };
             for (int round = 0; round < 4; round++)
             {
-                // Another thread frees the whole full slab; this thread, running out of its active
-                // slab, must find it through its mailbox and fill it again, not make a slab.
-                var t = new Thread(() =>
+                // Another thread frees the whole full slab: the first free puts it on that
+                // thread's partial list (__slab_free()), the others are that thread's own. When
+                // the thread ends, its slabs go to the cache's list (slub_cpu_dead()), and this
+                // thread, running out of its slab, takes it from there instead of making one.
+                TestThreads.RunAndForget(() =>
                 {
                     foreach (nint o in first)
                         cache.Free((void*)o);
                 });
-                t.Start();
-                t.Join();
                 first.Clear();
                 while (first.Count < perSlab)
                 {
@@ -340,27 +350,34 @@ namespace SimpleCache.Slab.Tests
                 }
                 Assert.Equal(2, cache.SlabsMade);
             }
-            Assert.Equal(4L * perSlab, cache.RemoteFrees);
+            // In the first round the slab is full and nobody's: one __slab_free() puts it on the
+            // freeing thread's partial list. In the next three it is this thread's slab, taken
+            // back from the cache's list, frozen: each free is __slab_free()'s, onto its freelist.
+            Assert.Equal(1 + 3 * perSlab, cache.RemoteFrees);
+            Assert.Equal((1L, 3L * perSlab), (cache.Statistic(SlubStat.CpuPartialFree), cache.Statistic(SlubStat.FreeFrozen)));
             foreach (nint o in first.Concat(rest))
                 cache.Free((void*)o);
             Assert.Equal("remote-full: every object was freed", cache.Destroy().ToString());
         }
 
         [Fact]
-        public void FreesByAnotherThreadToManyFullSlabsAreAllFound()
+        public void AThreadFreeingAnothersFullSlabsKeepsOneAndGivesTheCacheTheRest()
         {
-            // More slabs told of at once than a mailbox first holds (8): it grows, and none is lost.
-            var cache = new SlabCache("remote-many", 64, new SlabCacheOptions { PoolLimit = 0, MinPartial = 100 });
+            var cache = new SlabCache("remote-many", 64, new SlabCacheOptions { MinPartial = 100 });
             int perSlab = cache.ObjectsPerSlab;
             var objects = Enumerable.Range(0, 40 * perSlab).Select(_ => (nint)cache.Alloc()).ToList();
             long made = cache.SlabsMade;
-            var t = new Thread(() =>
+            TestThreads.RunAndForget(() =>
             {
                 foreach (nint o in objects)
                     cache.Free((void*)o);
+                // 39 full slabs went on this thread's partial list one after another; each but the
+                // first drained the one before (cpu_partial_slabs is 1). The 40th is the other
+                // thread's slab, frozen: its frees wait on its freelist.
+                Assert.Equal((39L, 38L, 38), (cache.Statistic(SlubStat.CpuPartialFree), cache.Statistic(SlubStat.CpuPartialDrain), cache.PartialSlabs));
+                Assert.Equal(perSlab, cache.Statistic(SlubStat.FreeFrozen));
             });
-            t.Start();
-            t.Join();
+            Assert.Equal(39, cache.PartialSlabs);   // the ended thread's partial slab joined them
             // All 40 slabs' objects come back to this thread without a new slab.
             var again = Enumerable.Range(0, 40 * perSlab).Select(_ => (nint)cache.Alloc()).ToList();
             Assert.Equal(made, cache.SlabsMade);

@@ -36,7 +36,7 @@ namespace SimpleCache.Slab.Tests
             var options = new SlabCacheOptions
             {
                 MinPartial = 1,
-                PoolLimit = 4,
+                CpuPartial = seed % 2 == 0 ? 0 : null,   // 0: every free of a full slab drains the thread's partial list
                 Constructor = constructor ? p => { Interlocked.Increment(ref constructed); } : null,
                 Debug = debug ? SlabDebugFlags.All : SlabDebugFlags.None,
                 OnReport = reports.Enqueue,

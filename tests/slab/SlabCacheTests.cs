@@ -143,15 +143,17 @@ namespace SimpleCache.Slab.Tests
             SlabCache u = cache.Untyped;
             var objects = Enumerable.Range(0, 2000).Select(_ => (nint)cache.Alloc()).ToList();
             long slabs = u.Slabs;
-            var t = new Thread(() =>
+            TestThreads.RunAndForget(() =>
             {
                 foreach (nint o in objects)
                     cache.Free((Obj64*)o);
             });
-            t.Start();
-            t.Join();
-            Assert.Equal(2000, u.RemoteFrees);
-            // The allocating thread gets them back: no new slab is needed.
+            // __slab_free() for the first free to each of the 7 full slabs (each then goes on the
+            // freeing thread's partial list, where its other frees are that thread's own), and for
+            // every free to this thread's slab (frozen: they wait on its freelist).
+            Assert.Equal(7 + (2000 - 7 * 256), u.RemoteFrees);
+            // The freeing thread ended, its slabs went to the cache's list, and the allocating
+            // thread gets them back: no new slab is needed.
             var again = new HashSet<nint>(Enumerable.Range(0, 2000).Select(_ => (nint)cache.Alloc()));
             Assert.Equal(2000, again.Count);
             Assert.Equal(slabs, u.Slabs);
@@ -168,22 +170,21 @@ namespace SimpleCache.Slab.Tests
             var cache = new SlabCache<Obj64>("ended");
             SlabCache u = cache.Untyped;
             List<nint> kept = null;
-            RunAndForget(() =>
+            TestThreads.RunAndForget(() =>
             {
                 var objects = Enumerable.Range(0, 1000).Select(_ => (nint)cache.Alloc()).ToList();
                 for (int i = 0; i < 500; i++)
                     cache.Free((Obj64*)objects[i]);
                 kept = objects.Skip(500).ToList();
             });
-            for (int i = 0; i < 5; i++)
-            {
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-            }
             long slabs = u.Slabs;
-            Assert.Equal(4, u.PoolSlabs);   // the ended thread's 4 slabs
-            // This thread frees the ended thread's objects (to slabs now in the pool) and
-            // allocates: it takes the pooled slabs, so no new one is made.
+            // The ended thread's slab (232 objects in use) and its two partial slabs (the first
+            // one emptied, the second with 12 in use) are on the cache's list; its full slab is on
+            // no list, as in SLUB.
+            Assert.Equal(3, u.PartialSlabs);
+            // This thread frees the ended thread's objects and allocates: it takes the slabs from
+            // the cache's list, and the full one, which its first free put on this thread's
+            // partial list, so no new one is made.
             foreach (nint o in kept)
                 cache.Free((Obj64*)o);
             var mine = Enumerable.Range(0, 1000).Select(_ => (nint)cache.Alloc()).ToList();
@@ -248,13 +249,6 @@ namespace SimpleCache.Slab.Tests
             }
         }
 
-        private static void RunAndForget(Action action)
-        {
-            var t = new Thread(() => action());
-            t.Start();
-            t.Join();
-        }
-
         [Fact]
         public void ShrinkGivesEmptySlabsBack()
         {
@@ -264,17 +258,19 @@ namespace SimpleCache.Slab.Tests
             Assert.Equal(20, u.Slabs);
             foreach (nint o in objects)
                 cache.Free((Obj64*)o);
-            Assert.Equal(20, u.Slabs);   // kept: the thread's min_partial, the pool up to its limit
-            int released = cache.Shrink();
-            Assert.Equal(19, released);   // all but the active slab
-            Assert.Equal(1, u.Slabs);
+            // Kept: the thread's slab, its partial slab (cpu_partial_slabs is 1), and min_partial
+            // (5) empty ones on the cache's list; the other 13 went back to their arena.
+            Assert.Equal(1 + 1 + 5, u.Slabs);
+            Assert.Equal(5, u.PartialSlabs);
             // The 20 slabs came from one arena (4 MiB: 255 of them after the slab of their
-            // headers), which the active slab keeps: the 19 released stay there for reuse, and
-            // nothing new is made for them. The arena has touched 20 slabs and one page of headers.
+            // headers), which keeps the 13 for reuse: it has touched 20 slabs and one page of headers.
             Assert.Equal(20L * u.SlabBytes + SlabCache.PageSize, u.Bytes);
+            int released = cache.Shrink();
+            Assert.Equal(7, released);   // the thread's two, flushed, and the list's five
+            Assert.Equal(0, u.Slabs);
+            Assert.Equal(0, u.Bytes);    // no slab of the arena in use: back to the system
             var again = Enumerable.Range(0, u.ObjectsPerSlab * 20).Select(_ => (nint)cache.Alloc()).ToList();
-            Assert.Equal(20, u.SlabsMade);
-            Assert.Equal(20L * u.SlabBytes + SlabCache.PageSize, u.Bytes);
+            Assert.Equal(40, u.SlabsMade);
             foreach (nint o in again)
                 cache.Free((Obj64*)o);
         }
@@ -314,13 +310,12 @@ namespace SimpleCache.Slab.Tests
         }
 
         [Fact]
-        public void EmptySlabsBeyondThePoolLimitGoBackToTheirArenaConstructed()
+        public void EmptySlabsBeyondMinPartialGoBackToTheirArenaConstructed()
         {
             int built = 0;
-            using var cache = new SlabCache<Obj64>("pool-limit", options: new SlabCacheOptions
+            using var cache = new SlabCache<Obj64>("min-partial", options: new SlabCacheOptions
             {
                 MinPartial = 2,
-                PoolLimit = 3,
                 Constructor = _ => Interlocked.Increment(ref built),
             });
             SlabCache u = cache.Untyped;
@@ -329,10 +324,10 @@ namespace SimpleCache.Slab.Tests
             Assert.Equal(10, u.Slabs);
             foreach (nint o in objects)
                 cache.Free((Obj64*)o);
-            // The active slab, min_partial empty ones with the thread, the pool's limit: the
-            // other 4 went back to the arena.
-            Assert.Equal(1 + 2 + 3, u.Slabs);
-            Assert.Equal(3, u.PoolSlabs);
+            // The thread's slab and its partial slab, min_partial empty ones on the cache's list:
+            // the other 6 went back to the arena (discard_slab()).
+            Assert.Equal(1 + 1 + 2, u.Slabs);
+            Assert.Equal(2, u.PartialSlabs);
             Assert.Equal(10L * u.SlabBytes + SlabCache.PageSize, u.Bytes);   // and a page of headers
             // Allocating as many again takes the arena's slabs as they were: no slab made, no
             // constructor run, and the same addresses.
@@ -347,28 +342,24 @@ namespace SimpleCache.Slab.Tests
         [Fact]
         public void ShrinkGivesAnArenaNoSlabUsesBackToTheSystem()
         {
-            using var cache = new SlabCache<Obj64>("arenas", options: new SlabCacheOptions { MinPartial = 0, PoolLimit = 0 });
+            using var cache = new SlabCache<Obj64>("arenas", options: new SlabCacheOptions { MinPartial = 0 });
             SlabCache u = cache.Untyped;
             // 300 slabs: two arenas (255 slabs each, after their headers' slab); the full one has
             // touched 256 headers (four pages), the other 46 (one page). Then every object is
             // freed by a thread that ends.
             var objects = new List<nint>();
-            RunAndForget(() => objects.AddRange(Enumerable.Range(0, u.ObjectsPerSlab * 300).Select(_ => (nint)cache.Alloc())));
+            TestThreads.RunAndForget(() => objects.AddRange(Enumerable.Range(0, u.ObjectsPerSlab * 300).Select(_ => (nint)cache.Alloc())));
             Assert.Equal(300L * u.SlabBytes + 5 * SlabCache.PageSize, u.Bytes);
-            RunAndForget(() =>
+            TestThreads.RunAndForget(() =>
             {
                 foreach (nint o in objects)
                     cache.Free((Obj64*)o);
             });
-            for (int i = 0; i < 3; i++)
-            {
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-            }
-            Assert.Equal(300, u.PoolSlabs);   // the allocating thread ended: all its slabs are the pool's
-            Assert.Equal(300, cache.Shrink());
-            Assert.Equal(0, u.Slabs);
-            Assert.Equal(0, u.Bytes);
+            // Each slab, emptied, went back to its arena (min_partial 0), where they wait for reuse.
+            Assert.Equal((0L, 0), (u.Slabs, u.PartialSlabs));
+            Assert.Equal(300L * u.SlabBytes + 5 * SlabCache.PageSize, u.Bytes);
+            Assert.Equal(0, cache.Shrink());   // none on a list
+            Assert.Equal(0, u.Bytes);          // the arenas, which no slab uses, back to the system
         }
 
         [Fact]
