@@ -221,7 +221,18 @@ namespace SimpleCache.Slab
         /// <see cref="SlubStat.FreeFastpath"/> stay 0, as do the ones a library has no use for).
         /// A debug cache counts none.
         /// </summary>
-        public long Statistic(SlubStat stat) => (uint)stat < (uint)SlubStat.Count ? Interlocked.Read(ref _stats[(int)stat]) : 0;
+        public long Statistic(SlubStat stat)
+        {
+            if ((uint)stat >= (uint)SlubStat.Count)
+                return 0;
+            lock (_lock)
+            {
+                long sum = Interlocked.Read(ref _stats[(int)stat]);
+                foreach (ThreadCache tc in _threads.Values)
+                    sum += Volatile.Read(ref tc.Stats[(int)stat]);
+                return sum;
+            }
+        }
         /// <summary>
         /// Bytes of memory the cache holds from the system: its slabs, and the slabs its arenas
         /// keep for reuse until <see cref="Shrink"/> (address space never cut into slabs is not
@@ -340,6 +351,8 @@ namespace SimpleCache.Slab
                 // SLUB; the header is looked up only off this path.
                 if (((nint)obj & _slabBase) == tc.ActiveBase)
                 {
+                    if (obj == tc.Freelist)
+                        DoubleFree(obj);
                     *(byte**)((byte*)obj + _freeOffset) = tc.Freelist;
                     tc.Freelist = (byte*)obj;
                     return;
@@ -364,12 +377,19 @@ namespace SimpleCache.Slab
         internal void FreeOwned(SlabHeader* slab, void* obj)
         {
             void* head = slab->LocalFree;
+            if (obj == head)
+                DoubleFree(obj);   // set_freepointer()'s naive check, as __slab_free() makes it for the kernel's frees to a CPU partial slab
             *(void**)((byte*)obj + _freeOffset) = head;
             if (head == null)
                 slab->LocalTail = obj;
             slab->LocalFree = obj;
             slab->LocalCount++;
         }
+
+        // set_freepointer()'s naive check (CONFIG_SLAB_FREELIST_HARDENED): an object freed while it
+        // is the head of the list it joins would point to itself.
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        internal void DoubleFree(void* obj) => throw new InvalidOperationException($"{Name}: object 0x{(nint)obj:x} freed twice");
 
         internal int FreeOffset => _freeOffset;
         internal nint SlabBase => _slabBase;
@@ -397,9 +417,17 @@ namespace SimpleCache.Slab
         // thread's slab nor on its partial list. An object freed twice in a row is refused, as
         // set_freepointer()'s naive check refuses it (freed twice with another free between, it
         // makes the list loop, which the walks that take the list find).
+        //
+        // The freeing thread gets its ThreadCache first, if it has none: a full slab's free puts
+        // the slab on that thread's partial list (a thread that only frees keeps at most
+        // cpu_partial_slabs there, as a CPU does), and the cache is made before the slab is
+        // frozen, so that a failure to make it (a destroyed cache) strands no slab.
         [MethodImpl(MethodImplOptions.NoInlining)]
-        internal void FreeRemote(SlabHeader* slab, void* obj) =>
+        internal void FreeRemote(SlabHeader* slab, void* obj)
+        {
+            ThisThread();
             SlubCpu<nint, PlainFreePointer, CpuOps>.SlabFree(new CpuOps(this), (nint)slab, (byte*)obj);
+        }
 
         // The library's free pointer: the address itself, at the slab's free pointer offset.
         private PlainFreePointer FreePointer => new(_freeOffset);
@@ -427,8 +455,10 @@ namespace SimpleCache.Slab
             public void Unlock(KmemCacheCpu<nint> c)
             {
             }
-            public void Stat(KmemCacheCpu<nint> c, SlubStat stat) => Interlocked.Increment(ref cache._stats[(int)stat]);
-            public void Stat(SlubStat stat, int count) => Interlocked.Add(ref cache._stats[(int)stat], count);
+            // Each thread counts on its own (CONFIG_SLUB_STATS counts per CPU); a thread with no
+            // ThreadCache, or one that ended, counts on the cache, atomically.
+            public void Stat(KmemCacheCpu<nint> c, SlubStat stat) => cache.Count((ThreadCache)c, stat, 1);
+            public void Stat(SlubStat stat, int count) => cache.Count(cache.Existing(), stat, count);
             public bool HasCpuPartial => true;
             public uint CpuPartialSlabs => cache._cpuPartialSlabs;
             public void SlabChanged(KmemCacheCpu<nint> c) =>
@@ -463,7 +493,8 @@ namespace SimpleCache.Slab
                 {
                     int fails = 0;
                     others = SlubSlab.GetFreelist(ref h->Slab, ownerKeeps: true, ref fails);   // frozen it stays: the objects are the thread's
-                    Stat(SlubStat.CmpxchgDoubleFail, fails);
+                    if (fails > 0)
+                        Stat(SlubStat.CmpxchgDoubleFail, fails);
                 }
                 return cache.SortFreelist(h, freelist, others);
             }
@@ -503,8 +534,34 @@ namespace SimpleCache.Slab
             }
             public void FreelistLoops(nint slab) =>
                 throw new InvalidOperationException($"{cache.Name}: the free objects of slab 0x{(nint)cache.MemoryOf((SlabHeader*)slab):x} are more than it holds: an object was freed twice");
-            public void NaiveDoubleFree(byte* obj) =>
-                throw new InvalidOperationException($"{cache.Name}: object 0x{(nint)obj:x} freed twice");
+            public void NaiveDoubleFree(byte* obj) => cache.DoubleFree(obj);
+        }
+
+        private void Count(ThreadCache tc, SlubStat stat, int count)
+        {
+            if (tc != null && tc.Live)
+                Volatile.Write(ref tc.Stats[(int)stat], tc.Stats[(int)stat] + count);   // its thread's alone: a plain add, read whole by Statistic()
+            else
+                Interlocked.Add(ref _stats[(int)stat], count);
+        }
+
+        // The thread's slab, then its partial list (flush_slab(), then unfreeze_partials()), the
+        // list taken first: should the slab's deactivation fault (a freelist a double free made
+        // loop), the partial slabs still go to the cache's list.
+        private void Flush(ThreadCache tc)
+        {
+            var ops = new CpuOps(this);
+            nint partial = tc.Partial;
+            tc.Partial = 0;
+            try
+            {
+                SlubCpu<nint, PlainFreePointer, CpuOps>.Flush(ops, tc);
+            }
+            finally
+            {
+                if (partial != 0)
+                    SlubCpu<nint, PlainFreePointer, CpuOps>.PutPartials(ops, partial);
+            }
         }
 
         // add_partial(): to the head or the tail of the cache's partial list; list_lock held.
@@ -583,7 +640,7 @@ namespace SimpleCache.Slab
             {
                 long before = _slabs;
                 if (tc != null)
-                    SlubCpu<nint, PlainFreePointer, CpuOps>.Flush(new CpuOps(this), tc);
+                    Flush(tc);
                 for (SlabHeader* s = _dPartial, next; s != null; s = next)
                 {
                     next = s->Next;
@@ -642,14 +699,26 @@ namespace SimpleCache.Slab
         }
 
         // A thread ended (its ThreadExitWatch was finalized): its slab and partial slabs go to the
-        // cache's partial list, as a CPU that goes offline flushes its slabs (slub_cpu_dead()).
+        // cache's partial list, as a CPU that goes offline flushes its slabs (slub_cpu_dead()),
+        // and its statistics to the cache's. This runs on the finalizer thread, where an
+        // exception would end the process: a slab whose freelist a double free made loop stays
+        // frozen, its objects counted as in use (Destroy reports them).
         internal void Abandon(ThreadCache tc)
         {
             lock (_lock)
             {
                 if (_destroyed || !_threads.Remove(tc.Token))
                     return;
-                SlubCpu<nint, PlainFreePointer, CpuOps>.Flush(new CpuOps(this), tc);
+                tc.Live = false;
+                for (int i = 0; i < tc.Stats.Length; i++)
+                    _stats[i] += tc.Stats[i];
+                try
+                {
+                    Flush(tc);
+                }
+                catch (InvalidOperationException)
+                {
+                }
             }
         }
 
@@ -825,12 +894,15 @@ namespace SimpleCache.Slab
                 {
                     try
                     {
-                        SlubCpu<nint, PlainFreePointer, CpuOps>.Flush(new CpuOps(this), tc);
+                        Flush(tc);
                     }
                     catch (InvalidOperationException)
                     {
                         // a double free looped a thread's list: what it held stays counted as in use
                     }
+                    tc.Live = false;
+                    for (int i = 0; i < tc.Stats.Length; i++)
+                        _stats[i] += tc.Stats[i];
                 }
                 _threads.Clear();
                 _partial = _partialTail = _dPartial = _dFull = _dDisabled = null;
@@ -911,6 +983,8 @@ namespace SimpleCache.Slab
         public nint ActiveBase;              // the memory of c->slab (0 with none): Free's fast-path test
         public readonly SlabCache Cache = cache;
         public readonly long Token = token;
+        public readonly long[] Stats = new long[(int)SlubStat.Count];   // CONFIG_SLUB_STATS, this thread's (the cache's once it ended)
+        public bool Live = true;
 #pragma warning disable CS0169
         private PerCpuHead.Line _tail1, _tail2;
 #pragma warning restore CS0169

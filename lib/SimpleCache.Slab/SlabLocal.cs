@@ -66,6 +66,8 @@ namespace SimpleCache.Slab
                 // An object of the thread's slab goes back on its freelist (do_slab_free()'s fast path).
                 if (((nint)obj & _slabBase) == tc.ActiveBase)
                 {
+                    if (obj == tc.Freelist)
+                        _cache.DoubleFree(obj);
                     *(byte**)((byte*)obj + _freeOffset) = tc.Freelist;
                     tc.Freelist = (byte*)obj;
                     return;

@@ -323,6 +323,32 @@ namespace SimpleCache.Slab.Tests
             cache.Destroy();
         }
 
+        // The thread's own frees take set_freepointer()'s naive check too, as the kernel's do: to its
+        // slab (c->freelist) and to a slab of its partial list (its local list, where the kernel
+        // would run __slab_free()). Without it, a local list's count would take a double free as
+        // two objects, and the slab would be given back with one still in use.
+        [Fact]
+        public void TheOwnersDoubleFreesAreCaughtOnBothItsLists()
+        {
+            var cache = new SlabCache("owner-double", 64);
+            int perSlab = cache.ObjectsPerSlab;
+            var full = Enumerable.Range(0, perSlab).Select(_ => (nint)cache.Alloc()).ToList();   // slab 1, full
+            void* mine = cache.Alloc();                                                             // slab 2, the thread's
+            cache.Free(mine);
+            var e = Assert.Throws<InvalidOperationException>(() => cache.Free(mine));
+            Assert.Contains($"object 0x{(nint)mine:x} freed twice", e.Message);
+            cache.Free((void*)full[0]);   // __slab_free(): slab 1 on this thread's partial list
+            cache.Free((void*)full[1]);   // the local list
+            e = Assert.Throws<InvalidOperationException>(() => cache.Free((void*)full[1]));
+            Assert.Contains($"object 0x{full[1]:x} freed twice", e.Message);
+            SlabLocal local = cache.Local();
+            e = Assert.Throws<InvalidOperationException>(() => local.Free((void*)full[1]));
+            Assert.Contains("freed twice", e.Message);
+            foreach (nint o in full.Skip(2))
+                cache.Free((void*)o);
+            Assert.Equal(0, cache.Destroy().Leaked);   // each counted once
+        }
+
         [Theory]
         [InlineData(1)]
         [InlineData(2)]
