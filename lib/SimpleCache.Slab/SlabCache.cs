@@ -55,15 +55,21 @@ namespace SimpleCache.Slab
         public int Align { get; init; } = 8;
         /// <summary>Run on each object once per slab (default none).</summary>
         public SlabConstructor Constructor { get; init; }
-        /// <summary>The smallest slab, as a page order (slub_min_order; default 2: 16 KiB).</summary>
-        public int MinSlabOrder { get; init; } = 2;
+        /// <summary>
+        /// The smallest slab, as a page order (slub_min_order; default 4: 64 KiB, 1,024 objects of
+        /// 64 bytes). A slab's trips through the slow paths (a lock or a compare-and-swap each) are
+        /// shared by its objects: docs/performance.md measures the choice.
+        /// </summary>
+        public int MinSlabOrder { get; init; } = 4;
         /// <summary>Empty slabs the cache's partial list keeps before it gives slabs back to their arena (SLUB's min_partial; default 5).</summary>
         public int MinPartial { get; init; } = 5;
         /// <summary>
         /// Free objects a thread's partial slabs are meant to hold (SLUB's cpu_partial): a thread
         /// keeps DIV_ROUND_UP(2 * CpuPartial, objects per slab) partial slabs, then gives them to
-        /// the cache's list. Null takes SLUB's set_cpu_partial() by slot size (120 objects below
-        /// 256 bytes, 52 below 1 KiB, 24 below 4 KiB, else 6). At most 100 slabs are kept.
+        /// the cache's list. Null: 4 slabs' objects, so that a thread keeps 8 partial slabs (the
+        /// library's default; SLUB's set_cpu_partial() gives 120 objects below 256 bytes, 52 below
+        /// 1 KiB, 24 below 4 KiB, else 6: <see cref="SlubGeometry.CpuPartial"/>). At most 100 slabs
+        /// are kept.
         /// </summary>
         public int? CpuPartial { get; init; }
         /// <summary>
@@ -173,7 +179,7 @@ namespace SimpleCache.Slab
             _slabBase = ~(nint)(SlabBytes - 1);
             _arenaLow = (nint)(Arena.BytesFor(SlabBytes) - 1);
             // set_cpu_partial() and slub_set_cpu_partial(), as 6.1 and 6.12 set them (SlubGeometry.CpuPartial).
-            _cpuPartial = options.CpuPartial is int cp ? (uint)Math.Max(0, cp) : SlubGeometry.CpuPartial(layout.Size);
+            _cpuPartial = options.CpuPartial is int cp ? (uint)Math.Max(0, cp) : DefaultCpuPartialSlabs * (uint)ObjectsPerSlab / 2;
             _cpuPartialSlabs = Math.Min(MaxCpuPartialSlabs, (_cpuPartial * 2 + (uint)ObjectsPerSlab - 1) / (uint)ObjectsPerSlab);
             // A debug cache has no per-thread caches: no id, so Alloc and Free never take the
             // fast paths (which would read a slab header before any check of the pointer).
@@ -285,7 +291,7 @@ namespace SimpleCache.Slab
                 tc.Freelist = *(byte**)(obj + _freeOffset);
                 return obj;
             }
-            return SlubCpu<nint, PlainFreePointer, CpuOps>.AllocSlow(new CpuOps(this), tc);
+            return SlubCpu<nint, PlainFreePointer, CpuOps>.AllocSlow(new CpuOps(this, tc), tc);
         }
 
         // A partly used slab's free objects were freed in whatever order their users chose: hand
@@ -296,31 +302,26 @@ namespace SimpleCache.Slab
         // becomes a thread's slab; a slab with no object in use (the common case when a live set
         // comes and goes whole) skips it.
         private const int MaxSortedObjects = 32768;
-        private const uint MaxCpuPartialSlabs = 100;   // a thread's partial stack stays under 256 slabs: SlabHeader.Slabs is a byte   // a bitmap of at most 4 KiB on the stack
+        private const uint MaxCpuPartialSlabs = 100;
+        // The library's cpu_partial: half-full slabs' worth of 8 (docs/performance.md: a batch of a
+        // few slabs' objects stays with its thread, where SLUB's 120 objects below 256 bytes keep
+        // one 64 KiB slab, and every slab of a batch went through the cache's list and its lock).
+        private const uint DefaultCpuPartialSlabs = 8;   // a thread's partial stack stays under 256 slabs: SlabHeader.Slabs is a byte   // a bitmap of at most 4 KiB on the stack
 
-        private byte* SortFreelist(SlabHeader* slab, byte* head, byte* others)
+        private byte* SortFreelist(SlabHeader* slab, byte* head)
         {
-            if (ObjectsPerSlab > MaxSortedObjects)
-            {
-                if (others == null)
-                    return head;
-                byte* end = others;   // no order kept: the others go in front
-                for (int n = 0; *(byte**)(end + _freeOffset) != null && n <= ObjectsPerSlab; n++)
-                    end = *(byte**)(end + _freeOffset);
-                *(byte**)(end + _freeOffset) = head;
-                return others;
-            }
+            if (head == null || ObjectsPerSlab > MaxSortedObjects)
+                return head;
             int words = (ObjectsPerSlab + 63) >> 6;
             ulong* free = stackalloc ulong[words];
             new Span<ulong>(free, words).Clear();
             byte* first = MemoryOf(slab);
             int count = 0;
-            foreach (nint list in stackalloc nint[] { (nint)head, (nint)others })
-                for (byte* o = (byte*)list; o != null && count <= ObjectsPerSlab; o = *(byte**)(o + _freeOffset), count++)
-                {
-                    int i = (int)((o - first) / SlotSize);
-                    free[i >> 6] |= 1UL << i;
-                }
+            for (byte* o = head; o != null && count <= ObjectsPerSlab; o = *(byte**)(o + _freeOffset), count++)
+            {
+                int i = (int)((o - first) / SlotSize);
+                free[i >> 6] |= 1UL << i;
+            }
             if (count > ObjectsPerSlab)
                 throw new InvalidOperationException($"{Name}: the free objects of slab 0x{(nint)first:x} are more than it holds: an object was freed twice");
             byte* sorted = null;
@@ -425,8 +426,7 @@ namespace SimpleCache.Slab
         [MethodImpl(MethodImplOptions.NoInlining)]
         internal void FreeRemote(SlabHeader* slab, void* obj)
         {
-            ThisThread();
-            SlubCpu<nint, PlainFreePointer, CpuOps>.SlabFree(new CpuOps(this), (nint)slab, (byte*)obj);
+            SlubCpu<nint, PlainFreePointer, CpuOps>.SlabFree(new CpuOps(this, ThisThread()), (nint)slab, (byte*)obj);
         }
 
         // The library's free pointer: the address itself, at the slab's free pointer offset.
@@ -438,7 +438,8 @@ namespace SimpleCache.Slab
         // kmem_cache_cpu, which only its thread touches, so no lock), the cache's partial list
         // under the cache's lock (the node's list_lock), its arenas, statistics, and the owner's
         // local lists. 6.1's paths: a slab on a thread's partial list is frozen.
-        private readonly struct CpuOps(SlabCache cache) : ISlubCpuOps<nint, PlainFreePointer>
+        // The calling thread's ThreadCache comes with it where the caller has it (null: look it up).
+        private readonly struct CpuOps(SlabCache cache, ThreadCache self = null) : ISlubCpuOps<nint, PlainFreePointer>
         {
             public bool V61 => true;
             public PlainFreePointer FreePointer => cache.FreePointer;
@@ -448,7 +449,7 @@ namespace SimpleCache.Slab
             public void SetNext(nint slab, nint next) => ((SlabHeader*)slab)->Next = (SlabHeader*)next;
             public int Slabs(nint slab) => ((SlabHeader*)slab)->Slabs;
             public void SetSlabs(nint slab, int slabs) => ((SlabHeader*)slab)->Slabs = (byte)slabs;
-            public KmemCacheCpu<nint> ThisCpu => cache.ThisThread();
+            public KmemCacheCpu<nint> ThisCpu => self ?? cache.ThisThread();
             public void Lock(KmemCacheCpu<nint> c)
             {
             }
@@ -458,7 +459,7 @@ namespace SimpleCache.Slab
             // Each thread counts on its own (CONFIG_SLUB_STATS counts per CPU); a thread with no
             // ThreadCache, or one that ended, counts on the cache, atomically.
             public void Stat(KmemCacheCpu<nint> c, SlubStat stat) => cache.Count((ThreadCache)c, stat, 1);
-            public void Stat(SlubStat stat, int count) => cache.Count(cache.Existing(), stat, count);
+            public void Stat(SlubStat stat, int count) => cache.Count(self ?? cache.Existing(), stat, count);
             public bool HasCpuPartial => true;
             public uint CpuPartialSlabs => cache._cpuPartialSlabs;
             public void SlabChanged(KmemCacheCpu<nint> c) =>
@@ -481,23 +482,9 @@ namespace SimpleCache.Slab
                 h->LocalCount = 0;
                 return local;
             }
-            // A partly used slab's free objects, those of its own freelist (other threads' frees)
-            // with them, in address order.
-            public byte* Activating(nint slab, byte* freelist, int inUse)
-            {
-                if (inUse == 0)
-                    return freelist;
-                var h = (SlabHeader*)slab;
-                byte* others = null;
-                if (h->Slab.Freelist != 0)
-                {
-                    int fails = 0;
-                    others = SlubSlab.GetFreelist(ref h->Slab, ownerKeeps: true, ref fails);   // frozen it stays: the objects are the thread's
-                    if (fails > 0)
-                        Stat(SlubStat.CmpxchgDoubleFail, fails);
-                }
-                return cache.SortFreelist(h, freelist, others);
-            }
+            // A partly used slab's free objects in address order.
+            public byte* Activating(nint slab, byte* freelist, int inUse) =>
+                inUse != 0 ? cache.SortFreelist((SlabHeader*)slab, freelist) : freelist;
             public void Loading(KmemCacheCpu<nint> c, byte* freelist, bool refill)
             {
                 // Other threads' frees: one freed twice with another free between made the list
@@ -527,6 +514,18 @@ namespace SimpleCache.Slab
             {
                 lock (cache._lock)
                     cache.ReleaseSlab((SlabHeader*)slab);
+            }
+            public void DiscardSlabs(nint list)
+            {
+                int n = 0;
+                lock (cache._lock)
+                    for (nint slab = list, next; slab != 0; slab = next, n++)
+                    {
+                        next = (nint)((SlabHeader*)slab)->Next;
+                        cache.ReleaseSlab((SlabHeader*)slab);
+                    }
+                Stat(SlubStat.DeactivateEmpty, n);
+                Stat(SlubStat.FreeSlab, n);
             }
             public bool Readable(byte* p) => true;
             public void WildFreePointer(byte* p)
@@ -736,7 +735,7 @@ namespace SimpleCache.Slab
                 ObjectDisposedException.ThrowIf(_destroyed, this);
                 slab = CarveSlab(owner, out fresh);
                 if (slab != null)
-                    Interlocked.Increment(ref _slabs);
+                    Volatile.Write(ref _slabs, _slabs + 1);   // under the lock: every change of the count is
             }
             if (slab == null)
                 return null;
@@ -790,7 +789,7 @@ namespace SimpleCache.Slab
         // time. Its header's Next links the arena's list; its objects stay on its freelist.
         private void ReleaseSlab(SlabHeader* slab)
         {
-            Interlocked.Decrement(ref _slabs);
+            Volatile.Write(ref _slabs, _slabs - 1);   // the cache's lock held
             Arena arena = ArenaOf(slab) ?? throw new InvalidOperationException($"{Name}: slab 0x{(nint)slab:x} is in none of the cache's arenas");
             arena.Give(slab);
         }

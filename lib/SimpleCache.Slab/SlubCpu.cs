@@ -168,9 +168,8 @@ namespace SimpleCache.Slab
         /// </summary>
         byte* TakeLocal(TSlab slab, out byte* tail, out int count);
         /// <summary>
-        /// The slab becomes a CPU slab with this freelist; <paramref name="inUse"/> of its objects
-        /// are not on it (in use, or on the slab's own freelist). The library orders a partly used
-        /// slab's free objects.
+        /// The slab becomes a CPU slab with this freelist, <paramref name="inUse"/> of its objects
+        /// in use (as far as was seen). The library orders a partly used slab's free objects.
         /// </summary>
         byte* Activating(TSlab slab, byte* freelist, int inUse);
         /// <summary>
@@ -193,7 +192,7 @@ namespace SimpleCache.Slab
         void RemovePartial(TSlab slab);
         /// <summary>Off the node's lists and out of its counts (dec_slabs_node()), to be discarded; list_lock held.</summary>
         void Unlink(TSlab slab);
-        /// <summary>inc_slabs_node(); list_lock held.</summary>
+        /// <summary>inc_slabs_node() for a new slab (the kernel's count is atomic, no lock held).</summary>
         void Counted(TSlab slab);
 
         // the pages
@@ -201,6 +200,12 @@ namespace SimpleCache.Slab
         TSlab NewSlab(KmemCacheCpu<TSlab> c);
         /// <summary>discard_slab(), list_lock not held.</summary>
         void DiscardSlab(TSlab slab);
+        /// <summary>
+        /// The empty slabs of a CPU partial list, linked through Next, each counted
+        /// DEACTIVATE_EMPTY, discarded, and counted FREE_SLAB (the end of __unfreeze_partials()
+        /// and __put_partials()), list_lock not held.
+        /// </summary>
+        void DiscardSlabs(TSlab list);
 
         // faults
         /// <summary>Whether the free pointer <paramref name="p"/> can be followed; if not, <see cref="WildFreePointer"/> is next.</summary>
@@ -256,14 +261,23 @@ namespace SimpleCache.Slab
                     ops.Stat(c, SlubStat.CpuPartialAlloc);
                     if (ops.V61)
                     {
-                        // The owner's own frees to it (the library's) are what get_freelist() would
-                        // find in the kernel: a refill. (Other threads' frees to it wait on the
-                        // slab's freelist for the next one, unless Activating takes them.)
-                        byte* local = ops.TakeLocal(slab, out _, out int count);
+                        // The owner's own frees to it (the library's) and the others', on the
+                        // slab's freelist, are what get_freelist() finds in the kernel: a refill.
+                        // The slab stays frozen whatever its freelist held (get_freelist() with
+                        // the owner's rule): the local list is objects for the CPU.
+                        byte* local = ops.TakeLocal(slab, out byte* tail, out int count);
                         if (local != null)
                         {
+                            int live = ops.State(slab).InUse - count;   // inuse counts the local list: what is left is in use
+                            if (ops.State(slab).Freelist != 0)
+                            {
+                                int fails = 0;
+                                byte* others = SlubSlab.GetFreelist(ref ops.State(slab), ownerKeeps: true, ref fails);
+                                CmpxchgFails(ops, fails);
+                                ops.FreePointer.Set(tail, others);
+                            }
                             ops.Stat(c, SlubStat.AllocRefill);
-                            return LoadFreelist(ops, c, ops.Activating(slab, local, ops.State(slab).InUse - count));
+                            return LoadFreelist(ops, c, ops.Activating(slab, local, live));
                         }
                         // 6.1 goes back to redo: get_freelist() again, counted as a refill.
                         ops.Unlock(c);
@@ -286,10 +300,12 @@ namespace SimpleCache.Slab
                 if (ops.IsNull(fresh))
                     return null;   // slab_out_of_memory()
                 ops.Stat(c, SlubStat.AllocSlab);
-                objects = FreezeSlab(ops, fresh, take: true);   // no other CPU sees it yet
-                ops.LockList();
+                // No other CPU sees it yet: 6.1 and 6.12 take its freelist and freeze it with
+                // plain stores (slab->freelist = NULL; slab->inuse = slab->objects; slab->frozen = 1).
+                ref SlabState state = ref ops.State(fresh);
+                objects = (byte*)state.Freelist;
+                SlubSlab.Init(ref state, null, state.Objects, state.Objects, frozen: true);
                 ops.Counted(fresh);
-                ops.UnlockList();
             }
             // retry_load_slab: if another thread of this CPU installed a slab meanwhile, flush it.
             while (true)
@@ -497,14 +513,8 @@ namespace SimpleCache.Slab
             {
                 ops.UnlockList();
             }
-            for (TSlab slab = discard, next; !ops.IsNull(slab); slab = next)
-            {
-                next = ops.Next(slab);
-                ops.SetNext(slab, default);
-                ops.Stat(SlubStat.DeactivateEmpty);
-                ops.DiscardSlab(slab);
-                ops.Stat(SlubStat.FreeSlab);
-            }
+            if (!ops.IsNull(discard))
+                ops.DiscardSlabs(discard);
         }
 
         /// <summary>

@@ -923,11 +923,25 @@ namespace SimpleCache.Model.Mm
             public void Unlink(Slab slab) => cache.Unlink(slab);
             public void Counted(Slab slab)
             {
-                cache._nrSlabs++;   // inc_slabs_node()
-                cache._totalObjects += slab.Objects;
+                lock (cache._listLock)   // the model's counts are list_lock's
+                {
+                    cache._nrSlabs++;   // inc_slabs_node()
+                    cache._totalObjects += slab.Objects;
+                }
             }
             public Slab NewSlab(KmemCacheCpu<Slab> c) => cache.NewSlab();
             public void DiscardSlab(Slab slab) => cache.DiscardSlab(slab);
+            public void DiscardSlabs(Slab list)
+            {
+                for (Slab slab = list, next; slab != null; slab = next)
+                {
+                    next = slab.Next;
+                    slab.Next = null;
+                    Stat(SlubStat.DeactivateEmpty, 1);
+                    cache.DiscardSlab(slab);
+                    Stat(SlubStat.FreeSlab, 1);
+                }
+            }
             public bool Readable(byte* p) => cache.Readable(p);
             public void WildFreePointer(byte* p) => cache.WildFreePointer(p);
             public void FreelistLoops(Slab slab) =>

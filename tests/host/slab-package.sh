@@ -56,7 +56,7 @@ CONF
 out=$(cd "$work/app" && NUGET_PACKAGES=$work/packages dotnet run -c Release --nologo 2>&1)
 want='fresh node: id -1
 reused: True, id 7
-24-byte slots, 682 per 16384-byte slab'
+24-byte slots, 2730 per 65536-byte slab'
 if [ "$out" = "$want" ]; then
 	echo "PASS the README's example compiles against the package and prints what the README says"
 else

@@ -236,9 +236,10 @@ namespace SimpleCache.Slab.Tests
         [Fact]
         public void AThreadKeepsItsPartialSlabsAndTheCacheMinPartialEmptyOnesEveryRound()
         {
-            // SLUB's per-CPU layer (SlubCpu.cs) with 64-byte objects: 256 a slab, cpu_partial 120,
-            // so a thread keeps cpu_partial_slabs = DIV_ROUND_UP(2 * 120, 256) = 1 partial slab.
-            var cache = new SlabCache("min-partial", 64, new SlabCacheOptions { MinPartial = 2 });
+            // SLUB's per-CPU layer (SlubCpu.cs) with 64-byte objects in 16 KiB slabs (256 a slab) and
+            // the kernel's cpu_partial, 120: a thread keeps cpu_partial_slabs =
+            // DIV_ROUND_UP(2 * 120, 256) = 1 partial slab.
+            var cache = new SlabCache("min-partial", 64, new SlabCacheOptions { MinPartial = 2, MinSlabOrder = 2, CpuPartial = 120 });
             int perSlab = cache.ObjectsPerSlab;
             Assert.Equal((256, 120, 1), (perSlab, cache.CpuPartial, cache.CpuPartialSlabs));
             for (int round = 0; round < 3; round++)
@@ -363,7 +364,7 @@ namespace SimpleCache.Slab.Tests
         [Fact]
         public void AThreadFreeingAnothersFullSlabsKeepsOneAndGivesTheCacheTheRest()
         {
-            var cache = new SlabCache("remote-many", 64, new SlabCacheOptions { MinPartial = 100 });
+            var cache = new SlabCache("remote-many", 64, new SlabCacheOptions { MinPartial = 100, MinSlabOrder = 2, CpuPartial = 120 });
             int perSlab = cache.ObjectsPerSlab;
             var objects = Enumerable.Range(0, 40 * perSlab).Select(_ => (nint)cache.Alloc()).ToList();
             long made = cache.SlabsMade;

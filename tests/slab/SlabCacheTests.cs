@@ -38,12 +38,12 @@ namespace SimpleCache.Slab.Tests
             SlabCache u = cache.Untyped;
             Assert.Equal(64, sizeof(Obj64));
             Assert.Equal(64, u.SlotSize);
-            // At least 4 * (fls(cpus) + 1) objects with at most 1/16 wasted, from order 2 (16 KiB):
-            // 16384 / 64 = 256 objects, the slab's whole memory (its header is elsewhere, as
-            // struct slab is).
-            Assert.Equal(2, u.Order);
-            Assert.Equal(16384, u.SlabBytes);
-            Assert.Equal(256, u.ObjectsPerSlab);
+            // At least 4 * (fls(cpus) + 1) objects with at most 1/16 wasted, from order 4 (64 KiB,
+            // the library's slub_min_order): 65536 / 64 = 1024 objects, the slab's whole memory
+            // (its header is elsewhere, as struct slab is).
+            Assert.Equal(4, u.Order);
+            Assert.Equal(65536, u.SlabBytes);
+            Assert.Equal(1024, u.ObjectsPerSlab);
             var seen = new HashSet<nint>();
             var objects = new List<nint>();
             for (int i = 0; i < 1000; i++)
@@ -53,10 +53,10 @@ namespace SimpleCache.Slab.Tests
                 Assert.True(seen.Add((nint)o), $"object {i} at 0x{(nint)o:x} handed out twice");
                 Assert.Equal(0, (nint)o % 8);
                 long offset = (nint)o & (u.SlabBytes - 1);
-                Assert.True(offset % 64 == 0 && offset / 64 < 256, $"offset {offset} in its slab");
+                Assert.True(offset % 64 == 0 && offset / 64 < u.ObjectsPerSlab, $"offset {offset} in its slab");
                 objects.Add((nint)o);
             }
-            Assert.Equal(4, u.Slabs);   // ceil(1000 / 256)
+            Assert.Equal(1, u.Slabs);   // ceil(1000 / 1024)
             foreach (nint o in objects)
                 cache.Free((Obj64*)o);
         }
@@ -139,7 +139,7 @@ namespace SimpleCache.Slab.Tests
         [Fact]
         public void ObjectsFreedByAnotherThreadComeBack()
         {
-            var cache = new SlabCache<Obj64>("remote");
+            var cache = new SlabCache<Obj64>("remote", options: new SlabCacheOptions { MinSlabOrder = 2, CpuPartial = 120 });   // 16 KiB slabs and the kernel's cpu_partial: the figures below
             SlabCache u = cache.Untyped;
             var objects = Enumerable.Range(0, 2000).Select(_ => (nint)cache.Alloc()).ToList();
             long slabs = u.Slabs;
@@ -167,7 +167,7 @@ namespace SimpleCache.Slab.Tests
         [Fact]
         public void TheSlabsOfAnEndedThreadGoToOthersAndNothingLeaks()
         {
-            var cache = new SlabCache<Obj64>("ended");
+            var cache = new SlabCache<Obj64>("ended", options: new SlabCacheOptions { MinSlabOrder = 2, CpuPartial = 120 });   // 16 KiB slabs and the kernel's cpu_partial: the figures below
             SlabCache u = cache.Untyped;
             List<nint> kept = null;
             TestThreads.RunAndForget(() =>
@@ -252,7 +252,7 @@ namespace SimpleCache.Slab.Tests
         [Fact]
         public void ShrinkGivesEmptySlabsBack()
         {
-            using var cache = new SlabCache<Obj64>("shrink");
+            using var cache = new SlabCache<Obj64>("shrink", options: new SlabCacheOptions { MinSlabOrder = 2, CpuPartial = 120 });   // 16 KiB slabs and the kernel's cpu_partial: the figures below
             SlabCache u = cache.Untyped;
             var objects = Enumerable.Range(0, u.ObjectsPerSlab * 20).Select(_ => (nint)cache.Alloc()).ToList();
             Assert.Equal(20, u.Slabs);
@@ -439,7 +439,7 @@ namespace SimpleCache.Slab.Tests
         [Fact]
         public void TheMeterReportsEachCachesFigures()
         {
-            using var cache = new SlabCache<Obj64>("metered");
+            using var cache = new SlabCache<Obj64>("metered", options: new SlabCacheOptions { MinSlabOrder = 2 });   // 256 a slab
             var objects = Enumerable.Range(0, 300).Select(_ => (nint)cache.Alloc()).ToList();
             var seen = new Dictionary<string, long>();
             using var listener = new MeterListener();
