@@ -230,6 +230,7 @@ namespace SimpleCache.Slab
         public static void* AllocSlow(TOps ops, KmemCacheCpu<TSlab> c)
         {
             ops.Stat(c, SlubStat.AllocSlowpath);
+            bool popped = false;   // 6.1's redo after taking c->slab from the CPU partial list
             while (true)
             {
                 ops.Lock(c);
@@ -238,10 +239,13 @@ namespace SimpleCache.Slab
                 {
                     if (c.Freelist != null)
                         return LoadFreelist(ops, c, c.Freelist);   // another thread of this CPU refilled it
+                    int seen = ops.State(slab).InUse;
                     byte* freelist = GetFreelist(ops, slab);
                     if (freelist != null)
                     {
                         ops.Stat(c, SlubStat.AllocRefill);
+                        if (popped)
+                            return LoadFreelist(ops, c, ops.Activating(slab, freelist, seen));   // the slab's first load as c->slab
                         return LoadFreelist(ops, c, freelist, refill: true);
                     }
                     // The CPU slab is full (get_freelist() unfroze it): it floats, on no list, until a free finds it.
@@ -281,6 +285,7 @@ namespace SimpleCache.Slab
                         }
                         // 6.1 goes back to redo: get_freelist() again, counted as a refill.
                         ops.Unlock(c);
+                        popped = true;
                         continue;
                     }
                     // 6.12: freeze it and take its freelist here (the slab has free objects).
