@@ -171,8 +171,8 @@ bench:
 # Stryker.NET (a dotnet tool pinned in .config/dotnet-tools.json) mutates one part at a time and
 # runs the model's tests against each mutant (the library's own tests, tests/slab, for part
 # slab-library); tests/mutation/<part>.json says what it mutates. The slab code the two share
-# (lib/SimpleCache.Slab/SlubSlab.cs) is mutated twice: against the model's tests (slab-core) and
-# against the library's (in slab-library).
+# (lib/SimpleCache.Slab/SlubSlab.cs, struct slab, and SlubCpu.cs, the per-CPU layer) is mutated
+# twice: against the model's tests (slab-core) and against the library's (in slab-library).
 MUTATION_PARTS ?= module include model-mm-slub model-mm-debug model-mm-rest slab-geometry slab-core slab-library glue
 mutation:
 	@cd $(ROOT) && $(DOTNET) tool restore >/dev/null
