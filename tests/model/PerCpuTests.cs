@@ -140,6 +140,32 @@ namespace SimpleCache.Model.Tests
             }
         }
 
+        // flush_all() deactivates the CPU slab (flush_slab(): CPUSLAB_FLUSH): a full one goes on no
+        // list (DEACTIVATE_FULL), one with free objects to the head of the node partial list
+        // (DEACTIVATE_TO_HEAD), kept while the node has fewer than min_partial slabs, even empty.
+        [Theory]
+        [InlineData(KernelVersion.V6_1)]
+        [InlineData(KernelVersion.V6_12)]
+        public void AFlushSendsAFullCpuSlabToNoListAndOneWithFreeObjectsToTheHead(KernelVersion version)
+        {
+            var (k, s) = Boot(version);
+            using (k)
+            {
+                Alloc(s, 64);               // slab A full and floating, slab B the CPU slab, full
+                s.FlushAll();               // B: nothing free
+                Assert.Equal((1L, 1L, 0L, 0L), (s.GetStat(SlubStat.CpuslabFlush), s.GetStat(SlubStat.DeactivateFull),
+                    s.GetStat(SlubStat.DeactivateToHead), s.GetStat(SlubStat.DeactivateEmpty)));
+                Assert.Equal("0\n", Attr(k, "partial"));
+                void* q = s.Alloc();        // no slab on any list: a new CPU slab, C
+                s.Free(q);                  // back on the CPU's freelist: C is all free
+                s.FlushAll();               // C: to the head, kept (the node has 0 < min_partial slabs)
+                Assert.Equal((2L, 1L, 1L, 0L, 0L), (s.GetStat(SlubStat.CpuslabFlush), s.GetStat(SlubStat.DeactivateFull),
+                    s.GetStat(SlubStat.DeactivateToHead), s.GetStat(SlubStat.DeactivateEmpty), s.GetStat(SlubStat.DeactivateToTail)));
+                Assert.Equal("1 N0=1\n", Attr(k, "partial"));
+                Assert.Equal(3L, s.GetStat(SlubStat.AllocSlab));
+            }
+        }
+
         [Fact]
         public void CpuSlabsSkipsTheCpuPartialSlabsOfACpuWithoutASlab()
         {
