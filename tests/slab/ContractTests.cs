@@ -361,6 +361,40 @@ namespace SimpleCache.Slab.Tests
             Assert.Equal("remote-full: every object was freed", cache.Destroy().ToString());
         }
 
+        // A slab on a thread's partial list gets frees from its thread (the local list) and from
+        // another (the slab's freelist, __slab_free() to a frozen slab): when the thread takes the
+        // slab back, both lists come with it, and it stays frozen, the thread's slab.
+        [Fact]
+        public void APartialSlabsOwnAndOthersFreesComeBackTogether()
+        {
+            var cache = new SlabCache("both-lists", 64, new SlabCacheOptions { MinSlabOrder = 2 });
+            int perSlab = cache.ObjectsPerSlab;
+            var full = Enumerable.Range(0, perSlab).Select(_ => (nint)cache.Alloc()).ToList();   // slab A, full
+            var mine = Enumerable.Range(0, perSlab).Select(_ => (nint)cache.Alloc()).ToList();   // slab B, this thread's, full
+            cache.Free((void*)full[0]);   // A to this thread's partial list
+            for (int i = 1; i < perSlab / 2; i++)
+                cache.Free((void*)full[i]);   // the local list
+            TestThreads.RunAndForget(() =>
+            {
+                for (int i = perSlab / 2; i < perSlab; i++)
+                    cache.Free((void*)full[i]);   // A is frozen: its freelist
+            });
+            Assert.Equal(perSlab / 2, cache.Statistic(SlubStat.FreeFrozen));
+            // B is full: the next allocation drops it and takes A, every one of A's objects.
+            var again = Enumerable.Range(0, perSlab).Select(_ => (nint)cache.Alloc()).ToList();
+            Assert.Equal(full.OrderBy(o => o), again.OrderBy(o => o));
+            Assert.Equal(2, cache.SlabsMade);
+            // (A was dropped full once before, when B was made)
+            Assert.Equal((1L, 2L), (cache.Statistic(SlubStat.CpuPartialAlloc), cache.Statistic(SlubStat.DeactivateBypass)));
+            // A stayed frozen, this thread's slab: another thread's free to it is FREE_FROZEN again.
+            TestThreads.RunAndForget(() => cache.Free((void*)again[0]));
+            Assert.Equal(perSlab / 2 + 1, cache.Statistic(SlubStat.FreeFrozen));
+            cache.Free((void*)again[1]);
+            foreach (nint o in again.Skip(2).Concat(mine))
+                cache.Free((void*)o);
+            Assert.Equal(0, cache.Destroy().Leaked);
+        }
+
         [Fact]
         public void AThreadFreeingAnothersFullSlabsKeepsOneAndGivesTheCacheTheRest()
         {
