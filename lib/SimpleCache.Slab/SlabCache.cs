@@ -301,12 +301,12 @@ namespace SimpleCache.Slab
         // per object of the slab, and a step per free one, once each time a partly used slab
         // becomes a thread's slab; a slab with no object in use (the common case when a live set
         // comes and goes whole) skips it.
-        private const int MaxSortedObjects = 32768;
-        private const uint MaxCpuPartialSlabs = 100;
+        private const int MaxSortedObjects = 32768;   // a bitmap of at most 4 KiB on the stack
+        private const uint MaxCpuPartialSlabs = 100;  // a thread's partial stack stays under 256 slabs: SlabHeader.Slabs is a byte
         // The library's cpu_partial: half-full slabs' worth of 8 (docs/performance.md: a batch of a
         // few slabs' objects stays with its thread, where SLUB's 120 objects below 256 bytes keep
         // one 64 KiB slab, and every slab of a batch went through the cache's list and its lock).
-        private const uint DefaultCpuPartialSlabs = 8;   // a thread's partial stack stays under 256 slabs: SlabHeader.Slabs is a byte   // a bitmap of at most 4 KiB on the stack
+        private const uint DefaultCpuPartialSlabs = 8;
 
         private byte* SortFreelist(SlabHeader* slab, byte* head)
         {
@@ -323,7 +323,7 @@ namespace SimpleCache.Slab
                 free[i >> 6] |= 1UL << i;
             }
             if (count > ObjectsPerSlab)
-                throw new InvalidOperationException($"{Name}: the free objects of slab 0x{(nint)first:x} are more than it holds: an object was freed twice");
+                FreelistLoops(slab);
             byte* sorted = null;
             for (int w = words - 1; w >= 0; w--)
                 for (ulong bits = free[w]; bits != 0; bits &= ~(1UL << (63 - BitOperations.LeadingZeroCount(bits))))
@@ -391,6 +391,11 @@ namespace SimpleCache.Slab
         // is the head of the list it joins would point to itself.
         [MethodImpl(MethodImplOptions.NoInlining)]
         internal void DoubleFree(void* obj) => throw new InvalidOperationException($"{Name}: object 0x{(nint)obj:x} freed twice");
+
+        // A walk of a slab's free objects found more than the slab holds: a double free, with other
+        // frees between, made the list loop.
+        private void FreelistLoops(SlabHeader* slab) =>
+            throw new InvalidOperationException($"{Name}: the free objects of slab 0x{(nint)MemoryOf(slab):x} are more than it holds: an object was freed twice");
 
         internal int FreeOffset => _freeOffset;
         internal nint SlabBase => _slabBase;
@@ -531,8 +536,7 @@ namespace SimpleCache.Slab
             public void WildFreePointer(byte* p)
             {
             }
-            public void FreelistLoops(nint slab) =>
-                throw new InvalidOperationException($"{cache.Name}: the free objects of slab 0x{(nint)cache.MemoryOf((SlabHeader*)slab):x} are more than it holds: an object was freed twice");
+            public void FreelistLoops(nint slab) => cache.FreelistLoops((SlabHeader*)slab);
             public void NaiveDoubleFree(byte* obj) => cache.DoubleFree(obj);
         }
 
@@ -708,16 +712,25 @@ namespace SimpleCache.Slab
             {
                 if (_destroyed || !_threads.Remove(tc.Token))
                     return;
-                tc.Live = false;
-                for (int i = 0; i < tc.Stats.Length; i++)
-                    _stats[i] += tc.Stats[i];
-                try
-                {
-                    Flush(tc);
-                }
-                catch (InvalidOperationException)
-                {
-                }
+                Retire(tc);
+            }
+        }
+
+        // A thread's slabs and statistics go to the cache for good (the thread ended, or the cache
+        // is being destroyed); the cache's lock held. A slab whose freelist a double free made
+        // loop stays frozen, its objects counted as in use (Destroy reports them): nothing is
+        // thrown, which on the finalizer thread would end the process.
+        private void Retire(ThreadCache tc)
+        {
+            tc.Live = false;
+            for (int i = 0; i < tc.Stats.Length; i++)
+                _stats[i] += tc.Stats[i];
+            try
+            {
+                Flush(tc);
+            }
+            catch (InvalidOperationException)
+            {
             }
         }
 
@@ -890,19 +903,7 @@ namespace SimpleCache.Slab
                 // objects are now on its freelist: a debug cache's always, the others' once the
                 // flush gave back what the threads held.
                 foreach (ThreadCache tc in _threads.Values)
-                {
-                    try
-                    {
-                        Flush(tc);
-                    }
-                    catch (InvalidOperationException)
-                    {
-                        // a double free looped a thread's list: what it held stays counted as in use
-                    }
-                    tc.Live = false;
-                    for (int i = 0; i < tc.Stats.Length; i++)
-                        _stats[i] += tc.Stats[i];
-                }
+                    Retire(tc);
                 _threads.Clear();
                 _partial = _partialTail = _dPartial = _dFull = _dDisabled = null;
                 _partialCount = 0;

@@ -164,7 +164,8 @@ namespace SimpleCache.Slab
         /// <summary>
         /// The slab leaves a CPU partial list: the owner's own frees to it since it went there
         /// (<paramref name="count"/> objects, <paramref name="tail"/> the last), or null (always,
-        /// in the kernel).
+        /// in the kernel). A CPU slab never has such a list: it came off the partial list through
+        /// here, and its CPU's frees to it go to c->freelist.
         /// </summary>
         byte* TakeLocal(TSlab slab, out byte* tail, out int count);
         /// <summary>
@@ -547,17 +548,6 @@ namespace SimpleCache.Slab
                     last = next;
                     count++;
                 }
-            // The owner's own frees to the slab (the library's; none in the kernel) join the end.
-            byte* local = ops.TakeLocal(slab, out byte* localTail, out int localCount);
-            if (local != null)
-            {
-                if (freelist == null)
-                    freelist = local;
-                else
-                    fp.Set(last, local);
-                last = localTail;
-                count += localCount;
-            }
             ops.LockList();
             try
             {

@@ -346,8 +346,6 @@ namespace SimpleCache.Model.Mm
         // too, with the model's slabs, lists, statistics and faults (CpuOps, below).
         private void* SlabAllocSlow(KmemCacheCpu c) => SlubCpu<Slab, HardenedFreePointer, CpuOps>.AllocSlow(new CpuOps(this), c);
 
-        private void DeactivateSlab(Slab slab, byte* freelist) => SlubCpu<Slab, HardenedFreePointer, CpuOps>.Deactivate(new CpuOps(this), slab, freelist);
-
         // alloc_single_from_partial() and alloc_single_from_new_slab(): a debug cache takes one
         // object at a time under list_lock, checking it; a full slab goes to the full list (with
         // SLAB_STORE_USER) or to none.
